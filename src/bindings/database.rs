@@ -1,0 +1,100 @@
+//! The JS class `AkiDB`.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::collection::JsCollection;
+use super::convert::{prop, string, to_js};
+use super::errors::{invalid, to_js as err, JsResult};
+use super::options;
+use crate::database::Database;
+use crate::manifest::Distance;
+use crate::storage::Storage;
+
+/// A database handle: `await AkiDB.open({ store: 'memory' })`.
+#[wasm_bindgen]
+pub struct AkiDB {
+    db: Rc<Database>,
+}
+
+#[wasm_bindgen]
+impl AkiDB {
+    /// Opens a database. Options: `store` ('memory'), `name` (shared named memory store),
+    /// `prefix`, `retry` ({ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter,
+    /// maxElapsedMs }), `simulatedLatencyMs` (memory only: random delay per store operation),
+    /// `logLevel` ('error' | 'warn' | 'info' | 'debug').
+    pub async fn open(options: JsValue) -> JsResult<AkiDB> {
+        init_logging(&options);
+        let (kv, prefix) = options::store(&options)?;
+        let policy = options::retry(&options)?;
+        let storage = Storage::new(kv).with_prefix(prefix).with_retry_policy(policy);
+        Ok(AkiDB { db: Rc::new(Database::new(storage)) })
+    }
+
+    /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
+    #[wasm_bindgen(js_name = createCollection)]
+    pub async fn create_collection(&self, name: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let name = string(&name, "name")?;
+        let dim = prop(&options, "dimension")
+            .as_f64()
+            .filter(|d| d.fract() == 0.0 && *d >= 0.0 && *d <= u32::MAX as f64)
+            .ok_or_else(|| invalid("options.dimension must be a whole number"))? as u32;
+        let d = prop(&options, "distance");
+        let distance = if super::convert::is_absent(&d) {
+            Distance::Cosine
+        } else {
+            Distance::parse(&string(&d, "options.distance")?).map_err(err)?
+        };
+        let info = self.db.create_collection(&name, dim, distance).await.map_err(err)?;
+        to_js(&info)
+    }
+
+    /// `[{ name, dimension, distance, totalVectors, version }]`
+    #[wasm_bindgen(js_name = listCollections)]
+    pub async fn list_collections(&self) -> JsResult<JsValue> {
+        to_js(&self.db.list_collections().await.map_err(err)?)
+    }
+
+    /// Drops a collection and its data.
+    #[wasm_bindgen(js_name = dropCollection)]
+    pub async fn drop_collection(&self, name: JsValue) -> JsResult<()> {
+        let name = string(&name, "name")?;
+        self.db.drop_collection(&name).await.map_err(err)
+    }
+
+    /// A handle on an existing collection.
+    pub async fn collection(&self, name: JsValue) -> JsResult<JsCollection> {
+        let name = string(&name, "name")?;
+        Ok(JsCollection::new(self.db.collection(&name).await.map_err(err)?))
+    }
+
+    /// `{ manifestConflictRetriesTotal, manifestConflictFailuresTotal, manifestCommitsTotal,
+    /// manifestPersistDurationSeconds: { count, sum, buckets } }`
+    pub fn metrics(&self) -> JsResult<JsValue> {
+        to_js(&self.db.metrics())
+    }
+
+    /// Metrics in Prometheus text format.
+    #[wasm_bindgen(js_name = metricsText)]
+    pub fn metrics_text(&self) -> String {
+        self.db.metrics_text()
+    }
+
+    /// Releases the handle (the memory store lives on while named).
+    pub async fn close(&self) -> JsResult<()> {
+        Ok(())
+    }
+}
+
+fn init_logging(options: &JsValue) {
+    let level = match prop(options, "logLevel").as_string().as_deref() {
+        Some("error") => log::Level::Error,
+        Some("info") => log::Level::Info,
+        Some("debug") => log::Level::Debug,
+        _ => log::Level::Warn,
+    };
+    // Only the first call installs the console logger; later calls just adjust the level.
+    let _ = console_log::init_with_level(level);
+    log::set_max_level(level.to_level_filter());
+}

@@ -1,0 +1,11 @@
+//! wasm-bindgen bindings: the only place JS types appear. JS classes `AkiDB` and `Collection`,
+//! JS `Error`s with `.code`, and conversions between JS values and engine types.
+
+mod collection;
+mod convert;
+mod database;
+mod errors;
+mod options;
+
+pub use collection::JsCollection;
+pub use database::AkiDB;

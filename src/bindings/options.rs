@@ -1,0 +1,131 @@
+//! Parsing of the option objects of `AkiDB.open` and `collection.search`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasm_bindgen::JsValue;
+
+use super::convert::{is_absent, json, prop, string};
+use super::errors::{invalid, JsResult};
+use crate::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
+use crate::retry::{Jitter, RetryPolicy};
+use crate::search::exec::{ScanMode, SearchOptions};
+use crate::search::filter::Filter;
+
+thread_local! {
+    // Named memory stores live as long as the JS realm: two `AkiDB.open({ store: 'memory',
+    // name })` calls share data, like two tabs sharing IndexedDB.
+    static NAMED_MEMORY: RefCell<HashMap<String, Arc<MemoryKv>>> = RefCell::new(HashMap::new());
+}
+
+fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
+    if is_absent(v) {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+        _ => Err(invalid(format!("{what} must be a non-negative number"))),
+    }
+}
+
+/// The store selected by `options.store`, plus the key prefix.
+pub fn store(options: &JsValue) -> JsResult<(Arc<dyn Kv>, String)> {
+    let kind = prop(options, "store");
+    let kind = if is_absent(&kind) { "memory".to_string() } else { string(&kind, "options.store")? };
+    let prefix_v = prop(options, "prefix");
+    let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
+    match kind.as_str() {
+        "memory" => {
+            let name_v = prop(options, "name");
+            let base: Arc<MemoryKv> = if is_absent(&name_v) {
+                Arc::new(MemoryKv::new())
+            } else {
+                let name = string(&name_v, "options.name")?;
+                NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
+            };
+            let latency = number(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs")?;
+            Ok(match latency {
+                Some(ms) if ms > 0.0 => {
+                    let config = ChaosConfig {
+                        max_delay: Duration::from_secs_f64(ms / 1000.0),
+                        seed: fastrand::u64(..),
+                        ..ChaosConfig::default()
+                    };
+                    (Arc::new(ChaosKv::new(base, config)) as Arc<dyn Kv>, prefix)
+                }
+                _ => (base as Arc<dyn Kv>, prefix),
+            })
+        }
+        "indexeddb" | "s3" => Err(invalid(format!(
+            "store '{kind}' is not available in this build yet; use 'memory'"
+        ))),
+        other => Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
+    }
+}
+
+/// `options.retry`: `{ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter, maxElapsedMs }`.
+pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
+    let r = prop(options, "retry");
+    let mut p = RetryPolicy::default();
+    if is_absent(&r) {
+        return Ok(p);
+    }
+    if let Some(n) = number(&prop(&r, "maxRetries"), "retry.maxRetries")? {
+        p.max_retries = n as u32;
+    }
+    if let Some(n) = number(&prop(&r, "initialBackoffMs"), "retry.initialBackoffMs")? {
+        p.initial_backoff = Duration::from_secs_f64(n / 1000.0);
+    }
+    if let Some(n) = number(&prop(&r, "maxBackoffMs"), "retry.maxBackoffMs")? {
+        p.max_backoff = Duration::from_secs_f64(n / 1000.0);
+    }
+    if let Some(n) = number(&prop(&r, "multiplier"), "retry.multiplier")? {
+        p.multiplier = n;
+    }
+    if let Some(n) = number(&prop(&r, "maxElapsedMs"), "retry.maxElapsedMs")? {
+        p.max_elapsed = Some(Duration::from_secs_f64(n / 1000.0));
+    }
+    let j = prop(&r, "jitter");
+    if !is_absent(&j) {
+        p.jitter = match string(&j, "retry.jitter")?.as_str() {
+            "none" => Jitter::None,
+            "full" => Jitter::Full,
+            "equal" => Jitter::Equal,
+            other => return Err(invalid(format!("retry.jitter must be 'none', 'full' or 'equal', got '{other}'"))),
+        };
+    }
+    p.validate().map_err(super::errors::to_js)?;
+    Ok(p)
+}
+
+/// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'int8', oversample = 10 }`.
+pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
+    let k = match prop(options, "k") {
+        v if is_absent(&v) => 10,
+        v => match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 0.0 => n as usize,
+            _ => return Err(invalid("options.k must be a whole number")),
+        },
+    };
+    let f = prop(options, "filter");
+    let filter = if is_absent(&f) {
+        None
+    } else {
+        Some(Filter::parse(&json(&f, "options.filter")?).map_err(super::errors::to_js)?)
+    };
+    let include_metadata = prop(options, "includeMetadata").as_bool().unwrap_or(false);
+    let mode_v = prop(options, "mode");
+    let oversample = number(&prop(options, "oversample"), "options.oversample")?.unwrap_or(10.0).max(1.0) as usize;
+    let mode = if is_absent(&mode_v) {
+        ScanMode::Exact
+    } else {
+        match string(&mode_v, "options.mode")?.as_str() {
+            "exact" => ScanMode::Exact,
+            "int8" => ScanMode::Int8 { oversample },
+            other => return Err(invalid(format!("options.mode must be 'exact' or 'int8', got '{other}'"))),
+        }
+    };
+    Ok(SearchOptions { k, filter, include_metadata, mode })
+}

@@ -1,0 +1,51 @@
+//! wasm runtime glue through JS globals, so the same code works in a window, a web worker,
+//! Node and workerd (no `window` assumed).
+
+use std::time::Duration;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Waits for `d` with the global `setTimeout`.
+pub async fn sleep(d: Duration) {
+    if d.is_zero() {
+        return;
+    }
+    let ms = d.as_millis().min(i32::MAX as u128) as i32;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let set_timeout = Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        match set_timeout {
+            Some(f) => {
+                if f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms)).is_err() {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+            // No timers at all: resolve at once rather than hang forever.
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Milliseconds from `performance.now()` when present, else `Date.now()`.
+pub fn monotonic_ms() -> f64 {
+    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
+    if let Some(perf) = perf.filter(|p| p.is_object()) {
+        if let Ok(now) = Reflect::get(&perf, &JsValue::from_str("now")).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+            if let Some(v) = now.call0(&perf).ok().and_then(|v| v.as_f64()) {
+                return v;
+            }
+        }
+    }
+    js_sys::Date::now()
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    js_sys::Date::now() as u64
+}

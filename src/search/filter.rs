@@ -1,0 +1,766 @@
+//! Qdrant-style metadata filters.
+//!
+//! ```json
+//! { "must":     [ { "key": "genre", "match": "jazz" },
+//!                 { "key": "year", "range": { "gte": 1950, "lt": 1970 } } ],
+//!   "should":   [ { "key": "tags", "match": { "any": ["live", "remastered"] } },
+//!                 { "must": [ { "key": "meta.rating", "range": { "gt": 4.5 } } ] } ],
+//!   "must_not": [ { "key": "deleted", "exists": true } ] }
+//! ```
+//!
+//! A filter matches when every `must` condition matches, at least one `should` condition
+//! matches (if there are any) and no `must_not` condition matches; `{}` matches everything.
+//! Conditions are `match` (equality with a string, number or bool, or any of a list),
+//! `range` (numeric bounds), `exists`, or a nested filter.
+//!
+//! Keys are dotted paths into the metadata object (`"a.b"`; Qdrant's `"a[].b"` is accepted
+//! too). Arrays are looked through like Qdrant does: a condition holds if it holds for any
+//! element of an array at the end of the path, and a path continues into every object of
+//! an array met on the way. Numbers compare as f64 (`1 == 1.0`).
+//!
+//! Filters are validated once by [`Filter::parse`]; [`Filter::matches`] then runs per
+//! candidate without allocating.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Deepest accepted nesting of filters inside conditions. Bounds the recursion of parsing
+/// and matching for inputs that did not come through `serde_json`'s own depth limit.
+const MAX_DEPTH: usize = 32;
+
+/// A parsed, validated metadata filter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    must: Vec<Condition>,
+    should: Vec<Condition>,
+    must_not: Vec<Condition>,
+}
+
+/// One condition of a filter clause.
+#[derive(Debug, Clone, PartialEq)]
+enum Condition {
+    /// The value at `key` equals one of `any`.
+    Match { key: Vec<String>, any: Vec<Scalar> },
+    /// The value at `key` is a number within `range`.
+    Range { key: Vec<String>, range: Range },
+    /// Whether `key` holds a non-null value.
+    Exists { key: Vec<String>, exists: bool },
+    /// A whole filter used as one condition.
+    Nested(Filter),
+}
+
+/// A value a `match` condition can compare against.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+}
+
+/// Numeric bounds of a `range` condition; absent bounds do not constrain.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Range {
+    gt: Option<f64>,
+    gte: Option<f64>,
+    lt: Option<f64>,
+    lte: Option<f64>,
+}
+
+impl Filter {
+    /// Parses and validates a filter object. Errors are `InvalidArgument` naming the
+    /// problem and its location, e.g. `filter.must[1]: 'range' needs at least one of gt,
+    /// gte, lt, lte`.
+    pub fn parse(value: &Value) -> Result<Filter> {
+        parse_filter(value, "filter", 0)
+    }
+
+    /// Whether `metadata` (a JSON object, or `None` for a record without metadata)
+    /// satisfies the filter. A missing value never matches `match`/`range` and does not
+    /// `exist`.
+    pub fn matches(&self, metadata: Option<&Value>) -> bool {
+        // must_not before should: a cheap veto is as likely as a should hit and cuts work.
+        self.must.iter().all(|c| c.matches(metadata))
+            && !self.must_not.iter().any(|c| c.matches(metadata))
+            && (self.should.is_empty() || self.should.iter().any(|c| c.matches(metadata)))
+    }
+
+    /// Whether the filter has no conditions at all (so it matches everything and a scan
+    /// can skip evaluating it).
+    pub fn is_empty(&self) -> bool {
+        self.must.is_empty() && self.should.is_empty() && self.must_not.is_empty()
+    }
+}
+
+impl Condition {
+    fn matches(&self, metadata: Option<&Value>) -> bool {
+        let Some(meta) = metadata else {
+            // Nothing exists; a nested filter may still match (e.g. through must_not).
+            return match self {
+                Condition::Exists { exists, .. } => !exists,
+                Condition::Nested(f) => f.matches(None),
+                _ => false,
+            };
+        };
+        match self {
+            Condition::Match { key, any } => {
+                any_value(meta, key, &|v| any.iter().any(|s| s.equals(v)))
+            }
+            Condition::Range { key, range } => any_value(meta, key, &|v| {
+                v.as_f64().is_some_and(|x| range.contains(x))
+            }),
+            Condition::Exists { key, exists } => any_value(meta, key, &|v| !v.is_null()) == *exists,
+            Condition::Nested(f) => f.matches(Some(meta)),
+        }
+    }
+}
+
+impl Scalar {
+    fn equals(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Scalar::Str(s), Value::String(t)) => s == t,
+            (Scalar::Num(x), Value::Number(n)) => n.as_f64() == Some(*x),
+            (Scalar::Bool(b), Value::Bool(c)) => b == c,
+            _ => false,
+        }
+    }
+}
+
+impl Range {
+    fn contains(&self, x: f64) -> bool {
+        self.gt.is_none_or(|b| x > b)
+            && self.gte.is_none_or(|b| x >= b)
+            && self.lt.is_none_or(|b| x < b)
+            && self.lte.is_none_or(|b| x <= b)
+    }
+}
+
+/// Whether `pred` holds for any value at `path` below `value`. An array at the end of the
+/// path is looked through (its elements are tested, not the array); an array on the way
+/// continues the path into each of its objects. One level of arrays, as in Qdrant.
+fn any_value(value: &Value, path: &[String], pred: &impl Fn(&Value) -> bool) -> bool {
+    let Some((head, rest)) = path.split_first() else {
+        return match value {
+            Value::Array(items) => items.iter().any(pred),
+            v => pred(v),
+        };
+    };
+    match value {
+        Value::Object(map) => map.get(head).is_some_and(|v| any_value(v, rest, pred)),
+        Value::Array(items) => items.iter().any(|item| match item {
+            Value::Object(map) => map.get(head).is_some_and(|v| any_value(v, rest, pred)),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// An `InvalidArgument` error located at `at`.
+fn err(at: &str, msg: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("{at}: {msg}"))
+}
+
+fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
+    if depth > MAX_DEPTH {
+        return Err(err(
+            at,
+            format!("filters nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let obj = value
+        .as_object()
+        .ok_or_else(|| err(at, "must be an object with must, should or must_not"))?;
+    let mut filter = Filter::default();
+    for (field, v) in obj {
+        let clause = match field.as_str() {
+            "must" => &mut filter.must,
+            "should" => &mut filter.should,
+            "must_not" => &mut filter.must_not,
+            other => return Err(err(at, format!("unknown field '{other}'"))),
+        };
+        *clause = match v {
+            // Like an absent field (serde `Option` semantics, as Qdrant's API accepts).
+            Value::Null => Vec::new(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, c)| parse_condition(c, &format!("{at}.{field}[{i}]"), depth))
+                .collect::<Result<_>>()?,
+            _ => return Err(err(at, format!("'{field}' must be an array of conditions"))),
+        };
+    }
+    Ok(filter)
+}
+
+fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| err(at, "a condition must be an object"))?;
+    let is_field = ["key", "match", "range", "exists"]
+        .iter()
+        .any(|f| obj.contains_key(*f));
+    if !is_field {
+        if obj.is_empty() {
+            return Err(err(
+                at,
+                "empty condition: expected 'key' with 'match', 'range' or 'exists', or a nested filter",
+            ));
+        }
+        return parse_filter(value, at, depth + 1).map(Condition::Nested);
+    }
+
+    if let Some(other) = obj
+        .keys()
+        .find(|f| !["key", "match", "range", "exists"].contains(&f.as_str()))
+    {
+        return Err(err(at, format!("unknown field '{other}'")));
+    }
+    let key = parse_key(obj.get("key"), at)?;
+    let mut kinds = obj.iter().filter(|(f, _)| f.as_str() != "key");
+    let (kind, v) = match (kinds.next(), kinds.next()) {
+        (Some(kv), None) => kv,
+        (None, _) => return Err(err(at, "needs one of 'match', 'range' or 'exists'")),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                at,
+                "only one of 'match', 'range' or 'exists' is allowed",
+            ))
+        }
+    };
+    match kind.as_str() {
+        "match" => Ok(Condition::Match {
+            key,
+            any: parse_match(v, at)?,
+        }),
+        "range" => Ok(Condition::Range {
+            key,
+            range: parse_range(v, at)?,
+        }),
+        _ => match v {
+            Value::Bool(exists) => Ok(Condition::Exists {
+                key,
+                exists: *exists,
+            }),
+            _ => Err(err(at, "'exists' must be true or false")),
+        },
+    }
+}
+
+/// Splits a dotted key into path segments; a trailing `[]` on a segment (Qdrant syntax
+/// for "each element") is accepted and dropped, since arrays are looked through anyway.
+fn parse_key(value: Option<&Value>, at: &str) -> Result<Vec<String>> {
+    let key = match value {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err(err(at, "'key' must be a non-empty string")),
+    };
+    key.split('.')
+        .map(|seg| {
+            let seg = seg.strip_suffix("[]").unwrap_or(seg);
+            if seg.is_empty() {
+                Err(err(
+                    at,
+                    format!("'key' \"{key}\" has an empty path segment"),
+                ))
+            } else {
+                Ok(seg.to_owned())
+            }
+        })
+        .collect()
+}
+
+fn parse_scalar(value: &Value) -> Option<Scalar> {
+    match value {
+        Value::String(s) => Some(Scalar::Str(s.clone())),
+        Value::Number(n) => n.as_f64().map(Scalar::Num),
+        Value::Bool(b) => Some(Scalar::Bool(*b)),
+        _ => None,
+    }
+}
+
+/// `match: x`, `match: {"value": x}` or `match: {"any": [x, ...]}`.
+fn parse_match(value: &Value, at: &str) -> Result<Vec<Scalar>> {
+    const SHAPE: &str =
+        "'match' must be a string, number or bool, or an object with 'value' or 'any'";
+    if let Some(s) = parse_scalar(value) {
+        return Ok(vec![s]);
+    }
+    let obj = value.as_object().ok_or_else(|| err(at, SHAPE))?;
+    if let Some(other) = obj.keys().find(|f| !["value", "any"].contains(&f.as_str())) {
+        return Err(err(at, format!("unknown field '{other}' in 'match'")));
+    }
+    match (obj.get("value"), obj.get("any")) {
+        (Some(v), None) => parse_scalar(v)
+            .map(|s| vec![s])
+            .ok_or_else(|| err(at, "'match.value' must be a string, number or bool")),
+        (None, Some(Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                parse_scalar(v).ok_or_else(|| {
+                    err(
+                        at,
+                        format!("'match.any[{i}]' must be a string, number or bool"),
+                    )
+                })
+            })
+            .collect(),
+        (None, Some(_)) => Err(err(at, "'match.any' must be an array")),
+        (Some(_), Some(_)) => Err(err(at, "'match' takes only one of 'value' or 'any'")),
+        (None, None) => Err(err(at, SHAPE)),
+    }
+}
+
+/// `range: {"gt"|"gte"|"lt"|"lte": number, ...}` with at least one bound.
+fn parse_range(value: &Value, at: &str) -> Result<Range> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| err(at, "'range' must be an object with gt, gte, lt or lte"))?;
+    let mut range = Range::default();
+    for (field, v) in obj {
+        let slot = match field.as_str() {
+            "gt" => &mut range.gt,
+            "gte" => &mut range.gte,
+            "lt" => &mut range.lt,
+            "lte" => &mut range.lte,
+            other => return Err(err(at, format!("unknown field '{other}' in 'range'"))),
+        };
+        *slot = match v {
+            Value::Null => None,
+            Value::Number(n) => n.as_f64(),
+            _ => return Err(err(at, format!("'range.{field}' must be a number"))),
+        };
+    }
+    if range == Range::default() {
+        return Err(err(at, "'range' needs at least one of gt, gte, lt, lte"));
+    }
+    Ok(range)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn f(v: Value) -> Filter {
+        Filter::parse(&v).unwrap_or_else(|e| panic!("{v}: {e}"))
+    }
+
+    fn parse_err(v: Value) -> String {
+        match Filter::parse(&v) {
+            Err(e) => {
+                assert_eq!(e.code(), "INVALID_ARGUMENT");
+                match e {
+                    Error::InvalidArgument(m) => m,
+                    _ => unreachable!(),
+                }
+            }
+            Ok(f) => panic!("{v} parsed as {f:?}"),
+        }
+    }
+
+    fn meta() -> Value {
+        json!({
+            "genre": "jazz",
+            "year": 1959,
+            "rating": 4.5,
+            "live": false,
+            "tags": ["classic", "modal", 7],
+            "artist": { "name": "Miles", "born": 1926, "instruments": ["trumpet"] },
+            "tracks": [ { "title": "So What", "len": 562 }, { "title": "Blue in Green", "len": 337 } ],
+            "nothing": null,
+            "empty": []
+        })
+    }
+
+    fn check(filter: Value, want: bool) {
+        let m = meta();
+        assert_eq!(f(filter.clone()).matches(Some(&m)), want, "{filter}");
+    }
+
+    #[test]
+    fn empty_filter_matches_everything() {
+        let e = f(json!({}));
+        assert!(e.is_empty());
+        assert!(e.matches(None));
+        assert!(e.matches(Some(&meta())));
+        assert!(e.matches(Some(&json!(42))));
+        let e = f(json!({ "must": [], "should": [], "must_not": null }));
+        assert!(e.is_empty());
+        assert!(e.matches(None));
+        assert!(!f(json!({ "must": [{ "key": "a", "match": 1 }] })).is_empty());
+    }
+
+    #[test]
+    fn match_scalars() {
+        check(
+            json!({ "must": [{ "key": "genre", "match": "jazz" }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "genre", "match": "rock" }] }),
+            false,
+        );
+        check(json!({ "must": [{ "key": "year", "match": 1959 }] }), true);
+        check(
+            json!({ "must": [{ "key": "year", "match": 1959.0 }] }),
+            true,
+        );
+        check(json!({ "must": [{ "key": "rating", "match": 4.5 }] }), true);
+        check(json!({ "must": [{ "key": "live", "match": false }] }), true);
+        check(json!({ "must": [{ "key": "live", "match": true }] }), false);
+        // No type coercion.
+        check(
+            json!({ "must": [{ "key": "year", "match": "1959" }] }),
+            false,
+        );
+        check(json!({ "must": [{ "key": "live", "match": 0 }] }), false);
+        check(
+            json!({ "must": [{ "key": "missing", "match": "x" }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "nothing", "match": "x" }] }),
+            false,
+        );
+    }
+
+    #[test]
+    fn match_value_and_any_forms() {
+        check(
+            json!({ "must": [{ "key": "genre", "match": { "value": "jazz" } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "genre", "match": { "any": ["rock", "jazz"] } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "genre", "match": { "any": ["rock", 1] } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "year", "match": { "any": [1, 1959] } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "genre", "match": { "any": [] } }] }),
+            false,
+        );
+    }
+
+    #[test]
+    fn arrays_match_any_element() {
+        check(
+            json!({ "must": [{ "key": "tags", "match": "modal" }] }),
+            true,
+        );
+        check(json!({ "must": [{ "key": "tags", "match": 7 }] }), true);
+        check(
+            json!({ "must": [{ "key": "tags", "match": "pop" }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "tags", "match": { "any": ["pop", "classic"] } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "tags", "range": { "gte": 7 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "tags", "range": { "gt": 7 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "artist.instruments", "match": "trumpet" }] }),
+            true,
+        );
+        // Through an array of objects, with or without Qdrant's [] marker.
+        check(
+            json!({ "must": [{ "key": "tracks.title", "match": "Blue in Green" }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "tracks[].title", "match": "So What" }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "tracks.len", "range": { "gt": 500 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "tracks.len", "range": { "gt": 600 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "tags[]", "match": "classic" }] }),
+            true,
+        );
+        // must_not with an array excludes if any element matches.
+        check(
+            json!({ "must_not": [{ "key": "tags", "match": "modal" }] }),
+            false,
+        );
+    }
+
+    #[test]
+    fn nested_paths() {
+        check(
+            json!({ "must": [{ "key": "artist.name", "match": "Miles" }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "artist.born", "range": { "lt": 1930 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "artist.name.first", "match": "Miles" }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "genre.x", "exists": true }] }),
+            false,
+        );
+        // A literal dotted key is not addressable: dots always split.
+        let m = json!({ "a.b": 1 });
+        assert!(!f(json!({ "must": [{ "key": "a.b", "match": 1 }] })).matches(Some(&m)));
+    }
+
+    #[test]
+    fn ranges() {
+        check(
+            json!({ "must": [{ "key": "year", "range": { "gte": 1959, "lte": 1959 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "year", "range": { "gt": 1959 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "year", "range": { "lt": 1959 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "year", "range": { "gt": 1950, "lt": 1960 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "rating", "range": { "gt": 4.4, "lt": 4.6 } }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "year", "range": { "gt": -1e300 } }] }),
+            true,
+        );
+        // Non-numbers never satisfy a range.
+        check(
+            json!({ "must": [{ "key": "genre", "range": { "gt": 0 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "live", "range": { "gte": 0 } }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "missing", "range": { "gte": 0 } }] }),
+            false,
+        );
+        // A null bound counts as absent.
+        check(
+            json!({ "must": [{ "key": "year", "range": { "gt": null, "lt": 2000 } }] }),
+            true,
+        );
+    }
+
+    #[test]
+    fn exists() {
+        check(
+            json!({ "must": [{ "key": "genre", "exists": true }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "artist", "exists": true }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "missing", "exists": true }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "missing", "exists": false }] }),
+            true,
+        );
+        check(
+            json!({ "must": [{ "key": "nothing", "exists": true }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "empty", "exists": true }] }),
+            false,
+        );
+        check(
+            json!({ "must": [{ "key": "tracks.title", "exists": true }] }),
+            true,
+        );
+        check(json!({ "must": [{ "key": "live", "exists": true }] }), true);
+    }
+
+    #[test]
+    fn clause_semantics() {
+        let yes = json!({ "key": "genre", "match": "jazz" });
+        let no = json!({ "key": "genre", "match": "rock" });
+        check(json!({ "must": [yes, yes] }), true);
+        check(json!({ "must": [yes, no] }), false);
+        check(json!({ "should": [no, yes] }), true);
+        check(json!({ "should": [no, no] }), false);
+        check(json!({ "must_not": [no] }), true);
+        check(json!({ "must_not": [no, yes] }), false);
+        check(
+            json!({ "must": [yes], "should": [no], "must_not": [no] }),
+            false,
+        );
+        check(
+            json!({ "must": [yes], "should": [yes], "must_not": [no] }),
+            true,
+        );
+        check(json!({ "must": [yes], "should": [], "must_not": [] }), true);
+    }
+
+    #[test]
+    fn nested_filters() {
+        let yes = json!({ "key": "genre", "match": "jazz" });
+        let no = json!({ "key": "genre", "match": "rock" });
+        check(json!({ "must": [{ "should": [no, yes] }] }), true);
+        check(json!({ "must": [{ "should": [no, no] }] }), false);
+        check(json!({ "must_not": [{ "must": [yes, no] }] }), true);
+        check(json!({ "should": [no, { "must_not": [no] }] }), true);
+        check(
+            json!({ "must": [{ "must": [{ "must": [{ "must_not": [{ "should": [yes] }] }] }] }] }),
+            false,
+        );
+    }
+
+    #[test]
+    fn missing_or_non_object_metadata() {
+        let must = f(json!({ "must": [{ "key": "a", "match": 1 }] }));
+        let must_not = f(json!({ "must_not": [{ "key": "a", "match": 1 }] }));
+        let absent = f(json!({ "must": [{ "key": "a", "exists": false }] }));
+        let nested = f(json!({ "must": [{ "must_not": [{ "key": "a", "exists": true }] }] }));
+        for m in [
+            None,
+            Some(json!(null)),
+            Some(json!([1, 2])),
+            Some(json!("a")),
+            Some(json!({})),
+        ] {
+            let m = m.as_ref();
+            assert!(!must.matches(m), "{m:?}");
+            assert!(must_not.matches(m), "{m:?}");
+            assert!(absent.matches(m), "{m:?}");
+            assert!(nested.matches(m), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn errors_name_problem_and_location() {
+        let cases = [
+            (json!({ "mustt": [] }), "filter: unknown field 'mustt'"),
+            (json!([]), "filter: must be an object with must, should or must_not"),
+            (json!(null), "filter: must be an object with must, should or must_not"),
+            (json!({ "must": {} }), "filter: 'must' must be an array of conditions"),
+            (json!({ "must": [1] }), "filter.must[0]: a condition must be an object"),
+            (
+                json!({ "must": [{ "key": "a", "match": 1 }, { "key": "b", "range": {} }] }),
+                "filter.must[1]: 'range' needs at least one of gt, gte, lt, lte",
+            ),
+            (json!({ "should": [{ "key": "", "match": 1 }] }), "filter.should[0]: 'key' must be a non-empty string"),
+            (json!({ "should": [{ "key": 5, "match": 1 }] }), "filter.should[0]: 'key' must be a non-empty string"),
+            (json!({ "should": [{ "match": 1 }] }), "filter.should[0]: 'key' must be a non-empty string"),
+            (
+                json!({ "must": [{ "key": "a..b", "match": 1 }] }),
+                "filter.must[0]: 'key' \"a..b\" has an empty path segment",
+            ),
+            (json!({ "must": [{ "key": "a" }] }), "filter.must[0]: needs one of 'match', 'range' or 'exists'"),
+            (
+                json!({ "must": [{ "key": "a", "match": 1, "exists": true }] }),
+                "filter.must[0]: only one of 'match', 'range' or 'exists' is allowed",
+            ),
+            (json!({ "must": [{ "key": "a", "mach": 1 }] }), "filter.must[0]: unknown field 'mach'"),
+            (
+                json!({ "must": [{ "key": "a", "match": null }] }),
+                "filter.must[0]: 'match' must be a string, number or bool, or an object with 'value' or 'any'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "match": [1, 2] }] }),
+                "filter.must[0]: 'match' must be a string, number or bool, or an object with 'value' or 'any'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "match": {} }] }),
+                "filter.must[0]: 'match' must be a string, number or bool, or an object with 'value' or 'any'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "match": { "value": 1, "any": [1] } }] }),
+                "filter.must[0]: 'match' takes only one of 'value' or 'any'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "match": { "value": [1] } }] }),
+                "filter.must[0]: 'match.value' must be a string, number or bool",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "match": { "any": [1, {}] } }] }),
+                "filter.must[0]: 'match.any[1]' must be a string, number or bool",
+            ),
+            (json!({ "must": [{ "key": "a", "match": { "any": 1 } }] }), "filter.must[0]: 'match.any' must be an array"),
+            (
+                json!({ "must": [{ "key": "a", "match": { "text": "x" } }] }),
+                "filter.must[0]: unknown field 'text' in 'match'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "range": { "gt": "1" } }] }),
+                "filter.must[0]: 'range.gt' must be a number",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "range": { "gt": 1, "between": 2 } }] }),
+                "filter.must[0]: unknown field 'between' in 'range'",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "range": 5 }] }),
+                "filter.must[0]: 'range' must be an object with gt, gte, lt or lte",
+            ),
+            (
+                json!({ "must": [{ "key": "a", "range": { "gt": null } }] }),
+                "filter.must[0]: 'range' needs at least one of gt, gte, lt, lte",
+            ),
+            (json!({ "must": [{ "key": "a", "exists": "yes" }] }), "filter.must[0]: 'exists' must be true or false"),
+            (
+                json!({ "must": [{}] }),
+                "filter.must[0]: empty condition: expected 'key' with 'match', 'range' or 'exists', or a nested filter",
+            ),
+            (
+                json!({ "must_not": [{ "should": [{ "key": "a", "range": {} }] }] }),
+                "filter.must_not[0].should[0]: 'range' needs at least one of gt, gte, lt, lte",
+            ),
+            (json!({ "must": [{ "should": [], "foo": 1 }] }), "filter.must[0]: unknown field 'foo'"),
+            (json!({ "must": [{ "is_empty": { "key": "a" } }] }), "filter.must[0]: unknown field 'is_empty'"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_err(input.clone()), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn nesting_depth_is_bounded() {
+        // Wrapping a condition n+1 times in {"must": [..]} nests filters n levels deep.
+        let mut v = json!({ "key": "a", "exists": true });
+        for _ in 0..=MAX_DEPTH {
+            v = json!({ "must": [v] });
+        }
+        assert!(Filter::parse(&v).unwrap().matches(Some(&json!({ "a": 1 }))));
+        let too_deep = json!({ "must": [v] });
+        assert!(parse_err(too_deep).contains("nested deeper than 32 levels"));
+    }
+}

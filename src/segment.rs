@@ -1,0 +1,264 @@
+//! The segment object codec: a versioned, checksummed binary container for ids, f32 vectors and
+//! per-record JSON metadata. Layout in docs/FORMAT.md. Decoding never panics and never
+//! allocates more than the input justifies.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+
+/// Magic bytes at the start of every segment object.
+pub const MAGIC: &[u8; 4] = b"AKSG";
+/// Current format version.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 4 + 2 + 2 + 4 + 4 + 8;
+const TRAILER_LEN: usize = 4;
+
+/// A decoded segment, stored column-wise for scanning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Vector dimension.
+    pub dimension: u16,
+    /// Record ids, in record order.
+    pub ids: Vec<String>,
+    /// Row-major vectors, `ids.len() * dimension` values.
+    pub vectors: Vec<f32>,
+    /// Metadata per record.
+    pub metadata: Vec<Option<Value>>,
+    /// When the object was written (ms since the Unix epoch); GC uses it for the grace period.
+    pub created_at_ms: u64,
+}
+
+impl Segment {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the segment holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The vector of record `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        let d = self.dimension as usize;
+        &self.vectors[i * d..(i + 1) * d]
+    }
+
+    /// Builds a segment from validated records.
+    pub fn from_records(records: &[Record], dimension: u16, created_at_ms: u64) -> Self {
+        let mut vectors = Vec::with_capacity(records.len() * dimension as usize);
+        for r in records {
+            vectors.extend_from_slice(&r.vector);
+        }
+        Segment {
+            dimension,
+            ids: records.iter().map(|r| r.id.clone()).collect(),
+            vectors,
+            metadata: records.iter().map(|r| r.metadata.clone().filter(|m| !m.is_null())).collect(),
+            created_at_ms,
+        }
+    }
+}
+
+/// CRC-32 (IEEE) as 8 lowercase hex digits: the checksum recorded in segment descriptors.
+pub fn checksum_hex(bytes: &[u8]) -> String {
+    format!("{:08x}", crc32fast::hash(bytes))
+}
+
+/// Encodes a segment; the last 4 bytes are the CRC-32 of everything before them.
+pub fn encode(seg: &Segment) -> Vec<u8> {
+    let metas: Vec<Vec<u8>> = seg
+        .metadata
+        .iter()
+        .map(|m| m.as_ref().map(|v| serde_json::to_vec(v).expect("JSON value serialises")).unwrap_or_default())
+        .collect();
+    let cap = HEADER_LEN
+        + seg.ids.iter().map(|s| 4 + s.len()).sum::<usize>()
+        + seg.vectors.len() * 4
+        + metas.iter().map(|m| 4 + m.len()).sum::<usize>()
+        + TRAILER_LEN;
+    let mut out = Vec::with_capacity(cap);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags, reserved
+    out.extend_from_slice(&(seg.dimension as u32).to_le_bytes());
+    out.extend_from_slice(&(seg.ids.len() as u32).to_le_bytes());
+    out.extend_from_slice(&seg.created_at_ms.to_le_bytes());
+    for id in &seg.ids {
+        out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        out.extend_from_slice(id.as_bytes());
+    }
+    for x in &seg.vectors {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    for m in &metas {
+        out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+        out.extend_from_slice(m);
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or_else(|| {
+            Error::corrupt(format!("segment truncated while reading {what} at byte {}", self.pos))
+        })?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u16(&mut self, what: &str) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.take(2, what)?.try_into().expect("2 bytes")))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+    }
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+}
+
+/// Decodes and verifies a segment object. Truncated, altered or foreign bytes give
+/// `Error::Corrupt`.
+pub fn decode(bytes: &[u8]) -> Result<Segment> {
+    if bytes.len() < HEADER_LEN + TRAILER_LEN {
+        return Err(Error::corrupt(format!("segment is {} bytes, shorter than a header", bytes.len())));
+    }
+    if &bytes[..4] != MAGIC {
+        return Err(Error::corrupt("not a segment object (bad magic)"));
+    }
+    let (body, trailer) = bytes.split_at(bytes.len() - TRAILER_LEN);
+    let stored = u32::from_le_bytes(trailer.try_into().expect("4 bytes"));
+    let actual = crc32fast::hash(body);
+    if stored != actual {
+        return Err(Error::corrupt(format!("segment checksum mismatch: stored {stored:08x}, computed {actual:08x}")));
+    }
+    let mut r = Reader { buf: body, pos: 4 };
+    let version = r.u16("format version")?;
+    if version != FORMAT_VERSION {
+        return Err(Error::corrupt(format!("unsupported segment format version {version}")));
+    }
+    let _flags = r.u16("flags")?;
+    let dim = r.u32("dimension")?;
+    if dim == 0 || dim > crate::validate::MAX_DIMENSION {
+        return Err(Error::corrupt(format!("segment dimension {dim} out of range")));
+    }
+    let count = r.u32("record count")? as usize;
+    let created_at_ms = r.u64("creation time")?;
+    // Every record needs at least 4 (id len) + 4*dim + 4 (meta len) bytes: bound allocations.
+    let min_per_record = 8 + 4 * dim as usize;
+    if count.checked_mul(min_per_record).is_none_or(|n| n > r.remaining()) {
+        return Err(Error::corrupt(format!("segment claims {count} records but holds {} bytes", r.remaining())));
+    }
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let len = r.u32("id length")? as usize;
+        let raw = r.take(len, "id")?;
+        let id = std::str::from_utf8(raw).map_err(|_| Error::corrupt(format!("record {i}: id is not UTF-8")))?;
+        ids.push(id.to_string());
+    }
+    let raw = r.take(count * dim as usize * 4, "vectors")?;
+    let vectors: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+    let mut metadata = Vec::with_capacity(count);
+    for i in 0..count {
+        let len = r.u32("metadata length")? as usize;
+        let raw = r.take(len, "metadata")?;
+        metadata.push(if raw.is_empty() {
+            None
+        } else {
+            Some(serde_json::from_slice(raw).map_err(|e| Error::corrupt(format!("record {i}: metadata is not JSON: {e}")))?)
+        });
+    }
+    if r.remaining() != 0 {
+        return Err(Error::corrupt(format!("{} unexpected bytes after the last record", r.remaining())));
+    }
+    Ok(Segment { dimension: dim as u16, ids, vectors, metadata, created_at_ms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn sample() -> Segment {
+        let recs = vec![
+            Record::new("a", vec![1.0, -2.5, 3.25], Some(json!({"section": "net", "n": 3}))),
+            Record::new("ß-ünï", vec![0.0, f32::MIN_POSITIVE, 1e30], None),
+            Record::new("c", vec![-0.0, 7.0, 8.0], Some(json!({}))),
+        ];
+        Segment::from_records(&recs, 3, 42)
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = sample();
+        let bytes = encode(&s);
+        assert_eq!(&bytes[..4], MAGIC);
+        assert_eq!(decode(&bytes).unwrap(), s);
+        assert_eq!(s.vector(1), &[0.0, f32::MIN_POSITIVE, 1e30]);
+    }
+
+    #[test]
+    fn empty_segment_round_trips() {
+        let s = Segment::from_records(&[], 5, 1);
+        assert_eq!(decode(&encode(&s)).unwrap(), s);
+    }
+
+    #[test]
+    fn every_truncation_is_corrupt() {
+        let bytes = encode(&sample());
+        for n in 0..bytes.len() {
+            let e = decode(&bytes[..n]).unwrap_err();
+            assert_eq!(e.code(), "CORRUPT", "prefix of {n} bytes");
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_corrupt() {
+        let bytes = encode(&sample());
+        for i in 0..bytes.len() {
+            for bit in [0u8, 3, 7] {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                assert_eq!(decode(&b).unwrap_err().code(), "CORRUPT", "byte {i} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_claimed_count_does_not_allocate() {
+        let mut bytes = encode(&sample());
+        bytes[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        let body_len = bytes.len() - 4;
+        let crc = crc32fast::hash(&bytes[..body_len]);
+        bytes[body_len..].copy_from_slice(&crc.to_le_bytes());
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.to_string().contains("claims"), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_corrupt() {
+        assert_eq!(decode(b"hello world, definitely not a segment").unwrap_err().code(), "CORRUPT");
+        assert_eq!(decode(&[]).unwrap_err().code(), "CORRUPT");
+    }
+
+    #[test]
+    fn checksum_is_hex_crc32() {
+        assert_eq!(checksum_hex(b"123456789"), "cbf43926");
+    }
+}

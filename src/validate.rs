@@ -1,0 +1,168 @@
+//! Input validation. Everything a caller passes is checked here before anything is written, and
+//! every message names the offending item.
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+
+/// Longest collection name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+/// Largest supported dimension.
+pub const MAX_DIMENSION: u32 = 4096;
+/// Longest record id, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// Collection names: 1..=128 bytes, no '/', '\\', "..", or control characters (they become
+/// object keys, so nothing may escape the collection's prefix).
+pub fn collection_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid("collection name must not be empty"));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(Error::invalid(format!(
+            "collection name is {} bytes long; the limit is {MAX_NAME_BYTES}",
+            name.len()
+        )));
+    }
+    if name.contains('/') || name.contains('\\') {
+        return Err(Error::invalid(format!("collection name {name:?} must not contain '/' or '\\'")));
+    }
+    if name.contains("..") {
+        return Err(Error::invalid(format!("collection name {name:?} must not contain '..'")));
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!("collection name {name:?} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// Dimensions: 1..=4096.
+pub fn dimension(dim: u32) -> Result<u16> {
+    if dim == 0 || dim > MAX_DIMENSION {
+        return Err(Error::invalid(format!("dimension must be between 1 and {MAX_DIMENSION}, got {dim}")));
+    }
+    Ok(dim as u16)
+}
+
+/// A vector of the right length with only finite values; `what` names it in errors.
+pub fn vector(v: &[f32], dim: u16, what: &str) -> Result<()> {
+    if v.len() != dim as usize {
+        return Err(Error::invalid(format!(
+            "{what}: vector has dimension {}, collection expects {dim}",
+            v.len()
+        )));
+    }
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::invalid(format!("{what}: vector[{i}] is {} (must be finite)", v[i])));
+    }
+    Ok(())
+}
+
+/// A record id: 1..=1024 bytes, no control characters.
+pub fn record_id(id: &str, what: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid(format!("{what}: id must not be empty")));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(Error::invalid(format!("{what}: id is {} bytes; the limit is {MAX_ID_BYTES}", id.len())));
+    }
+    if id.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!("{what}: id {id:?} contains control characters")));
+    }
+    Ok(())
+}
+
+/// A write batch: non-empty, valid ids, no duplicate id, vectors of the right shape, metadata
+/// a JSON object (or absent).
+pub fn batch(records: &[Record], dim: u16) -> Result<()> {
+    if records.is_empty() {
+        return Err(Error::invalid("batch is empty: upsert needs at least one record"));
+    }
+    let mut seen = HashSet::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let what = format!("record {i} (id {:?})", r.id);
+        record_id(&r.id, &what)?;
+        if !seen.insert(r.id.as_str()) {
+            return Err(Error::invalid(format!("{what}: duplicate id within one batch")));
+        }
+        vector(&r.vector, dim, &what)?;
+        if let Some(m) = &r.metadata {
+            if !(m.is_object() || m.is_null()) {
+                return Err(Error::invalid(format!("{what}: metadata must be a JSON object")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ids for a delete: non-empty list of valid ids (duplicates are harmless and removed).
+pub fn delete_ids(ids: &[String]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Err(Error::invalid("delete needs at least one id"));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        record_id(id, &format!("ids[{i}]"))?;
+        if seen.insert(id.as_str()) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn names() {
+        assert!(collection_name("docs-1_a.b").is_ok());
+        assert!(collection_name("ünïcödé").is_ok());
+        for bad in ["", "a/b", "a\\b", "..", "a..b", "tab\tname", "nl\n"] {
+            let e = collection_name(bad).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT", "{bad:?}");
+        }
+        assert!(collection_name(&"x".repeat(128)).is_ok());
+        let e = collection_name(&"x".repeat(129)).unwrap_err();
+        assert!(e.to_string().contains("129 bytes"), "{e}");
+    }
+
+    #[test]
+    fn dimensions() {
+        assert_eq!(dimension(1).unwrap(), 1);
+        assert_eq!(dimension(4096).unwrap(), 4096);
+        assert!(dimension(0).is_err());
+        assert!(dimension(4097).is_err());
+    }
+
+    #[test]
+    fn batches_name_the_offender() {
+        let ok = Record::new("a", vec![1.0, 2.0], None);
+        assert!(batch(&[ok.clone()], 2).is_ok());
+        let e = batch(&[], 2).unwrap_err();
+        assert!(e.to_string().contains("empty"));
+        let e = batch(&[ok.clone(), Record::new("b", vec![1.0], None)], 2).unwrap_err();
+        assert!(e.to_string().contains("record 1 (id \"b\")") && e.to_string().contains("dimension 1"), "{e}");
+        let e = batch(&[Record::new("n", vec![1.0, f32::NAN], None)], 2).unwrap_err();
+        assert!(e.to_string().contains("vector[1] is NaN"), "{e}");
+        let e = batch(&[Record::new("i", vec![f32::INFINITY, 0.0], None)], 2).unwrap_err();
+        assert!(e.to_string().contains("vector[0] is inf"), "{e}");
+        let e = batch(&[ok.clone(), ok.clone()], 2).unwrap_err();
+        assert!(e.to_string().contains("record 1 (id \"a\"): duplicate id"), "{e}");
+        let e = batch(&[Record::new("m", vec![1.0, 2.0], Some(serde_json::json!([1])))], 2).unwrap_err();
+        assert!(e.to_string().contains("metadata must be a JSON object"), "{e}");
+        let e = batch(&[Record::new("", vec![1.0, 2.0], None)], 2).unwrap_err();
+        assert!(e.to_string().contains("id must not be empty"), "{e}");
+    }
+
+    #[test]
+    fn delete_ids_dedupe() {
+        assert_eq!(delete_ids(&["a".into(), "a".into(), "b".into()]).unwrap(), vec!["a", "b"]);
+        assert!(delete_ids(&[]).is_err());
+    }
+}
