@@ -192,7 +192,9 @@ impl CollectionManifest {
             .segments
             .iter_mut()
             .find(|s| &s.id == id)
-            .ok_or_else(|| Error::NotFound(format!("segment {id} in collection '{}'", self.collection)))?;
+            .ok_or_else(|| {
+                Error::NotFound(format!("segment {id} in collection '{}'", self.collection))
+            })?;
         if seg.state == SegmentState::Sealed {
             return Ok(false);
         }
@@ -210,7 +212,10 @@ impl CollectionManifest {
         for id in ids {
             match self.tombstones.iter_mut().find(|t| &t.id == id) {
                 Some(t) => t.seq = seq,
-                None => self.tombstones.push(Tombstone { id: id.clone(), seq }),
+                None => self.tombstones.push(Tombstone {
+                    id: id.clone(),
+                    seq,
+                }),
             }
         }
         true
@@ -339,12 +344,18 @@ mod tests {
 
     #[test]
     fn corrupt_json_is_corrupt_error() {
-        assert_eq!(CollectionManifest::from_json(b"{nope").unwrap_err().code(), "CORRUPT");
+        assert_eq!(
+            CollectionManifest::from_json(b"{nope").unwrap_err().code(),
+            "CORRUPT"
+        );
     }
 
     #[test]
     fn distance_parse() {
         assert_eq!(Distance::parse("dot").unwrap(), Distance::Dot);
-        assert_eq!(Distance::parse("manhattan").unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            Distance::parse("manhattan").unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
     }
 }

@@ -53,7 +53,9 @@ pub struct Storage {
 }
 
 fn mismatch(expected: u64, found: u64) -> Error {
-    Error::Conflict(format!("Manifest version mismatch: expected {expected}, found {found}. Retry operation."))
+    Error::Conflict(format!(
+        "Manifest version mismatch: expected {expected}, found {found}. Retry operation."
+    ))
 }
 
 impl Storage {
@@ -123,13 +125,28 @@ impl Storage {
     }
 
     /// Creates an empty collection (create-only put of its manifest).
-    pub async fn create_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionManifest> {
+    pub async fn create_collection(
+        &self,
+        name: &str,
+        dimension: u32,
+        distance: Distance,
+    ) -> Result<CollectionManifest> {
         validate::collection_name(name)?;
         let dim = validate::dimension(dimension)?;
         let m = CollectionManifest::new(name, dim, distance, self.clock.unix_ms());
-        match self.kv.put(&self.manifest_key(name), m.to_json(), PutCondition::IfAbsent).await {
+        match self
+            .kv
+            .put(
+                &self.manifest_key(name),
+                m.to_json(),
+                PutCondition::IfAbsent,
+            )
+            .await
+        {
             Ok(_) => Ok(m),
-            Err(KvError::PreconditionFailed) => Err(Error::AlreadyExists(format!("collection '{name}'"))),
+            Err(KvError::PreconditionFailed) => {
+                Err(Error::AlreadyExists(format!("collection '{name}'")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -152,7 +169,10 @@ impl Storage {
         let base = self.collections_prefix();
         let mut out = Vec::new();
         for key in self.kv.list(&base).await? {
-            let Some(name) = key.strip_prefix(&base).and_then(|k| k.strip_suffix("/manifest.json")) else {
+            let Some(name) = key
+                .strip_prefix(&base)
+                .and_then(|k| k.strip_suffix("/manifest.json"))
+            else {
                 continue;
             };
             if name.contains('/') {
@@ -174,7 +194,10 @@ impl Storage {
     }
 
     /// The current manifest and its store version token.
-    pub async fn load_manifest_versioned(&self, name: &str) -> Result<(CollectionManifest, VersionToken)> {
+    pub async fn load_manifest_versioned(
+        &self,
+        name: &str,
+    ) -> Result<(CollectionManifest, VersionToken)> {
         validate::collection_name(name)?;
         let v = self
             .kv
@@ -190,10 +213,20 @@ impl Storage {
     /// operations that retry ([`Storage::write_segment_with_data`], ...).
     pub async fn persist_manifest(&self, manifest: &CollectionManifest) -> Result<()> {
         validate::collection_name(&manifest.collection)?;
-        debug!("persisting manifest '{}' (version {}) unconditionally", manifest.collection, manifest.version);
+        debug!(
+            "persisting manifest '{}' (version {}) unconditionally",
+            manifest.collection, manifest.version
+        );
         let start = self.clock.now_ms();
-        self.kv.put(&self.manifest_key(&manifest.collection), manifest.to_json(), PutCondition::Any).await?;
-        self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
+        self.kv
+            .put(
+                &self.manifest_key(&manifest.collection),
+                manifest.to_json(),
+                PutCondition::Any,
+            )
+            .await?;
+        self.metrics
+            .record_persist((self.clock.now_ms() - start) / 1000.0);
         Ok(())
     }
 
@@ -201,7 +234,11 @@ impl Storage {
     /// store's own conditional put on the token read with it, never read-compare-write. A
     /// mismatch gives `Conflict("Manifest version mismatch: expected X, found Y. Retry
     /// operation.")`. `manifest.version` must be greater than `expected_version`.
-    pub async fn persist_manifest_with_check(&self, manifest: &CollectionManifest, expected_version: u64) -> Result<()> {
+    pub async fn persist_manifest_with_check(
+        &self,
+        manifest: &CollectionManifest,
+        expected_version: u64,
+    ) -> Result<()> {
         let name = &manifest.collection;
         if manifest.version <= expected_version {
             return Err(Error::invalid(format!(
@@ -219,14 +256,27 @@ impl Storage {
         next.stamp_commit(self.clock.unix_ms());
         next.version = manifest.version;
         debug!("persisting manifest '{name}' (version {})", next.version);
-        match self.kv.put(&self.manifest_key(name), next.to_json(), PutCondition::IfVersion(token)).await {
+        match self
+            .kv
+            .put(
+                &self.manifest_key(name),
+                next.to_json(),
+                PutCondition::IfVersion(token),
+            )
+            .await
+        {
             Ok(_) => {
-                self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
+                self.metrics
+                    .record_persist((self.clock.now_ms() - start) / 1000.0);
                 Ok(())
             }
             Err(KvError::PreconditionFailed) => {
                 self.metrics.record_conflict_failure();
-                let found = self.load_manifest(name).await.map(|m| m.version).unwrap_or(0);
+                let found = self
+                    .load_manifest(name)
+                    .await
+                    .map(|m| m.version)
+                    .unwrap_or(0);
                 Err(mismatch(expected_version, found))
             }
             Err(e) => Err(e.into()),
@@ -258,15 +308,29 @@ impl Storage {
         loop {
             let mut next = base.clone();
             if !mutate(&mut next)? {
-                return Ok(CommitOutcome { manifest: base, token, retries, committed: false });
+                return Ok(CommitOutcome {
+                    manifest: base,
+                    token,
+                    retries,
+                    committed: false,
+                });
             }
             let commit_id = next.stamp_commit(self.clock.unix_ms());
             debug!("persisting manifest '{name}' (version {})", next.version);
-            let outcome = self.kv.put(&key, next.to_json(), PutCondition::IfVersion(token.clone())).await;
+            let outcome = self
+                .kv
+                .put(&key, next.to_json(), PutCondition::IfVersion(token.clone()))
+                .await;
             let transient = match outcome {
                 Ok(new_token) => {
-                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome { manifest: next, token: new_token, retries, committed: true });
+                    self.metrics
+                        .record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome {
+                        manifest: next,
+                        token: new_token,
+                        retries,
+                        committed: true,
+                    });
                 }
                 Err(KvError::PreconditionFailed) => None,
                 Err(KvError::Transient { message, ambiguous }) => Some((message, ambiguous)),
@@ -281,11 +345,19 @@ impl Storage {
             if retries >= max || elapsed_out {
                 let (fresh, _) = self.load_manifest_versioned(name).await?;
                 if fresh.contains_commit(&commit_id) {
-                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome { manifest: fresh, token, retries, committed: true });
+                    self.metrics
+                        .record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome {
+                        manifest: fresh,
+                        token,
+                        retries,
+                        committed: true,
+                    });
                 }
                 return Err(match transient {
-                    Some((message, _)) => Error::Storage(format!("{message} (after {retries} retries)")),
+                    Some((message, _)) => {
+                        Error::Storage(format!("{message} (after {retries} retries)"))
+                    }
                     None => {
                         self.metrics.record_conflict_failure();
                         mismatch(base.version, fresh.version)
@@ -299,8 +371,14 @@ impl Storage {
             match &transient {
                 // The put may have landed: if our commit is in the history, we are done.
                 Some((_, true)) if fresh.contains_commit(&commit_id) => {
-                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome { manifest: fresh, token: fresh_token, retries, committed: true });
+                    self.metrics
+                        .record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome {
+                        manifest: fresh,
+                        token: fresh_token,
+                        retries,
+                        committed: true,
+                    });
                 }
                 Some((message, _)) => {
                     warn!("transient storage error committing '{name}': {message}; retrying (attempt {retries}/{max})")
@@ -320,7 +398,11 @@ impl Storage {
 
     /// Validates `records`, writes them as one new segment object (create-only), then lists the
     /// segment in the manifest with the retrying commit loop. All records or none.
-    pub async fn write_segment_with_data(&self, name: &str, records: &[Record]) -> Result<CommitReceipt> {
+    pub async fn write_segment_with_data(
+        &self,
+        name: &str,
+        records: &[Record],
+    ) -> Result<CommitReceipt> {
         let (manifest, token) = self.load_manifest_versioned(name).await?;
         validate::batch(records, manifest.dimension)?;
         let mut seg = Segment::from_records(records, manifest.dimension, self.clock.unix_ms());
@@ -342,12 +424,19 @@ impl Storage {
         let out = self
             .update_manifest(name, Some((manifest, token)), |m| {
                 if (m.created_at_ms, m.dimension) != identity {
-                    return Err(Error::Conflict(format!("collection '{name}' was dropped and re-created during the write")));
+                    return Err(Error::Conflict(format!(
+                        "collection '{name}' was dropped and re-created during the write"
+                    )));
                 }
                 Ok(m.add_segment(desc.clone()))
             })
             .await?;
-        Ok(CommitReceipt { segment_id: Some(desc.id), version: out.manifest.version, retries: out.retries, committed: out.committed })
+        Ok(CommitReceipt {
+            segment_id: Some(desc.id),
+            version: out.manifest.version,
+            retries: out.retries,
+            committed: out.committed,
+        })
     }
 
     /// Create-only put of a segment object, retrying transient failures. An ambiguous first
@@ -357,17 +446,27 @@ impl Storage {
         let mut attempt = 0u32;
         let mut maybe_landed = false;
         loop {
-            match self.kv.put(&key, bytes.clone(), PutCondition::IfAbsent).await {
+            match self
+                .kv
+                .put(&key, bytes.clone(), PutCondition::IfAbsent)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(KvError::PreconditionFailed) if maybe_landed => return Ok(()),
                 Err(KvError::PreconditionFailed) => {
-                    return Err(Error::Storage(format!("segment object {key} already exists")));
+                    return Err(Error::Storage(format!(
+                        "segment object {key} already exists"
+                    )));
                 }
-                Err(KvError::Transient { message, ambiguous }) if attempt < self.policy.max_retries => {
+                Err(KvError::Transient { message, ambiguous })
+                    if attempt < self.policy.max_retries =>
+                {
                     maybe_landed |= ambiguous;
                     attempt += 1;
                     warn!("transient error writing segment {id}: {message}; retrying (attempt {attempt})");
-                    self.clock.sleep(self.policy.delay(attempt, self.clock.random_unit())).await;
+                    self.clock
+                        .sleep(self.policy.delay(attempt, self.clock.random_unit()))
+                        .await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -376,31 +475,51 @@ impl Storage {
 
     /// Seals a segment (Active → Sealed) atomically; sealing a sealed segment is a no-op.
     pub async fn seal_segment(&self, name: &str, segment_id: &Uuid) -> Result<CommitReceipt> {
-        let out = self.update_manifest(name, None, |m| m.seal(segment_id)).await?;
-        Ok(CommitReceipt { segment_id: Some(*segment_id), version: out.manifest.version, retries: out.retries, committed: out.committed })
+        let out = self
+            .update_manifest(name, None, |m| m.seal(segment_id))
+            .await?;
+        Ok(CommitReceipt {
+            segment_id: Some(*segment_id),
+            version: out.manifest.version,
+            retries: out.retries,
+            committed: out.committed,
+        })
     }
 
     /// Deletes records by id in one commit (tombstones); ids that do not exist are fine.
     pub async fn delete_records(&self, name: &str, ids: &[String]) -> Result<CommitReceipt> {
         let ids = validate::delete_ids(ids)?;
-        let out = self.update_manifest(name, None, |m| Ok(m.add_tombstones(&ids))).await?;
-        Ok(CommitReceipt { segment_id: None, version: out.manifest.version, retries: out.retries, committed: out.committed })
+        let out = self
+            .update_manifest(name, None, |m| Ok(m.add_tombstones(&ids)))
+            .await?;
+        Ok(CommitReceipt {
+            segment_id: None,
+            version: out.manifest.version,
+            retries: out.retries,
+            committed: out.committed,
+        })
     }
 
     /// Reads and verifies one segment object against its descriptor.
     pub async fn load_segment(&self, name: &str, desc: &SegmentDescriptor) -> Result<Segment> {
         let key = self.segment_key(name, &desc.id);
-        let v = self
-            .kv
-            .get(&key)
-            .await?
-            .ok_or_else(|| Error::corrupt(format!("segment object {key} listed in the manifest is missing")))?;
-        if v.value.len() as u64 != desc.size_bytes || segment::checksum_hex(&v.value) != desc.checksum {
-            return Err(Error::corrupt(format!("segment object {key} does not match its manifest checksum")));
+        let v = self.kv.get(&key).await?.ok_or_else(|| {
+            Error::corrupt(format!(
+                "segment object {key} listed in the manifest is missing"
+            ))
+        })?;
+        if v.value.len() as u64 != desc.size_bytes
+            || segment::checksum_hex(&v.value) != desc.checksum
+        {
+            return Err(Error::corrupt(format!(
+                "segment object {key} does not match its manifest checksum"
+            )));
         }
         let seg = segment::decode(&v.value)?;
         if seg.len() as u64 != desc.record_count || seg.dimension != desc.dimension {
-            return Err(Error::corrupt(format!("segment object {key} does not match its descriptor")));
+            return Err(Error::corrupt(format!(
+                "segment object {key} does not match its descriptor"
+            )));
         }
         Ok(seg)
     }

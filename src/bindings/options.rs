@@ -33,9 +33,17 @@ fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
 /// The store selected by `options.store`, plus the key prefix.
 pub fn store(options: &JsValue) -> JsResult<(Arc<dyn Kv>, String)> {
     let kind = prop(options, "store");
-    let kind = if is_absent(&kind) { "memory".to_string() } else { string(&kind, "options.store")? };
+    let kind = if is_absent(&kind) {
+        "memory".to_string()
+    } else {
+        string(&kind, "options.store")?
+    };
     let prefix_v = prop(options, "prefix");
-    let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
+    let prefix = if is_absent(&prefix_v) {
+        String::new()
+    } else {
+        string(&prefix_v, "options.prefix")?
+    };
     match kind.as_str() {
         "memory" => {
             let name_v = prop(options, "name");
@@ -45,7 +53,10 @@ pub fn store(options: &JsValue) -> JsResult<(Arc<dyn Kv>, String)> {
                 let name = string(&name_v, "options.name")?;
                 NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
             };
-            let latency = number(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs")?;
+            let latency = number(
+                &prop(options, "simulatedLatencyMs"),
+                "options.simulatedLatencyMs",
+            )?;
             Ok(match latency {
                 Some(ms) if ms > 0.0 => {
                     let config = ChaosConfig {
@@ -61,7 +72,9 @@ pub fn store(options: &JsValue) -> JsResult<(Arc<dyn Kv>, String)> {
         "indexeddb" | "s3" => Err(invalid(format!(
             "store '{kind}' is not available in this build yet; use 'memory'"
         ))),
-        other => Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
+        other => Err(invalid(format!(
+            "options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"
+        ))),
     }
 }
 
@@ -93,7 +106,11 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
             "none" => Jitter::None,
             "full" => Jitter::Full,
             "equal" => Jitter::Equal,
-            other => return Err(invalid(format!("retry.jitter must be 'none', 'full' or 'equal', got '{other}'"))),
+            other => {
+                return Err(invalid(format!(
+                    "retry.jitter must be 'none', 'full' or 'equal', got '{other}'"
+                )))
+            }
         };
     }
     p.validate().map_err(super::errors::to_js)?;
@@ -117,15 +134,26 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     };
     let include_metadata = prop(options, "includeMetadata").as_bool().unwrap_or(false);
     let mode_v = prop(options, "mode");
-    let oversample = number(&prop(options, "oversample"), "options.oversample")?.unwrap_or(10.0).max(1.0) as usize;
+    let oversample = number(&prop(options, "oversample"), "options.oversample")?
+        .unwrap_or(10.0)
+        .max(1.0) as usize;
     let mode = if is_absent(&mode_v) {
         ScanMode::Exact
     } else {
         match string(&mode_v, "options.mode")?.as_str() {
             "exact" => ScanMode::Exact,
             "int8" => ScanMode::Int8 { oversample },
-            other => return Err(invalid(format!("options.mode must be 'exact' or 'int8', got '{other}'"))),
+            other => {
+                return Err(invalid(format!(
+                    "options.mode must be 'exact' or 'int8', got '{other}'"
+                )))
+            }
         }
     };
-    Ok(SearchOptions { k, filter, include_metadata, mode })
+    Ok(SearchOptions {
+        k,
+        filter,
+        include_metadata,
+        mode,
+    })
 }

@@ -62,7 +62,12 @@ impl Kv for MemoryKv {
         }))
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+    async fn put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        condition: PutCondition,
+    ) -> Result<VersionToken, KvError> {
         let mut inner = self.lock();
         let current = inner.entries.get(key).map(|(_, v)| *v);
         let allowed = match (&condition, current) {
@@ -76,7 +81,9 @@ impl Kv for MemoryKv {
         }
         inner.next_version += 1;
         let ver = inner.next_version;
-        inner.entries.insert(key.to_string(), (Arc::new(value), ver));
+        inner
+            .entries
+            .insert(key.to_string(), (Arc::new(value), ver));
         Ok(VersionToken(ver.to_string()))
     }
 
@@ -119,7 +126,8 @@ mod tests {
                 .map(|i| {
                     let kv = kv.clone();
                     s.spawn(move || {
-                        futures::executor::block_on(kv.put("k", vec![i], PutCondition::IfAbsent)).is_ok() as usize
+                        futures::executor::block_on(kv.put("k", vec![i], PutCondition::IfAbsent))
+                            .is_ok() as usize
                     })
                 })
                 .collect();

@@ -19,7 +19,9 @@ pub async fn sleep(d: Duration) {
             .and_then(|f| f.dyn_into::<Function>().ok());
         match set_timeout {
             Some(f) => {
-                if f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms)).is_err() {
+                if f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms))
+                    .is_err()
+                {
                     let _ = resolve.call0(&JsValue::NULL);
                 }
             }
@@ -36,7 +38,9 @@ pub async fn sleep(d: Duration) {
 pub fn monotonic_ms() -> f64 {
     let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
     if let Some(perf) = perf.filter(|p| p.is_object()) {
-        if let Ok(now) = Reflect::get(&perf, &JsValue::from_str("now")).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+        if let Ok(now) = Reflect::get(&perf, &JsValue::from_str("now"))
+            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        {
             if let Some(v) = now.call0(&perf).ok().and_then(|v| v.as_f64()) {
                 return v;
             }

@@ -1,7 +1,7 @@
 //! Portable reference kernels. They are the implementation on every target without wasm
 //! SIMD128 and the oracle the SIMD kernels are tested against.
 //!
-//! Each loop keeps [`LANES`] independent accumulators over `chunks_exact(LANES)`: without
+//! Each loop keeps `LANES` (8) independent accumulators over `chunks_exact(LANES)`: without
 //! them the additions form one serial dependency chain that LLVM may not reorder (float
 //! addition is not associative), so it could not vectorise. With them it emits packed
 //! multiply/adds (SSE/AVX/NEON) natively.
