@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn batches_name_the_offender() {
         let ok = Record::new("a", vec![1.0, 2.0], None);
-        assert!(batch(&[ok.clone()], 2).is_ok());
+        assert!(batch(std::slice::from_ref(&ok), 2).is_ok());
         let e = batch(&[], 2).unwrap_err();
         assert!(e.to_string().contains("empty"));
         let e = batch(&[ok.clone(), Record::new("b", vec![1.0], None)], 2).unwrap_err();

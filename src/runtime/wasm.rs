@@ -36,14 +36,15 @@ pub async fn sleep(d: Duration) {
 
 /// Milliseconds from `performance.now()` when present, else `Date.now()`.
 pub fn monotonic_ms() -> f64 {
-    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
-    if let Some(perf) = perf.filter(|p| p.is_object()) {
-        if let Ok(now) = Reflect::get(&perf, &JsValue::from_str("now"))
-            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
-        {
-            if let Some(v) = now.call0(&perf).ok().and_then(|v| v.as_f64()) {
-                return v;
-            }
+    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .filter(|p| p.is_object());
+    if let Some(perf) = perf {
+        let now = Reflect::get(&perf, &JsValue::from_str("now"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(v) = now.and_then(|f| f.call0(&perf).ok()).and_then(|v| v.as_f64()) {
+            return v;
         }
     }
     js_sys::Date::now()

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Brings a fresh machine of this kind (Debian 12, root, Rust via rustup, Node >= 20) to a state
+# where the demo, the tests and the benchmarks run. Idempotent, and fast when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
+WASM_PACK_VERSION=0.15.1
+
+log() { printf '[setup] %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" Cargo.toml \
+  || { echo "setup.sh pins wasm-bindgen $WASM_BINDGEN_VERSION but Cargo.toml differs" >&2; exit 1; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. Node >= 20 (the machine image ships it; Debian's is the fallback).
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  log "installing nodejs"
+  apt_install nodejs npm
+fi
+
+# 2. The wasm32 target: rustup, or Debian's matched toolchain that builds std from source.
+if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  :
+elif rustup target add wasm32-unknown-unknown; then
+  log "added wasm32-unknown-unknown with rustup"
+else
+  log "rustup could not fetch wasm32; using Debian rustc-web + build-std (see docs)"
+  apt_install rustc-web cargo-web rust-web-src lld-22
+  cat > .cargo/env-wasm-fallback <<'ENV'
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+ENV
+fi
+
+# 3. wasm-bindgen CLI pinned to the crate's version (wasm-pack uses it from PATH), and wasm-pack.
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+  cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  log "installing wasm-pack $WASM_PACK_VERSION (a few minutes)"
+  cargo install --quiet --force wasm-pack --version "$WASM_PACK_VERSION"
+fi
+
+# 4. Debian Chromium + driver for browser tests and benchmarks (never a downloaded browser).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing chromium and chromium-driver"
+  apt_install chromium chromium-driver
+fi
+
+# 5. Node dev dependencies (binaryen's wasm-opt/wasm-dis, playwright-core, benchmark peers).
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 6. Components rustfmt/clippy for the lint step.
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+log "ready: $(rustc --version), node $(node --version), $(wasm-bindgen --version), $(wasm-pack --version)"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: lints on both targets, native Rust tests (unit, conformance, concurrency
+# with real threads), the same core suite compiled to wasm32 in Node, the npm package build
+# (fails without SIMD128), and the JS API tests in Node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+# Only when setup had to fall back to Debian's toolchain (std built from source for wasm32).
+wasm() { ( if [ -f .cargo/env-wasm-fallback ]; then . .cargo/env-wasm-fallback; fi; "$@" ); }
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "format and lints (native and wasm32)"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+wasm cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "native tests"
+cargo test
+
+step "wasm32 tests in Node (wasm-pack test --node)"
+wasm wasm-pack --quiet test --node
+
+step "npm package build (checks SIMD128 is in the shipped wasm)"
+wasm scripts/build-pkg.sh
+
+step "JS API tests in Node"
+node --test tests/js/
