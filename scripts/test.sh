@@ -20,7 +20,7 @@ step "native tests"
 cargo test
 
 step "wasm32 tests in Node (wasm-pack test --node)"
-wasm wasm-pack --quiet test --node
+wasm wasm-pack test --node
 
 step "npm package build (checks SIMD128 is in the shipped wasm)"
 wasm scripts/build-pkg.sh
