@@ -441,3 +441,26 @@ fn transient_failures_before_the_put_are_retried() {
         assert_eq!(m.version, 21);
     });
 }
+
+#[test]
+fn gc_deletes_only_old_unreferenced_segments() {
+    let clock = Arc::new(ManualClock::new());
+    let (mem, failing) = always_conflicting(clock.clone(), RetryPolicy::none());
+    let s = Storage::new(mem.clone() as Arc<dyn Kv>).with_clock(clock.clone() as Arc<dyn Clock>);
+    run(async {
+        s.create_collection("c", 3, Distance::L2).await.unwrap();
+        let kept = s.write_segment_with_data("c", &records("a", 2, 3, 1)).await.unwrap();
+        // A failed commit leaves an orphan segment object behind.
+        assert_eq!(failing.write_segment_with_data("c", &records("b", 2, 3, 2)).await.unwrap_err().code(), "CONFLICT");
+        assert_eq!(mem.list("collections/c/segments/").await.unwrap().len(), 2);
+        let young = s.collect_garbage("c", Duration::from_secs(3600)).await.unwrap();
+        assert_eq!((young.deleted.len(), young.kept_young), (0, 1), "young orphans are kept");
+        clock.sleep(Duration::from_secs(3601)).await;
+        let old = s.collect_garbage("c", Duration::from_secs(3600)).await.unwrap();
+        assert_eq!(old.deleted.len(), 1);
+        let left = mem.list("collections/c/segments/").await.unwrap();
+        assert_eq!(left, vec![s.segment_key("c", &kept.segment_id.unwrap())], "listed segment survives");
+        let m = s.load_manifest("c").await.unwrap();
+        s.load_segment("c", &m.segments[0]).await.unwrap();
+    });
+}
