@@ -275,6 +275,7 @@ fn main() {
     );
 
     let patient = patient();
+    run_row(Store::Raw, 2, 160, &patient, 99); // warm-up, not reported
     println!(
         "### Retry policy that lets every commit succeed: {}\n",
         describe(&patient)
