@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use super::collection::JsCollection;
 use super::convert::{prop, string, to_js};
 use super::errors::{invalid, to_js as err, JsResult};
-use super::options;
+use super::{options, stores};
 use crate::database::Database;
 use crate::manifest::Distance;
 use crate::storage::Storage;
@@ -26,11 +26,9 @@ impl AkiDB {
     /// `logLevel` ('error' | 'warn' | 'info' | 'debug').
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
-        let (kv, prefix) = options::store(&options)?;
         let policy = options::retry(&options)?;
-        let storage = Storage::new(kv)
-            .with_prefix(prefix)
-            .with_retry_policy(policy);
+        let store = stores::open(&options).await?;
+        let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
         Ok(AkiDB {
             db: Rc::new(Database::new(storage)),
         })

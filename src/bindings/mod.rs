@@ -6,6 +6,7 @@ mod convert;
 mod database;
 mod errors;
 mod options;
+mod stores;
 
 pub use collection::JsCollection;
 pub use database::AkiDB;

@@ -1,80 +1,23 @@
 //! Parsing of the option objects of `AkiDB.open` and `collection.search`.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, json, prop, string};
 use super::errors::{invalid, JsResult};
-use crate::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::search::exec::{ScanMode, SearchOptions};
 use crate::search::filter::Filter;
 
-thread_local! {
-    // Named memory stores live as long as the JS realm: two `AkiDB.open({ store: 'memory',
-    // name })` calls share data, like two tabs sharing IndexedDB.
-    static NAMED_MEMORY: RefCell<HashMap<String, Arc<MemoryKv>>> = RefCell::new(HashMap::new());
-}
-
-fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
+/// A non-negative number, or `None` when absent.
+pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
     if is_absent(v) {
         return Ok(None);
     }
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
         _ => Err(invalid(format!("{what} must be a non-negative number"))),
-    }
-}
-
-/// The store selected by `options.store`, plus the key prefix.
-pub fn store(options: &JsValue) -> JsResult<(Arc<dyn Kv>, String)> {
-    let kind = prop(options, "store");
-    let kind = if is_absent(&kind) {
-        "memory".to_string()
-    } else {
-        string(&kind, "options.store")?
-    };
-    let prefix_v = prop(options, "prefix");
-    let prefix = if is_absent(&prefix_v) {
-        String::new()
-    } else {
-        string(&prefix_v, "options.prefix")?
-    };
-    match kind.as_str() {
-        "memory" => {
-            let name_v = prop(options, "name");
-            let base: Arc<MemoryKv> = if is_absent(&name_v) {
-                Arc::new(MemoryKv::new())
-            } else {
-                let name = string(&name_v, "options.name")?;
-                NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
-            };
-            let latency = number(
-                &prop(options, "simulatedLatencyMs"),
-                "options.simulatedLatencyMs",
-            )?;
-            Ok(match latency {
-                Some(ms) if ms > 0.0 => {
-                    let config = ChaosConfig {
-                        max_delay: Duration::from_secs_f64(ms / 1000.0),
-                        seed: fastrand::u64(..),
-                        ..ChaosConfig::default()
-                    };
-                    (Arc::new(ChaosKv::new(base, config)) as Arc<dyn Kv>, prefix)
-                }
-                _ => (base as Arc<dyn Kv>, prefix),
-            })
-        }
-        "indexeddb" | "s3" => Err(invalid(format!(
-            "store '{kind}' is not available in this build yet; use 'memory'"
-        ))),
-        other => Err(invalid(format!(
-            "options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"
-        ))),
     }
 }
 

@@ -1,0 +1,67 @@
+//! Opening the store named by `AkiDB.open({ store, ... })`. Each backend adds one arm here; the
+//! rest of the bindings only see `Arc<dyn Kv>`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasm_bindgen::JsValue;
+
+use super::convert::{is_absent, prop, string};
+use super::errors::{invalid, JsResult};
+use super::options::number;
+use crate::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
+
+thread_local! {
+    // Named memory stores live as long as the JS realm: two `AkiDB.open({ store: 'memory',
+    // name })` calls share data, like two tabs sharing IndexedDB.
+    static NAMED_MEMORY: RefCell<HashMap<String, Arc<MemoryKv>>> = RefCell::new(HashMap::new());
+}
+
+/// An opened store and the key prefix to use in it.
+pub struct OpenedStore {
+    /// The backend.
+    pub kv: Arc<dyn Kv>,
+    /// Prefix of every key (`options.prefix`, default empty).
+    pub prefix: String,
+}
+
+/// Opens the store selected by `options.store` (default `'memory'`).
+pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
+    let kind = prop(options, "store");
+    let kind = if is_absent(&kind) { "memory".to_string() } else { string(&kind, "options.store")? };
+    let prefix_v = prop(options, "prefix");
+    let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
+    let kv = match kind.as_str() {
+        "memory" => memory(options)?,
+        "indexeddb" | "s3" => {
+            return Err(invalid(format!("store '{kind}' is not available in this build yet; use 'memory'")))
+        }
+        other => return Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
+    };
+    Ok(OpenedStore { kv, prefix })
+}
+
+/// `{ store: 'memory', name?, simulatedLatencyMs? }`
+fn memory(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
+    let name_v = prop(options, "name");
+    let base: Arc<MemoryKv> = if is_absent(&name_v) {
+        Arc::new(MemoryKv::new())
+    } else {
+        let name = string(&name_v, "options.name")?;
+        NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
+    };
+    let latency = number(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs")?;
+    Ok(match latency {
+        Some(ms) if ms > 0.0 => {
+            let config = ChaosConfig {
+                max_delay: Duration::from_secs_f64(ms / 1000.0),
+                seed: fastrand::u64(..),
+                ..ChaosConfig::default()
+            };
+            Arc::new(ChaosKv::new(base, config))
+        }
+        _ => base,
+    })
+}
