@@ -1,16 +1,35 @@
 //! Search execution over one manifest snapshot: which records are live (newest per id wins,
-//! tombstones hide older records), then an exact f32 scan or an int8 scan with f32 re-ranking,
+//! tombstones hide older records), then an exact scan or an int8 scan with f32 re-ranking,
 //! with optional metadata pre-filtering.
+//!
+//! **Exact search** returns the same hits, with the same f32 scores, as scoring every live
+//! row with [`kernels::score`]. When it pays off (dimension ≥ 16 and `k` well below the
+//! number of live rows) it gets there faster: it scans the int8 codes of each segment and
+//! keeps, next to every approximate score, a rigorous bound on its error
+//! ([`QuantizedQuery::bound`]). Rows whose upper bound cannot reach the k-th best lower bound
+//! are skipped; the rest are re-scored exactly in f32, best upper bound first, stopping as
+//! soon as no remaining upper bound can enter the top k. Otherwise it is a plain f32 scan.
+//!
+//! **Int8 search** ranks by the approximate scores alone and re-scores the best
+//! `k · oversample` in f32: faster still, but a true neighbour can be missed.
+//!
+//! **Filters** are evaluated lazily: a row is tested only when its score (or upper bound)
+//! could still enter the top k. Rows that fail are never kept, so the results are exactly
+//! those of pre-filtering (the best k among matching rows) while most rows are never
+//! tested.
+//!
+//! The int8 codes of a segment are computed once, on first use, and shared by every
+//! snapshot that contains the segment (segments are immutable and cached by id).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use serde_json::Value;
 
 use super::filter::Filter;
 use super::kernels;
-use super::quant::{self, QuantizedMatrix};
+use super::quant::{self, QuantizedMatrix, QuantizedQuery};
 use super::topk::TopK;
 use crate::error::{Error, Result};
 use crate::manifest::{CollectionManifest, Distance};
@@ -19,10 +38,21 @@ use crate::segment::Segment;
 /// Largest `k` a search accepts.
 pub const MAX_K: usize = 10_000;
 
+/// Rows scored per kernel call (scores live on the stack).
+const BLOCK: usize = 256;
+
+/// Smallest dimension for which exact search screens with int8 codes; below it a plain
+/// f32 scan is as cheap and the bounds are loose.
+const SCREEN_MIN_DIM: usize = 16;
+
+/// Exact search screens only if `k · SCREEN_MAX_K_FRACTION <= live rows`: with a large
+/// `k` most rows end up re-scored anyway.
+const SCREEN_MAX_K_FRACTION: usize = 8;
+
 /// How the candidates are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ScanMode {
-    /// Exact f32 scores for every live record.
+    /// Exact f32 scores for every live record (results identical to a full f32 scan).
     #[default]
     Exact,
     /// int8 approximate scores, then exact f32 re-ranking of the best `k * oversample`.
@@ -56,24 +86,59 @@ pub struct SearchHit {
     pub metadata: Option<Value>,
 }
 
+thread_local! {
+    /// int8 codes per segment, keyed by the address of its `Rc`. The `Weak` keeps that
+    /// allocation (not the segment's data) alive, so the address cannot be reused by another
+    /// segment while the entry exists; entries of dropped segments are purged on insert.
+    static QUANTIZED: RefCell<HashMap<usize, (Weak<Segment>, Rc<QuantizedMatrix>)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The int8 codes of `seg`, computed on first use and shared by every snapshot.
+fn quantized_segment(seg: &Rc<Segment>, dim: usize) -> Rc<QuantizedMatrix> {
+    let key = Rc::as_ptr(seg) as usize;
+    QUANTIZED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((weak, q)) = cache.get(&key) {
+            if weak.strong_count() > 0 && q.dim() == dim && q.len() == seg.len() {
+                return q.clone();
+            }
+        }
+        let q = Rc::new(QuantizedMatrix::from_f32(&seg.vectors, dim));
+        cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+        cache.insert(key, (Rc::downgrade(seg), q.clone()));
+        q
+    })
+}
+
+/// Forgets the cached int8 codes of segments that no longer exist.
+fn purge_quantized() {
+    QUANTIZED.with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+        }
+    });
+}
+
 /// The searchable state of one manifest version.
 pub struct SnapshotView {
     distance: Distance,
     dimension: usize,
     segments: Vec<Rc<Segment>>,
+    /// First global row index of each segment.
+    offsets: Vec<usize>,
     live: Vec<Vec<bool>>,
+    /// Per segment: every row is live (the common case; skips the lookups).
+    all_live: Vec<bool>,
     live_count: usize,
-    quantized: OnceCell<Vec<QuantizedMatrix>>,
+    quantized: Vec<OnceCell<Rc<QuantizedMatrix>>>,
 }
 
 impl SnapshotView {
     /// Computes liveness for `segments`, which must be the manifest's segments in order.
     pub fn build(manifest: &CollectionManifest, segments: Vec<Rc<Segment>>) -> Self {
-        let tombs: HashMap<&str, u64> = manifest
-            .tombstones
-            .iter()
-            .map(|t| (t.id.as_str(), t.seq))
-            .collect();
+        purge_quantized();
+        let tombs: HashMap<&str, u64> = manifest.tombstones.iter().map(|t| (t.id.as_str(), t.seq)).collect();
         // Newest occurrence of every id: segments are in commit order, later rows win.
         let mut newest: HashMap<&str, (usize, usize)> = HashMap::new();
         for (si, seg) in segments.iter().enumerate() {
@@ -84,19 +149,29 @@ impl SnapshotView {
         let mut live: Vec<Vec<bool>> = segments.iter().map(|s| vec![false; s.len()]).collect();
         let mut live_count = 0;
         for (id, (si, row)) in newest {
-            let seg_seq = manifest.segments[si].seq;
+            let seg_seq = manifest.segments.get(si).map_or(0, |s| s.seq);
             if tombs.get(id).is_none_or(|t| *t < seg_seq) {
                 live[si][row] = true;
                 live_count += 1;
             }
         }
+        let offsets = segments
+            .iter()
+            .scan(0usize, |acc, s| {
+                let o = *acc;
+                *acc += s.len();
+                Some(o)
+            })
+            .collect();
         SnapshotView {
             distance: manifest.distance,
             dimension: manifest.dimension as usize,
+            all_live: live.iter().map(|l| l.iter().all(|x| *x)).collect(),
+            quantized: segments.iter().map(|_| OnceCell::new()).collect(),
             segments,
+            offsets,
             live,
             live_count,
-            quantized: OnceCell::new(),
         }
     }
 
@@ -105,22 +180,32 @@ impl SnapshotView {
         self.live_count
     }
 
-    fn quantized(&self) -> &[QuantizedMatrix] {
-        self.quantized.get_or_init(|| {
-            self.segments
-                .iter()
-                .map(|s| QuantizedMatrix::from_f32(&s.vectors, self.dimension))
-                .collect()
-        })
+    fn quantized(&self, si: usize) -> &QuantizedMatrix {
+        self.quantized[si].get_or_init(|| quantized_segment(&self.segments[si], self.dimension))
+    }
+
+    #[inline]
+    fn is_live(&self, si: usize, row: usize) -> bool {
+        self.all_live[si] || self.live[si][row]
+    }
+
+    /// (segment, row) of a global row index.
+    fn locate(&self, idx: usize) -> (usize, usize) {
+        let si = self.offsets.partition_point(|o| *o <= idx) - 1;
+        (si, idx - self.offsets[si])
+    }
+
+    /// The exact score of a global row.
+    fn exact_score(&self, q: &[f32], idx: u32) -> f32 {
+        let (si, row) = self.locate(idx as usize);
+        kernels::score(self.distance, q, self.segments[si].vector(row))
     }
 }
 
 /// Checks a query and prepares it for scoring (normalised for cosine).
 fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32>> {
     if k == 0 || k > MAX_K {
-        return Err(Error::invalid(format!(
-            "k must be between 1 and {MAX_K}, got {k}"
-        )));
+        return Err(Error::invalid(format!("k must be between 1 and {MAX_K}, got {k}")));
     }
     if query.len() != view.dimension {
         return Err(Error::invalid(format!(
@@ -130,114 +215,176 @@ fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32
         )));
     }
     if let Some(i) = query.iter().position(|x| !x.is_finite()) {
-        return Err(Error::invalid(format!(
-            "query[{i}] is {} (must be finite)",
-            query[i]
-        )));
+        return Err(Error::invalid(format!("query[{i}] is {} (must be finite)", query[i])));
     }
     let mut q = query.to_vec();
     if view.distance == Distance::Cosine && !kernels::normalize(&mut q) {
-        return Err(Error::invalid(
-            "query is a zero vector, which has no cosine similarity",
-        ));
+        return Err(Error::invalid("query is a zero vector, which has no cosine similarity"));
     }
     Ok(q)
+}
+
+/// Liveness plus the (optional) filter of one search.
+struct Admit<'a> {
+    view: &'a SnapshotView,
+    filter: Option<&'a Filter>,
+}
+
+impl Admit<'_> {
+    #[inline]
+    fn live(&self, si: usize, row: usize) -> bool {
+        self.view.is_live(si, row)
+    }
+
+    #[inline]
+    fn matches(&self, si: usize, row: usize) -> bool {
+        self.filter.is_none_or(|f| f.matches(self.view.segments[si].metadata[row].as_ref()))
+    }
 }
 
 /// Runs one search on `view`.
 pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
     let q = prepare_query(view, query, opts.k)?;
-    let admit = |si: usize, row: usize| -> bool {
-        view.live[si][row]
-            && opts
-                .filter
-                .as_ref()
-                .is_none_or(|f| f.matches(view.segments[si].metadata[row].as_ref()))
+    let admit = Admit { view, filter: opts.filter.as_ref().filter(|f| !f.is_empty()) };
+    let best = match opts.mode {
+        ScanMode::Exact if screening_pays(view, opts.k) => exact_screened(view, &q, opts.k, &admit),
+        ScanMode::Exact => exact_f32(view, &q, opts.k, &admit),
+        ScanMode::Int8 { oversample } => int8_rerank(view, &q, opts.k, oversample, &admit),
     };
-    let mut best = TopK::new(opts.k);
-    let mut scores = Vec::new();
-    // Global candidate index -> (segment, row), via per-segment offsets.
-    let offsets: Vec<usize> = view
-        .segments
-        .iter()
-        .scan(0usize, |acc, s| {
-            let o = *acc;
-            *acc += s.len();
-            Some(o)
-        })
-        .collect();
-    match opts.mode {
-        ScanMode::Exact => {
-            for (si, seg) in view.segments.iter().enumerate() {
-                if opts.filter.is_some() {
-                    // Pre-filter: score only admitted rows.
-                    for row in 0..seg.len() {
-                        if admit(si, row) {
-                            best.push(
-                                kernels::score(view.distance, &q, seg.vector(row)),
-                                (offsets[si] + row) as u32,
-                            );
-                        }
-                    }
-                } else {
-                    scores.resize(seg.len(), 0.0);
-                    kernels::score_many(
-                        view.distance,
-                        &q,
-                        &seg.vectors,
-                        view.dimension,
-                        &mut scores,
-                    );
-                    for (row, s) in scores.iter().enumerate() {
-                        if *s >= best.threshold() && view.live[si][row] {
-                            best.push(*s, (offsets[si] + row) as u32);
-                        }
-                    }
-                }
-            }
-        }
-        ScanMode::Int8 { oversample } => {
-            let qq = quant::quantize_query(&q);
-            let mut candidates =
-                TopK::new(opts.k.saturating_mul(oversample.max(1)).min(MAX_K * 16));
-            for (si, qm) in view.quantized().iter().enumerate() {
-                scores.resize(view.segments[si].len(), 0.0);
-                quant::approx_scores(view.distance, &qq, qm, &mut scores);
-                for (row, s) in scores.iter().enumerate() {
-                    if *s >= candidates.threshold() && admit(si, row) {
-                        candidates.push(*s, (offsets[si] + row) as u32);
-                    }
-                }
-            }
-            for (_, idx) in candidates.into_sorted() {
-                let (si, row) = locate(&offsets, idx as usize);
-                best.push(
-                    kernels::score(view.distance, &q, view.segments[si].vector(row)),
-                    idx,
-                );
-            }
-        }
-    }
     Ok(best
         .into_sorted()
         .into_iter()
         .map(|(score, idx)| {
-            let (si, row) = locate(&offsets, idx as usize);
+            let (si, row) = view.locate(idx as usize);
             let seg = &view.segments[si];
             SearchHit {
                 id: seg.ids[row].clone(),
                 score,
-                metadata: if opts.include_metadata {
-                    seg.metadata[row].clone()
-                } else {
-                    None
-                },
+                metadata: if opts.include_metadata { seg.metadata[row].clone() } else { None },
             }
         })
         .collect())
 }
 
-fn locate(offsets: &[usize], idx: usize) -> (usize, usize) {
-    let si = offsets.partition_point(|o| *o <= idx) - 1;
-    (si, idx - offsets[si])
+fn screening_pays(view: &SnapshotView, k: usize) -> bool {
+    view.dimension >= SCREEN_MIN_DIM && k.saturating_mul(SCREEN_MAX_K_FRACTION) <= view.live_count
+}
+
+/// Blocks of at most [`BLOCK`] rows of a segment: `(first row, rows)`.
+fn blocks(len: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..len).step_by(BLOCK).map(move |s| (s, BLOCK.min(len - s)))
+}
+
+/// Plain exact scan: every row scored in f32.
+fn exact_f32(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> TopK {
+    let dim = view.dimension;
+    let mut best = TopK::new(k);
+    let mut buf = [0.0f32; BLOCK];
+    for (si, seg) in view.segments.iter().enumerate() {
+        for (start, n) in blocks(seg.len()) {
+            let scores = &mut buf[..n];
+            let rows = &seg.vectors[start * dim..(start + n) * dim];
+            kernels::score_many(view.distance, q, rows, dim, scores);
+            let base = view.offsets[si] + start;
+            for (j, &s) in scores.iter().enumerate() {
+                if s >= best.threshold() && admit.live(si, start + j) && admit.matches(si, start + j) {
+                    best.push(s, (base + j) as u32);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Exact search through int8 codes with error bounds; see the module docs.
+fn exact_screened(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> TopK {
+    let qq = quant::quantize_query(q);
+    let d = view.distance;
+    // The k-th best lower bound of admitted rows bounds the true k-th best score from below.
+    let mut lower = TopK::new(k);
+    // (upper bound, global row) of every row that could reach the top k when it was seen.
+    let mut candidates: Vec<(f32, u32)> = Vec::new();
+    let mut buf = [0.0f32; BLOCK];
+    for (si, seg) in view.segments.iter().enumerate() {
+        let qm = view.quantized(si);
+        let worst = qq.bound(d, qm.max_norm(), qm.max_residual());
+        for (start, n) in blocks(seg.len()) {
+            let approx = &mut buf[..n];
+            quant::approx_scores_at(d, &qq, qm, start, approx);
+            let base = view.offsets[si] + start;
+            let mut floor = lower.threshold();
+            for (j, &a) in approx.iter().enumerate() {
+                // Skip only on a definite `<`: a NaN estimate is never skipped.
+                if a + worst < floor {
+                    continue;
+                }
+                let row = start + j;
+                if !admit.live(si, row) {
+                    continue;
+                }
+                let (lo, hi) = screen_bounds(&qq, d, qm, row, a);
+                if hi < floor || !admit.matches(si, row) {
+                    continue;
+                }
+                lower.push(lo, (base + j) as u32);
+                floor = lower.threshold();
+                candidates.push((hi, (base + j) as u32));
+            }
+        }
+    }
+    rescore(view, q, k, candidates, lower.threshold())
+}
+
+/// `(lower, upper)` bounds of the exact score of `row` given its estimate `a`.
+#[inline]
+fn screen_bounds(qq: &QuantizedQuery, d: Distance, qm: &QuantizedMatrix, row: usize, a: f32) -> (f32, f32) {
+    let b = qq.bound(d, qm.norms()[row], qm.residuals()[row]);
+    let (lo, hi) = (a - b, a + b);
+    if hi.is_nan() || lo.is_nan() {
+        (f32::NEG_INFINITY, f32::INFINITY)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Scores candidates exactly, best upper bound first, until no upper bound left can enter
+/// the top k. Candidates whose upper bound is below `floor` (a lower bound of the k-th best
+/// score) are dropped first.
+fn rescore(view: &SnapshotView, q: &[f32], k: usize, mut candidates: Vec<(f32, u32)>, floor: f32) -> TopK {
+    candidates.retain(|c| c.0 >= floor);
+    candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut best = TopK::new(k);
+    for (hi, idx) in candidates {
+        // Equal is not enough to stop: a tie with a lower index still enters.
+        if hi < best.threshold() {
+            break;
+        }
+        best.push(view.exact_score(q, idx), idx);
+    }
+    best
+}
+
+/// Approximate search: the best `k · oversample` by int8 estimate, re-scored exactly.
+fn int8_rerank(view: &SnapshotView, q: &[f32], k: usize, oversample: usize, admit: &Admit) -> TopK {
+    let qq = quant::quantize_query(q);
+    let mut cands = TopK::new(k.saturating_mul(oversample.max(1)).min(MAX_K * 16));
+    let mut buf = [0.0f32; BLOCK];
+    for (si, seg) in view.segments.iter().enumerate() {
+        let qm = view.quantized(si);
+        for (start, n) in blocks(seg.len()) {
+            let approx = &mut buf[..n];
+            quant::approx_scores_at(view.distance, &qq, qm, start, approx);
+            let base = view.offsets[si] + start;
+            for (j, &a) in approx.iter().enumerate() {
+                if a >= cands.threshold() && admit.live(si, start + j) && admit.matches(si, start + j) {
+                    cands.push(a, (base + j) as u32);
+                }
+            }
+        }
+    }
+    let mut best = TopK::new(k);
+    for (_, idx) in cands.into_sorted() {
+        best.push(view.exact_score(q, idx), idx);
+    }
+    best
 }

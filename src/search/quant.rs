@@ -1,16 +1,27 @@
-//! Scalar int8 quantisation for fast approximate scans, followed by exact f32 re-ranking.
+//! Scalar int8 quantisation for fast scans, with rigorous error bounds.
 //!
 //! Scheme: symmetric, one scale per row. Row `i` is stored as int8 codes in `[-127, 127]`
 //! and `scale_i = max|x| / 127`, so `x ≈ code · scale_i`. A query is quantised the same
-//! way, hence `q·x ≈ dot_i8(q_codes, x_codes) · q_scale · scale_i`. Per-row scales (rather
+//! way, hence `q·x ≈ dot(q_codes, x_codes) · q_scale · scale_i`. Per-row scales (rather
 //! than per-dimension ones) need no training pass and keep each row independent, so rows
-//! can be appended at any time. Memory is `dim + 8` bytes per vector: codes, scale, and
-//! the exact squared norm used by the L2 estimate.
+//! can be appended at any time.
+//!
+//! Rows are padded with zero codes to a multiple of 16 bytes (`stride`), so the SIMD scan
+//! has no tails, and the query is widened to i16 once per search ([`QuantizedQuery`]):
+//! the scan then costs one load, two sign extensions and two `i32x4.dot_i16x8_s` per 16
+//! bytes of a row, four rows at a time.
+//!
+//! **Error bounds.** Besides its scale, every row keeps its exact norm `‖x‖` and the norm
+//! of its quantisation residual `r = ‖x − scale·codes‖` (computed in f64, rounded up). With
+//! the query's own `‖q‖` and residual `r_q`, the approximation `a` of `q·x` satisfies
+//! `|q·x − a| ≤ r_q·(‖x‖ + r) + ‖q‖·r` (Cauchy–Schwarz on the two residual terms); a
+//! relative slack for f32 rounding, in both `a` and the exact f32 kernels, is added on top
+//! ([`QuantizedQuery::bound`]). The exact search uses these bounds to skip rows that cannot
+//! reach the top k, and re-scores only the others in f32: same results as a full f32 scan.
+//!
+//! Memory is `stride + 20` bytes per vector: codes, scale, squared norm, norm, residual.
 
-use crate::error::{Error, Result};
 use crate::manifest::Distance;
-use crate::search::kernels;
-
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::search::kernels::scalar as imp;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -18,6 +29,14 @@ use crate::search::kernels::simd128 as imp;
 
 /// Largest code magnitude. -128 is never produced, which keeps the scheme symmetric.
 const MAX_CODE: f32 = 127.0;
+
+/// `2⁻¹¹¹`: `eps · UNDERFLOW = (dim + 64)·2⁻¹³⁴` bounds the absolute error of subnormal
+/// results: an int8 dot product (< 2¹⁴·dim) times a subnormal scale product (error
+/// ≤ 2⁻¹⁵⁰), and subnormal terms of the f32 kernels.
+const UNDERFLOW: f32 = f32::from_bits(16 << 23);
+
+/// Row padding of the code matrix, in bytes (one SIMD128 register).
+pub const PAD: usize = 16;
 
 /// Integer inner product of two int8 code slices, accumulated in i32 (SIMD128 on wasm).
 ///
@@ -28,14 +47,26 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     imp::dot_i8(a, b)
 }
 
+/// `dim` rounded up to a multiple of [`PAD`].
+pub fn padded(dim: usize) -> usize {
+    dim.div_ceil(PAD) * PAD
+}
+
+/// Rounds a non-negative f64 up to an f32 that is not smaller.
+fn f32_up(x: f64) -> f32 {
+    let f = x as f32;
+    if (f as f64) < x {
+        f.next_up()
+    } else {
+        f
+    }
+}
+
 /// Quantises `v` into `codes` (same length) and returns the scale, 0 for an all-zero row.
 /// Non-finite inputs are not expected (vectors are validated on insert); NaN maps to code 0
 /// and ±inf to ±127 so that a bad value cannot poison the whole row.
 fn quantize_into(v: &[f32], codes: &mut [i8]) -> f32 {
-    let max = v
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f32, |m, x| m.max(x.abs()));
+    let max = v.iter().filter(|x| x.is_finite()).fold(0.0f32, |m, x| m.max(x.abs()));
     if max == 0.0 {
         codes.fill(0);
         return 0.0;
@@ -43,11 +74,23 @@ fn quantize_into(v: &[f32], codes: &mut [i8]) -> f32 {
     for (c, &x) in codes.iter_mut().zip(v) {
         // x / max is in [-1, 1] for finite x, so this cannot overflow; the clamp catches ±inf
         // and `as` maps NaN to 0. Ties-to-even rounding is a single instruction on wasm.
-        *c = (x / max * MAX_CODE)
-            .round_ties_even()
-            .clamp(-MAX_CODE, MAX_CODE) as i8;
+        *c = (x / max * MAX_CODE).round_ties_even().clamp(-MAX_CODE, MAX_CODE) as i8;
     }
     max / MAX_CODE
+}
+
+/// `(‖v‖, ‖v − scale·codes‖, ‖v‖²)`: the norms are rounded up, the square to nearest.
+fn norms(v: &[f32], codes: &[i8], scale: f32) -> (f32, f32, f32) {
+    let (mut sq, mut res) = (0.0f64, 0.0f64);
+    for (&x, &c) in v.iter().zip(codes) {
+        let x = x as f64;
+        sq += x * x;
+        let e = x - scale as f64 * c as f64;
+        res += e * e;
+    }
+    // The f64 sums carry a relative error below 1e-12: a tiny factor keeps the bounds safe.
+    let up = 1.0 + 1e-9;
+    (f32_up(sq.sqrt() * up), f32_up(res.sqrt() * up), sq as f32)
 }
 
 /// A query quantised with the same scheme as the rows of a [`QuantizedMatrix`].
@@ -55,92 +98,104 @@ fn quantize_into(v: &[f32], codes: &mut [i8]) -> f32 {
 pub struct QuantizedQuery {
     /// int8 codes, one per dimension.
     pub codes: Vec<i8>,
+    /// The codes widened to i16 and zero-padded to [`padded`]`(dim)`, for the scan.
+    pub wide: Vec<i16>,
     /// Dequantisation scale: `query ≈ codes · scale`.
     pub scale: f32,
-    /// Exact squared L2 norm of the f32 query (for L2 estimates).
+    /// Squared L2 norm of the f32 query (for L2 estimates).
     pub sq_norm: f32,
+    /// `‖q‖`, rounded up.
+    pub norm: f32,
+    /// `‖q − scale·codes‖`, rounded up.
+    pub residual: f32,
+    /// Relative slack for f32 rounding, see [`bound`](Self::bound).
+    pub eps: f32,
 }
 
 /// Quantises a query vector for [`approx_scores`].
 pub fn quantize_query(query: &[f32]) -> QuantizedQuery {
     let mut codes = vec![0i8; query.len()];
     let scale = quantize_into(query, &mut codes);
-    QuantizedQuery {
-        codes,
-        scale,
-        sq_norm: kernels::dot(query, query),
+    let (norm, residual, sq_norm) = norms(query, &codes, scale);
+    let mut wide = vec![0i16; padded(query.len())];
+    for (w, &c) in wide.iter_mut().zip(&codes) {
+        *w = i16::from(c);
+    }
+    // The f32 kernels sum at most dim/4 + 8 rounded terms in sequence (two accumulators of
+    // four lanes, a reduction tree, a short tail), and the approximation rounds three times:
+    // (dim + 64)·2⁻²³ of ‖q‖‖x‖ covers both with a wide margin.
+    let eps = (query.len() as f32 + 64.0) * f32::EPSILON;
+    QuantizedQuery { codes, wide, scale, sq_norm, norm, residual, eps }
+}
+
+impl QuantizedQuery {
+    /// An upper bound of `|exact − approx|` for a row with norm `norm` and residual
+    /// `residual`, where `exact` is what [`crate::search::kernels::score`] computes in f32 and `approx` what
+    /// [`approx_scores`] gives. Monotone in both arguments, so the largest norm and residual
+    /// of a matrix bound all of its rows at once.
+    #[inline]
+    pub fn bound(&self, distance: Distance, norm: f32, residual: f32) -> f32 {
+        let (qn, qr) = (self.norm, self.residual);
+        let n_hat = norm + residual; // ≥ ‖scale·codes‖
+        let dot = qr * n_hat + qn * residual + self.eps * (qn + qr) * n_hat;
+        let b = match distance {
+            Distance::Cosine | Distance::Dot => dot,
+            // -‖q−x‖² = 2q·x − ‖q‖² − ‖x‖²: twice the dot error, plus rounding of the norms
+            // and of the exact kernel, both within eps·(‖q‖+‖x‖)².
+            Distance::L2 => 2.0 * dot + self.eps * (qn + n_hat) * (qn + n_hat),
+        };
+        // Rounding of this very computation, and an absolute floor for products that
+        // underflow to subnormals (whose rounding error is not relative).
+        let b = b * (1.0 + 1e-5) + self.eps * UNDERFLOW;
+        // Overflowed norms (inf·0 = NaN): no bound.
+        if b.is_nan() {
+            f32::INFINITY
+        } else {
+            b
+        }
     }
 }
 
-/// A row-major matrix of int8-quantised vectors with per-row scales and exact squared norms.
+/// A row-major matrix of int8-quantised vectors (rows zero-padded to a multiple of
+/// [`PAD`]) with per-row scales, norms and residual norms.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuantizedMatrix {
     dim: usize,
+    stride: usize,
     codes: Vec<i8>,
     scales: Vec<f32>,
     sq_norms: Vec<f32>,
+    norms: Vec<f32>,
+    residuals: Vec<f32>,
+    max_norm: f32,
+    max_residual: f32,
 }
 
 impl QuantizedMatrix {
     /// An empty matrix of `dim`-dimensional rows.
     pub fn new(dim: usize) -> Self {
-        QuantizedMatrix {
-            dim,
-            ..Default::default()
-        }
+        QuantizedMatrix { dim, stride: padded(dim), ..Default::default() }
     }
 
     /// Quantises the row-major f32 matrix `flat` (rows of `dim` floats). Expects
     /// `flat.len()` to be a multiple of `dim`; a trailing partial row is ignored, and
     /// `dim == 0` gives an empty matrix.
     pub fn from_f32(flat: &[f32], dim: usize) -> Self {
-        debug_assert!(
-            dim == 0 || flat.len() % dim == 0,
-            "flat length is not a multiple of dim"
-        );
+        debug_assert!(dim == 0 || flat.len() % dim == 0, "flat length is not a multiple of dim");
         let mut m = QuantizedMatrix::new(dim);
         if dim == 0 {
             return m;
         }
         let rows = flat.len() / dim;
-        m.codes.reserve_exact(rows * dim);
+        m.codes.reserve_exact(rows * m.stride);
         m.scales.reserve_exact(rows);
         m.sq_norms.reserve_exact(rows);
+        m.norms.reserve_exact(rows);
+        m.residuals.reserve_exact(rows);
         for row in flat.chunks_exact(dim) {
             m.push(row);
         }
         m
-    }
-
-    /// Rebuilds a matrix from stored parts (e.g. a decoded segment), checking the shapes.
-    pub fn from_parts(
-        dim: usize,
-        codes: Vec<i8>,
-        scales: Vec<f32>,
-        sq_norms: Vec<f32>,
-    ) -> Result<Self> {
-        let rows = scales.len();
-        if sq_norms.len() != rows {
-            return Err(Error::invalid(format!(
-                "quantized matrix: {} scales but {} norms",
-                rows,
-                sq_norms.len()
-            )));
-        }
-        if rows.checked_mul(dim) != Some(codes.len()) {
-            return Err(Error::invalid(format!(
-                "quantized matrix: {} codes do not form {} rows of dimension {}",
-                codes.len(),
-                rows,
-                dim
-            )));
-        }
-        Ok(QuantizedMatrix {
-            dim,
-            codes,
-            scales,
-            sq_norms,
-        })
     }
 
     /// Appends one row. Expects `row.len() == dim`: a shorter row is zero-padded and a
@@ -149,15 +204,26 @@ impl QuantizedMatrix {
         debug_assert_eq!(row.len(), self.dim, "row length differs from dim");
         let row = &row[..row.len().min(self.dim)];
         let start = self.codes.len();
-        self.codes.resize(start + self.dim, 0);
-        let scale = quantize_into(row, &mut self.codes[start..start + row.len()]);
+        self.codes.resize(start + self.stride, 0);
+        let codes = &mut self.codes[start..start + row.len()];
+        let scale = quantize_into(row, codes);
+        let (norm, residual, sq) = norms(row, codes, scale);
         self.scales.push(scale);
-        self.sq_norms.push(kernels::dot(row, row));
+        self.sq_norms.push(sq);
+        self.norms.push(norm);
+        self.residuals.push(residual);
+        self.max_norm = self.max_norm.max(norm);
+        self.max_residual = self.max_residual.max(residual);
     }
 
     /// Dimension of every row.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Bytes per row of [`codes`](Self::codes): `dim` rounded up to a multiple of 16.
+    pub fn stride(&self) -> usize {
+        self.stride
     }
 
     /// Number of rows.
@@ -170,14 +236,14 @@ impl QuantizedMatrix {
         self.scales.is_empty()
     }
 
-    /// All codes, row-major.
+    /// All codes, row-major with [`stride`](Self::stride) bytes per row.
     pub fn codes(&self) -> &[i8] {
         &self.codes
     }
 
-    /// Codes of row `i` (panics if out of range, like slice indexing).
+    /// Codes of row `i`, without padding (panics if out of range, like slice indexing).
     pub fn row(&self, i: usize) -> &[i8] {
-        &self.codes[i * self.dim..(i + 1) * self.dim]
+        &self.codes[i * self.stride..i * self.stride + self.dim]
     }
 
     /// Per-row dequantisation scales.
@@ -185,59 +251,92 @@ impl QuantizedMatrix {
         &self.scales
     }
 
-    /// Per-row exact squared L2 norms of the original f32 rows.
+    /// Per-row squared L2 norms of the original f32 rows.
     pub fn sq_norms(&self) -> &[f32] {
         &self.sq_norms
     }
 
-    /// Heap bytes used by the data: `len() · (dim + 8)`.
+    /// Per-row L2 norms of the original rows, rounded up.
+    pub fn norms(&self) -> &[f32] {
+        &self.norms
+    }
+
+    /// Per-row norms of the quantisation residual `x − scale·codes`, rounded up.
+    pub fn residuals(&self) -> &[f32] {
+        &self.residuals
+    }
+
+    /// Largest row norm (0 when empty).
+    pub fn max_norm(&self) -> f32 {
+        self.max_norm
+    }
+
+    /// Largest residual norm (0 when empty).
+    pub fn max_residual(&self) -> f32 {
+        self.max_residual
+    }
+
+    /// Heap bytes used by the data: `len() · (stride + 16)`.
     pub fn size_bytes(&self) -> usize {
-        self.codes.len() + 4 * (self.scales.len() + self.sq_norms.len())
+        self.codes.len() + 4 * (self.scales.len() + self.sq_norms.len() + self.norms.len() + self.residuals.len())
     }
 }
 
-/// Approximate [`kernels::score`] of every row of `matrix` against `query`, into
-/// `out[i]` (higher is better). Dot and cosine estimate the inner product; L2 estimates
-/// `-(‖q‖² + ‖v‖² - 2 q·v)` with exact norms. Does not allocate.
+/// Approximate [`crate::search::kernels::score`] of rows `start..start + out.len()` of `matrix` against
+/// `query`, into `out` (higher is better). Dot and cosine estimate the inner product; L2
+/// estimates `-(‖q‖² + ‖v‖² - 2 q·v)` with exact norms. Does not allocate.
 ///
-/// Expects `out.len() == matrix.len()` and a query of the matrix dimension; otherwise
-/// (release builds) only the common rows are written.
-pub fn approx_scores(
+/// Rows past the end of the matrix are not written; a query of another dimension than the
+/// matrix yields zeros (both are caller bugs, caught by `debug_assert` in tests).
+pub fn approx_scores_at(
     distance: Distance,
     query: &QuantizedQuery,
     matrix: &QuantizedMatrix,
+    start: usize,
     out: &mut [f32],
 ) {
-    debug_assert_eq!(
-        out.len(),
-        matrix.len(),
-        "output length differs from row count"
-    );
-    debug_assert_eq!(
-        query.codes.len(),
-        matrix.dim,
-        "query dimension differs from matrix"
-    );
-    if matrix.dim == 0 {
-        out.iter_mut().take(matrix.len()).for_each(|o| *o = 0.0);
+    debug_assert_eq!(query.codes.len(), matrix.dim, "query dimension differs from matrix");
+    let end = matrix.len().min(start.saturating_add(out.len()));
+    if start >= end {
         return;
     }
-    let rows = matrix
-        .codes
-        .chunks_exact(matrix.dim)
-        .zip(&matrix.scales)
-        .zip(&matrix.sq_norms)
-        .zip(out.iter_mut());
+    let out = &mut out[..end - start];
+    if matrix.dim == 0 || query.wide.len() != matrix.stride {
+        out.fill(0.0);
+        return;
+    }
+    let stride = matrix.stride;
     let qs = query.scale;
-    // Dispatch once per batch, not once per row.
-    match distance {
-        Distance::Cosine | Distance::Dot => rows.for_each(|(((codes, &s), _), o)| {
-            *o = dot_i8(&query.codes, codes) as f32 * (qs * s);
-        }),
-        Distance::L2 => rows.for_each(|(((codes, &s), &n), o)| {
-            let qv = dot_i8(&query.codes, codes) as f32 * (qs * s);
-            *o = 2.0 * qv - query.sq_norm - n;
-        }),
+    let mut dots = [0i32; 256];
+    let mut row = start;
+    for out in out.chunks_mut(dots.len()) {
+        let dots = &mut dots[..out.len()];
+        let codes = &matrix.codes[row * stride..(row + out.len()) * stride];
+        imp::dot_i8_rows(&query.wide, codes, dots);
+        let scales = &matrix.scales[row..row + out.len()];
+        match distance {
+            Distance::Cosine | Distance::Dot => {
+                for ((o, &d), &s) in out.iter_mut().zip(dots.iter()).zip(scales) {
+                    *o = d as f32 * (qs * s);
+                }
+            }
+            Distance::L2 => {
+                let norms = &matrix.sq_norms[row..row + out.len()];
+                for (((o, &d), &s), &n) in out.iter_mut().zip(dots.iter()).zip(scales).zip(norms) {
+                    *o = 2.0 * (d as f32 * (qs * s)) - query.sq_norm - n;
+                }
+            }
+        }
+        row += out.len();
+    }
+}
+
+/// [`approx_scores_at`] for every row: expects `out.len() == matrix.len()`.
+pub fn approx_scores(distance: Distance, query: &QuantizedQuery, matrix: &QuantizedMatrix, out: &mut [f32]) {
+    debug_assert_eq!(out.len(), matrix.len(), "output length differs from row count");
+    approx_scores_at(distance, query, matrix, 0, out);
+    if matrix.dim == 0 {
+        out.iter_mut().take(matrix.len()).for_each(|o| *o = 0.0);
     }
 }
 
@@ -247,7 +346,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::search::kernels::scalar;
+    use crate::search::kernels::{self, scalar};
     use crate::search::topk::TopK;
 
     struct XorShift(u64);
@@ -272,9 +371,7 @@ mod tests {
     #[test]
     fn dot_i8_matches_scalar_for_many_lengths() {
         let mut rng = XorShift(0xDEAD_BEEF_CAFE_F00D);
-        for n in [
-            0usize, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 383, 384, 385, 4096,
-        ] {
+        for n in [0usize, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 383, 384, 385, 4096] {
             let a: Vec<i8> = (0..n).map(|_| rng.i8()).collect();
             let b: Vec<i8> = (0..n).map(|_| rng.i8()).collect();
             let want: i32 = a.iter().zip(&b).map(|(&x, &y)| x as i32 * y as i32).sum();
@@ -296,7 +393,8 @@ mod tests {
         let m = QuantizedMatrix::from_f32(&flat, dim);
         assert_eq!(m.len(), 20);
         assert_eq!(m.dim(), dim);
-        assert_eq!(m.size_bytes(), 20 * (dim + 8));
+        assert_eq!(m.stride(), 112);
+        assert_eq!(m.size_bytes(), 20 * (112 + 16));
         for (i, row) in flat.chunks_exact(dim).enumerate() {
             let s = m.scales()[i];
             let max = row.iter().fold(0.0f32, |a, x| a.max(x.abs()));
@@ -333,20 +431,101 @@ mod tests {
     }
 
     #[test]
-    fn from_parts_validates_shape() {
-        let m = QuantizedMatrix::from_f32(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3);
-        let back = QuantizedMatrix::from_parts(
-            3,
-            m.codes().to_vec(),
-            m.scales().to_vec(),
-            m.sq_norms().to_vec(),
-        )
-        .unwrap();
-        assert_eq!(back, m);
-        assert!(QuantizedMatrix::from_parts(3, vec![0; 5], vec![1.0; 2], vec![1.0; 2]).is_err());
-        assert!(QuantizedMatrix::from_parts(3, vec![0; 6], vec![1.0; 2], vec![1.0; 1]).is_err());
-        let e = QuantizedMatrix::from_parts(2, vec![0; 3], vec![1.0], vec![1.0]).unwrap_err();
-        assert_eq!(e.code(), "INVALID_ARGUMENT");
+    fn dot_i8x4_matches_scalar() {
+        let mut rng = XorShift(77);
+        for n in [16usize, 32, 48, 128, 384, 4096] {
+            let q: Vec<i16> = (0..n).map(|_| i16::from(rng.i8())).collect();
+            let rows: Vec<Vec<i8>> = (0..4).map(|_| (0..n).map(|_| rng.i8()).collect()).collect();
+            let want: Vec<i32> =
+                rows.iter().map(|r| r.iter().zip(&q).map(|(&x, &y)| x as i32 * y as i32).sum()).collect();
+            let got = imp::dot_i8x4(&q, [&rows[0], &rows[1], &rows[2], &rows[3]]);
+            assert_eq!(got.to_vec(), want, "n={n}");
+            assert_eq!(scalar::dot_i8x4(&q, [&rows[0], &rows[1], &rows[2], &rows[3]]).to_vec(), want);
+        }
+    }
+
+    #[test]
+    fn approx_scores_at_matches_whole_matrix() {
+        let mut rng = XorShift(3);
+        let (dim, rows) = (37, 23);
+        let flat: Vec<f32> = (0..dim * rows).map(|_| rng.f32()).collect();
+        let m = QuantizedMatrix::from_f32(&flat, dim);
+        let q = quantize_query(&flat[..dim]);
+        for d in [Distance::Dot, Distance::L2] {
+            let mut all = vec![0.0; rows];
+            approx_scores(d, &q, &m, &mut all);
+            for start in [0usize, 1, 5, 19, 22] {
+                for len in [1usize, 3, 4, 7, 30] {
+                    let mut out = vec![f32::NAN; len];
+                    approx_scores_at(d, &q, &m, start, &mut out);
+                    let end = rows.min(start + len);
+                    assert_eq!(&out[..end - start], &all[start..end]);
+                    assert!(out[end - start..].iter().all(|x| x.is_nan()));
+                }
+            }
+        }
+    }
+
+    /// Vectors with very different shapes: uniform, spiky (one huge component), tiny,
+    /// huge, constant, and sparse, for dimensions with and without padding.
+    fn adversarial_rows(rng: &mut XorShift, dim: usize) -> Vec<Vec<f32>> {
+        let mut rows = Vec::new();
+        for kind in 0..8 {
+            for _ in 0..6 {
+                let mut v: Vec<f32> = (0..dim).map(|_| rng.f32()).collect();
+                match kind {
+                    1 => v[rng.next_u64() as usize % dim] *= 1000.0,
+                    2 => v.iter_mut().for_each(|x| *x *= 1e-20),
+                    3 => v.iter_mut().for_each(|x| *x *= 1e15),
+                    4 => v.iter_mut().for_each(|x| *x = 0.3),
+                    5 => v.iter_mut().enumerate().for_each(|(i, x)| {
+                        if i % 7 != 0 {
+                            *x = 0.0
+                        }
+                    }),
+                    6 => {
+                        kernels::normalize(&mut v);
+                    }
+                    7 => v.iter_mut().for_each(|x| *x = x.powi(5)),
+                    _ => {}
+                }
+                rows.push(v);
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn bounds_hold_for_exact_f32_scores() {
+        let mut rng = XorShift(0xB0B0_5EED);
+        for dim in [1usize, 2, 3, 7, 16, 17, 64, 128, 384, 1000, 4096] {
+            let rows = adversarial_rows(&mut rng, dim);
+            let flat: Vec<f32> = rows.concat();
+            let m = QuantizedMatrix::from_f32(&flat, dim);
+            for q in adversarial_rows(&mut rng, dim).iter().step_by(5) {
+                let qq = quantize_query(q);
+                for d in [Distance::Dot, Distance::L2] {
+                    let mut approx = vec![0.0; m.len()];
+                    approx_scores(d, &qq, &m, &mut approx);
+                    let mut exact = vec![0.0; m.len()];
+                    kernels::score_many(d, q, &flat, dim, &mut exact);
+                    let whole = qq.bound(d, m.max_norm(), m.max_residual());
+                    for i in 0..m.len() {
+                        let b = qq.bound(d, m.norms()[i], m.residuals()[i]);
+                        let err = (exact[i] - approx[i]).abs();
+                        assert!(b <= whole, "bound not monotone");
+                        if exact[i].is_finite() && approx[i].is_finite() {
+                            assert!(
+                                err <= b,
+                                "dim {dim} {d:?} row {i}: |{} - {}| = {err} > bound {b}",
+                                exact[i],
+                                approx[i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -403,27 +582,17 @@ mod tests {
                 let q = unit_vectors(&mut rng, 1, dim);
                 kernels::score_many(d, &q, &flat, dim, &mut exact);
                 let mut truth = TopK::new(10);
-                exact
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, &s)| truth.push(s, i as u32));
+                exact.iter().enumerate().for_each(|(i, &s)| truth.push(s, i as u32));
                 let truth: Vec<u32> = truth.into_sorted().into_iter().map(|(_, i)| i).collect();
 
                 approx_scores(d, &quantize_query(&q), &m, &mut approx);
                 let mut cands = TopK::new(40);
-                approx
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, &s)| cands.push(s, i as u32));
+                approx.iter().enumerate().for_each(|(i, &s)| cands.push(s, i as u32));
                 let mut reranked = TopK::new(10);
                 for (_, i) in cands.into_sorted() {
                     reranked.push(exact[i as usize], i);
                 }
-                found += reranked
-                    .into_sorted()
-                    .iter()
-                    .filter(|(_, i)| truth.contains(i))
-                    .count();
+                found += reranked.into_sorted().iter().filter(|(_, i)| truth.contains(i)).count();
             }
             let recall = found as f64 / (queries * 10) as f64;
             assert!(recall >= 0.9, "{d:?}: recall@10 {recall}");

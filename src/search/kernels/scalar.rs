@@ -29,12 +29,7 @@ fn common<'a, T>(a: &'a [T], b: &'a [T]) -> (&'a [T], &'a [T]) {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
@@ -49,12 +44,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
     let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
@@ -75,13 +65,8 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // Wider chunks than the f32 kernels: i8→i32 widening packs 16+ lanes per vector natively.
     const W: usize = 16;
     let (ca, cb) = (a.chunks_exact(W), b.chunks_exact(W));
-    let tail = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .fold(0i32, |s, (&x, &y)| {
-            s.wrapping_add(i32::from(x) * i32::from(y))
-        });
+    let tail =
+        ca.remainder().iter().zip(cb.remainder()).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)));
     let mut acc = [0i32; W];
     for (x, y) in ca.zip(cb) {
         for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
@@ -89,6 +74,39 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         }
     }
     acc.iter().fold(tail, |s, &v| s.wrapping_add(v))
+}
+
+/// [`dot`] of `q` with four rows (four calls; the SIMD version shares query loads).
+#[inline]
+pub fn dot4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    rows.map(|r| dot(q, &r[..q.len()]))
+}
+
+/// [`l2_sq`] of `q` with four rows (four calls; the SIMD version shares query loads).
+#[inline]
+pub fn l2_sq4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    rows.map(|r| l2_sq(q, &r[..q.len()]))
+}
+
+/// Integer inner products of an i16-widened query with four int8 rows (wrapping i32).
+/// Every row must be at least as long as `q16`.
+#[inline]
+pub fn dot_i8x4(q16: &[i16], rows: [&[i8]; 4]) -> [i32; 4] {
+    rows.map(|r| q16.iter().zip(&r[..q16.len()]).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y))))
+}
+
+/// Integer inner products of `q16` with consecutive rows of `codes`, `q16.len()` bytes
+/// each (see the SIMD version). Panics if `codes` holds fewer than `out.len()` rows.
+pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
+    let stride = q16.len();
+    if stride == 0 {
+        out.fill(0);
+        return;
+    }
+    assert!(codes.len() / stride >= out.len(), "codes hold too few rows");
+    for (o, row) in out.iter_mut().zip(codes.chunks_exact(stride)) {
+        *o = q16.iter().zip(row).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)));
+    }
 }
 
 #[cfg(test)]

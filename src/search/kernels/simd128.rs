@@ -1,11 +1,18 @@
 //! WebAssembly SIMD128 kernels, compiled only when the `simd128` target feature is on
 //! (`-C target-feature=+simd128`, set in `.cargo/config.toml`). Results match
-//! [`super::scalar`] up to float rounding order (exactly, for the integer kernel).
+//! [`super::scalar`] up to float rounding order (exactly, for the integer kernels).
 //!
-//! Each loop consumes 16 elements per iteration into four independent `f32x4`
-//! accumulators: one accumulator would serialise on the add latency, four keep the
-//! engine's SIMD pipeline busy. Leftovers go through a 4-wide loop, then a scalar tail, so
-//! any length (including 1..=3) is handled.
+//! Summation order (f32): two `f32x4` accumulators take alternate 4-element blocks of
+//! every 8 elements, a 4-element remainder goes into the first one, the last 0..=3 elements
+//! are summed in order, and the result is `hsum(acc0 + acc1) + tail` with
+//! `hsum = (l0 + l2) + (l1 + l3)`. The four-row kernels ([`dot4`], [`l2_sq4`]) score four
+//! rows against one query with exactly the same operations per row, so a row gets the
+//! same bits whether it is scored alone or in a block: the exact scan and the re-ranking
+//! of candidates agree to the last bit.
+//!
+//! Why four rows at a time: each query block is loaded once for four rows, the eight
+//! accumulators (two per row) are independent dependency chains, and the four horizontal
+//! sums collapse into one transposed reduction.
 
 use core::arch::wasm32::*;
 
@@ -26,11 +33,29 @@ fn load_i8(s: &[i8], i: usize) -> v128 {
     unsafe { v128_load(s.as_ptr().add(i) as *const v128) }
 }
 
-/// Sums the four lanes of an `f32x4`.
+/// Sums the four lanes of an `f32x4` as `(l0 + l2) + (l1 + l3)`.
 #[inline(always)]
 fn hsum_f32(v: v128) -> f32 {
     (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<2>(v))
         + (f32x4_extract_lane::<1>(v) + f32x4_extract_lane::<3>(v))
+}
+
+/// Lane `r` of the result is `hsum_f32` of `v[r]`, with the same additions in the same order.
+#[inline(always)]
+fn hsum4_f32(a: v128, b: v128, c: v128, d: v128) -> v128 {
+    // [a0+a2, a1+a3, b0+b2, b1+b3] and the same for c, d.
+    let ab = f32x4_add(i32x4_shuffle::<0, 1, 4, 5>(a, b), i32x4_shuffle::<2, 3, 6, 7>(a, b));
+    let cd = f32x4_add(i32x4_shuffle::<0, 1, 4, 5>(c, d), i32x4_shuffle::<2, 3, 6, 7>(c, d));
+    // (x0+x2) + (x1+x3) per row.
+    f32x4_add(i32x4_shuffle::<0, 2, 4, 6>(ab, cd), i32x4_shuffle::<1, 3, 5, 7>(ab, cd))
+}
+
+/// Lane `r` of the result is the wrapping sum of the lanes of `v[r]`.
+#[inline(always)]
+fn hsum4_i32(a: v128, b: v128, c: v128, d: v128) -> v128 {
+    let ab = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(a, b), i32x4_shuffle::<2, 3, 6, 7>(a, b));
+    let cd = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(c, d), i32x4_shuffle::<2, 3, 6, 7>(c, d));
+    i32x4_add(i32x4_shuffle::<0, 2, 4, 6>(ab, cd), i32x4_shuffle::<1, 3, 5, 7>(ab, cd))
 }
 
 /// Truncates both slices to their common length (see `scalar::common`).
@@ -41,69 +66,126 @@ fn common<'a, T>(a: &'a [T], b: &'a [T]) -> (&'a [T], &'a [T]) {
     (&a[..n], &b[..n])
 }
 
-/// Inner product `Σ aᵢ·bᵢ` over the common length of `a` and `b`.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// One element of the f32 kernels: `x·y` or `(x-y)²`.
+trait Term {
+    fn v(x: v128, y: v128) -> v128;
+    fn s(x: f32, y: f32) -> f32;
+}
+
+struct Dot;
+struct L2;
+
+impl Term for Dot {
+    #[inline(always)]
+    fn v(x: v128, y: v128) -> v128 {
+        f32x4_mul(x, y)
+    }
+    #[inline(always)]
+    fn s(x: f32, y: f32) -> f32 {
+        x * y
+    }
+}
+
+impl Term for L2 {
+    #[inline(always)]
+    fn v(x: v128, y: v128) -> v128 {
+        let d = f32x4_sub(x, y);
+        f32x4_mul(d, d)
+    }
+    #[inline(always)]
+    fn s(x: f32, y: f32) -> f32 {
+        (x - y) * (x - y)
+    }
+}
+
+#[inline(always)]
+fn sum1<T: Term>(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let n = a.len();
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-    );
+    let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
     let mut i = 0;
-    while i + 16 <= n {
-        s0 = f32x4_add(s0, f32x4_mul(load_f32(a, i), load_f32(b, i)));
-        s1 = f32x4_add(s1, f32x4_mul(load_f32(a, i + 4), load_f32(b, i + 4)));
-        s2 = f32x4_add(s2, f32x4_mul(load_f32(a, i + 8), load_f32(b, i + 8)));
-        s3 = f32x4_add(s3, f32x4_mul(load_f32(a, i + 12), load_f32(b, i + 12)));
-        i += 16;
+    while i + 8 <= n {
+        s0 = f32x4_add(s0, T::v(load_f32(a, i), load_f32(b, i)));
+        s1 = f32x4_add(s1, T::v(load_f32(a, i + 4), load_f32(b, i + 4)));
+        i += 8;
     }
-    while i + 4 <= n {
-        s0 = f32x4_add(s0, f32x4_mul(load_f32(a, i), load_f32(b, i)));
+    if i + 4 <= n {
+        s0 = f32x4_add(s0, T::v(load_f32(a, i), load_f32(b, i)));
         i += 4;
     }
     let mut tail = 0.0f32;
-    for (x, y) in a[i..].iter().zip(&b[i..]) {
-        tail += x * y;
+    for (&x, &y) in a[i..].iter().zip(&b[i..]) {
+        tail += T::s(x, y);
     }
-    hsum_f32(f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3))) + tail
+    hsum_f32(f32x4_add(s0, s1)) + tail
+}
+
+/// `[sum(q, r0), .., sum(q, r3)]` with the per-row operations of [`sum1`].
+#[inline(always)]
+fn sum4<T: Term>(q: &[f32], r: [&[f32]; 4]) -> [f32; 4] {
+    let n = q.len();
+    let [r0, r1, r2, r3] = r.map(|r| &r[..n]);
+    let z = f32x4_splat(0.0);
+    let (mut a0, mut a1, mut b0, mut b1) = (z, z, z, z);
+    let (mut c0, mut c1, mut d0, mut d1) = (z, z, z, z);
+    let mut i = 0;
+    while i + 8 <= n {
+        let (q0, q1) = (load_f32(q, i), load_f32(q, i + 4));
+        a0 = f32x4_add(a0, T::v(q0, load_f32(r0, i)));
+        a1 = f32x4_add(a1, T::v(q1, load_f32(r0, i + 4)));
+        b0 = f32x4_add(b0, T::v(q0, load_f32(r1, i)));
+        b1 = f32x4_add(b1, T::v(q1, load_f32(r1, i + 4)));
+        c0 = f32x4_add(c0, T::v(q0, load_f32(r2, i)));
+        c1 = f32x4_add(c1, T::v(q1, load_f32(r2, i + 4)));
+        d0 = f32x4_add(d0, T::v(q0, load_f32(r3, i)));
+        d1 = f32x4_add(d1, T::v(q1, load_f32(r3, i + 4)));
+        i += 8;
+    }
+    if i + 4 <= n {
+        let q0 = load_f32(q, i);
+        a0 = f32x4_add(a0, T::v(q0, load_f32(r0, i)));
+        b0 = f32x4_add(b0, T::v(q0, load_f32(r1, i)));
+        c0 = f32x4_add(c0, T::v(q0, load_f32(r2, i)));
+        d0 = f32x4_add(d0, T::v(q0, load_f32(r3, i)));
+        i += 4;
+    }
+    let mut tail = [0.0f32; 4];
+    for (t, row) in tail.iter_mut().zip([r0, r1, r2, r3]) {
+        for (&x, &y) in q[i..].iter().zip(&row[i..]) {
+            *t += T::s(x, y);
+        }
+    }
+    let h = hsum4_f32(f32x4_add(a0, a1), f32x4_add(b0, b1), f32x4_add(c0, c1), f32x4_add(d0, d1));
+    // SAFETY: `tail` is 16 readable bytes.
+    let t = unsafe { v128_load(tail.as_ptr() as *const v128) };
+    let s = f32x4_add(h, t);
+    [f32x4_extract_lane::<0>(s), f32x4_extract_lane::<1>(s), f32x4_extract_lane::<2>(s), f32x4_extract_lane::<3>(s)]
+}
+
+/// Inner product `Σ aᵢ·bᵢ` over the common length of `a` and `b`.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    sum1::<Dot>(a, b)
 }
 
 /// Squared Euclidean distance `Σ (aᵢ-bᵢ)²` over the common length of `a` and `b`.
 #[inline]
 pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
-    let (a, b) = common(a, b);
-    let n = a.len();
-    #[inline(always)]
-    fn sq_diff(a: &[f32], b: &[f32], i: usize) -> v128 {
-        let d = f32x4_sub(load_f32(a, i), load_f32(b, i));
-        f32x4_mul(d, d)
-    }
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-    );
-    let mut i = 0;
-    while i + 16 <= n {
-        s0 = f32x4_add(s0, sq_diff(a, b, i));
-        s1 = f32x4_add(s1, sq_diff(a, b, i + 4));
-        s2 = f32x4_add(s2, sq_diff(a, b, i + 8));
-        s3 = f32x4_add(s3, sq_diff(a, b, i + 12));
-        i += 16;
-    }
-    while i + 4 <= n {
-        s0 = f32x4_add(s0, sq_diff(a, b, i));
-        i += 4;
-    }
-    let mut tail = 0.0f32;
-    for (x, y) in a[i..].iter().zip(&b[i..]) {
-        tail += (x - y) * (x - y);
-    }
-    hsum_f32(f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3))) + tail
+    sum1::<L2>(a, b)
+}
+
+/// [`dot`] of `q` with four rows at once, bit-identical to four calls. Every row must be at
+/// least as long as `q` (panics otherwise).
+#[inline]
+pub fn dot4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    sum4::<Dot>(q, rows)
+}
+
+/// [`l2_sq`] of `q` with four rows at once, bit-identical to four calls. Every row must be
+/// at least as long as `q` (panics otherwise).
+#[inline]
+pub fn l2_sq4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    sum4::<L2>(q, rows)
 }
 
 /// Integer inner product of int8 codes, accumulated in i32 (wrapping, like
@@ -124,12 +206,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
             i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)),
         )
     }
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        i32x4_splat(0),
-        i32x4_splat(0),
-        i32x4_splat(0),
-        i32x4_splat(0),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (i32x4_splat(0), i32x4_splat(0), i32x4_splat(0), i32x4_splat(0));
     let mut i = 0;
     while i + 32 <= n {
         let (lo, hi) = block(a, b, i);
@@ -155,4 +232,88 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         sum = sum.wrapping_add(i32::from(x) * i32::from(y));
     }
     sum
+}
+
+/// Integer inner products of a query, already widened to i16, with four int8 rows:
+/// `[Σ q16ᵢ·r0ᵢ, .., Σ q16ᵢ·r3ᵢ]` (wrapping i32). `q16.len()` must be a multiple of 16 and
+/// every row at least that long (panics otherwise); callers pad rows and query with zeros.
+#[inline]
+pub fn dot_i8x4(q16: &[i16], rows: [&[i8]; 4]) -> [i32; 4] {
+    let n = q16.len();
+    assert!(n % 16 == 0, "query length {n} is not a multiple of 16");
+    let [r0, r1, r2, r3] = rows.map(|r| &r[..n]);
+    // SAFETY: every row holds at least `n` bytes (sliced above) and `n % 16 == 0`.
+    let s = unsafe { dot_i8_4rows(q16, [r0.as_ptr(), r1.as_ptr(), r2.as_ptr(), r3.as_ptr()]) };
+    [i32x4_extract_lane::<0>(s), i32x4_extract_lane::<1>(s), i32x4_extract_lane::<2>(s), i32x4_extract_lane::<3>(s)]
+}
+
+/// Integer inner products of `q16` (a multiple of 16 long) with consecutive rows of
+/// `codes`, `q16.len()` bytes each: `out[r] = Σ q16ᵢ·codes[r·stride + i]` (wrapping).
+/// Panics if `codes` holds fewer than `out.len()` rows or the query length is not a
+/// multiple of 16.
+///
+/// Widening the query once per search leaves one load, two sign extensions and two
+/// `i32x4.dot_i16x8_s` per 16 bytes of each row; four rows share every query load.
+pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
+    let stride = q16.len();
+    assert!(stride % 16 == 0, "query length {stride} is not a multiple of 16");
+    assert!(codes.len() / stride.max(1) >= out.len(), "codes hold too few rows");
+    if stride == 0 {
+        out.fill(0);
+        return;
+    }
+    let base = codes.as_ptr();
+    let mut blocks = out.chunks_exact_mut(4);
+    let mut r = 0;
+    for o in &mut blocks {
+        // SAFETY: rows r..r+4 lie inside `codes` (checked above).
+        let s = unsafe {
+            let p = base.add(r * stride);
+            dot_i8_4rows(q16, [p, p.add(stride), p.add(2 * stride), p.add(3 * stride)])
+        };
+        // SAFETY: `o` is 4 i32 = 16 writable bytes.
+        unsafe { v128_store(o.as_mut_ptr() as *mut v128, s) };
+        r += 4;
+    }
+    for o in blocks.into_remainder() {
+        // SAFETY: row r lies inside `codes`; repeating it fills the unused lanes.
+        let s = unsafe {
+            let p = base.add(r * stride);
+            dot_i8_4rows(q16, [p, p, p, p])
+        };
+        *o = i32x4_extract_lane::<0>(s);
+        r += 1;
+    }
+}
+
+/// The four dot products of [`dot_i8_rows`] as one `i32x4`.
+///
+/// # Safety
+/// Each pointer must be valid for reads of `q16.len()` bytes, a multiple of 16.
+#[inline(always)]
+unsafe fn dot_i8_4rows(q16: &[i16], rows: [*const i8; 4]) -> v128 {
+    let n = q16.len();
+    let q = q16.as_ptr();
+    let [p0, p1, p2, p3] = rows;
+    let z = i32x4_splat(0);
+    let (mut a, mut b, mut c, mut d) = (z, z, z, z);
+    #[inline(always)]
+    unsafe fn acc(s: v128, p: *const i8, ql: v128, qh: v128) -> v128 {
+        let v = v128_load(p as *const v128);
+        i32x4_add(
+            s,
+            i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(v), ql), i32x4_dot_i16x8(i16x8_extend_high_i8x16(v), qh)),
+        )
+    }
+    let mut i = 0;
+    while i < n {
+        let ql = v128_load(q.add(i) as *const v128);
+        let qh = v128_load(q.add(i + 8) as *const v128);
+        a = acc(a, p0.add(i), ql, qh);
+        b = acc(b, p1.add(i), ql, qh);
+        c = acc(c, p2.add(i), ql, qh);
+        d = acc(d, p3.add(i), ql, qh);
+        i += 16;
+    }
+    hsum4_i32(a, b, c, d)
 }
