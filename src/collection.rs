@@ -9,12 +9,14 @@ use std::rc::Rc;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::group_commit::{GroupCommitConfig, GroupCommitter};
 use crate::kv::{GetIfChanged, VersionToken};
 use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
 use crate::storage::{CommitReceipt, Storage};
+use crate::validate;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
 #[derive(Default)]
@@ -59,6 +61,7 @@ pub struct Collection {
     cache: Rc<SegmentCache>,
     name: String,
     state: RefCell<State>,
+    committer: GroupCommitter,
 }
 
 impl Collection {
@@ -66,17 +69,15 @@ impl Collection {
         storage: Rc<Storage>,
         cache: Rc<SegmentCache>,
         name: &str,
+        group_commit: GroupCommitConfig,
     ) -> Result<Self> {
         let (manifest, token) = storage.load_manifest_versioned(name).await?;
         Ok(Collection {
             storage,
             cache,
             name: name.to_string(),
-            state: RefCell::new(State {
-                manifest,
-                token,
-                view: None,
-            }),
+            state: RefCell::new(State { manifest, token, view: None }),
+            committer: GroupCommitter::new(group_commit),
         })
     }
 
@@ -90,12 +91,14 @@ impl Collection {
         self.state.borrow().manifest.clone()
     }
 
-    /// Writes `records` atomically as one segment (replacing records with the same ids).
+    /// Writes `records` atomically (replacing records with the same ids). Concurrent upserts
+    /// on this handle are group-committed: they may share one segment and one manifest
+    /// commit, and each resolves once that commit is durable. Invalid input is rejected before
+    /// it joins a group, so it never fails anyone else's write.
     pub async fn upsert(&self, records: &[Record]) -> Result<CommitReceipt> {
-        let r = self
-            .storage
-            .write_segment_with_data(&self.name, records)
-            .await?;
+        let dimension = self.state.borrow().manifest.dimension;
+        validate::batch(records, dimension)?;
+        let r = self.committer.submit(&self.storage, &self.name, records.to_vec()).await?;
         self.catch_up(r.version).await?;
         Ok(r)
     }
@@ -126,24 +129,14 @@ impl Collection {
     /// snapshot moved to a newer version.
     pub async fn refresh(&self) -> Result<bool> {
         let token = self.state.borrow().token.clone();
-        match self
-            .storage
-            .kv()
-            .get_if_changed(&self.storage.manifest_key(&self.name), &token)
-            .await?
-        {
+        match self.storage.kv().get_if_changed(&self.storage.manifest_key(&self.name), &token).await? {
             GetIfChanged::Unchanged => Ok(false),
             GetIfChanged::Missing => Err(Error::NotFound(format!("collection '{}'", self.name))),
             GetIfChanged::Changed(v) => {
                 let m = CollectionManifest::from_json(&v.value)?;
                 let mut st = self.state.borrow_mut();
-                let moved = m.version != st.manifest.version
-                    || m.created_at_ms != st.manifest.created_at_ms;
-                *st = State {
-                    manifest: m,
-                    token: v.version,
-                    view: None,
-                };
+                let moved = m.version != st.manifest.version || m.created_at_ms != st.manifest.created_at_ms;
+                *st = State { manifest: m, token: v.version, view: None };
                 Ok(moved)
             }
         }
@@ -190,9 +183,7 @@ impl Collection {
         let view = Rc::new(SnapshotView::build(&manifest, segments));
         let mut st = self.state.borrow_mut();
         // Keep it only if no refresh moved the snapshot while segments loaded.
-        if st.manifest.version == manifest.version
-            && st.manifest.created_at_ms == manifest.created_at_ms
-        {
+        if st.manifest.version == manifest.version && st.manifest.created_at_ms == manifest.created_at_ms {
             st.view = Some(view.clone());
         }
         Ok(view)

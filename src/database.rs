@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::collection::{Collection, SegmentCache};
 use crate::error::Result;
+use crate::group_commit::GroupCommitConfig;
 use crate::kv::{Kv, MemoryKv};
 use crate::manifest::{CollectionManifest, Distance};
 use crate::metrics::MetricsSnapshot;
@@ -46,6 +47,7 @@ impl From<&CollectionManifest> for CollectionInfo {
 pub struct Database {
     storage: Rc<Storage>,
     cache: Rc<SegmentCache>,
+    group_commit: GroupCommitConfig,
 }
 
 impl Database {
@@ -54,7 +56,14 @@ impl Database {
         Database {
             storage: Rc::new(storage),
             cache: Rc::new(SegmentCache::default()),
+            group_commit: Default::default(),
         }
+    }
+
+    /// Sets the group-commit limits of collection handles opened from now on.
+    pub fn with_group_commit(mut self, config: GroupCommitConfig) -> Self {
+        self.group_commit = config;
+        self
     }
 
     /// A database over a fresh in-memory store (the embedded default).
@@ -68,29 +77,13 @@ impl Database {
     }
 
     /// Creates an empty collection.
-    pub async fn create_collection(
-        &self,
-        name: &str,
-        dimension: u32,
-        distance: Distance,
-    ) -> Result<CollectionInfo> {
-        Ok(CollectionInfo::from(
-            &self
-                .storage
-                .create_collection(name, dimension, distance)
-                .await?,
-        ))
+    pub async fn create_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionInfo> {
+        Ok(CollectionInfo::from(&self.storage.create_collection(name, dimension, distance).await?))
     }
 
     /// All collections, ordered by name.
     pub async fn list_collections(&self) -> Result<Vec<CollectionInfo>> {
-        Ok(self
-            .storage
-            .list_collections()
-            .await?
-            .iter()
-            .map(CollectionInfo::from)
-            .collect())
+        Ok(self.storage.list_collections().await?.iter().map(CollectionInfo::from).collect())
     }
 
     /// Drops a collection and its segment objects.
@@ -102,7 +95,7 @@ impl Database {
 
     /// Opens a handle on an existing collection (reads its manifest once).
     pub async fn collection(&self, name: &str) -> Result<Collection> {
-        Collection::open(self.storage.clone(), self.cache.clone(), name).await
+        Collection::open(self.storage.clone(), self.cache.clone(), name, self.group_commit.clone()).await
     }
 
     /// Current metrics.

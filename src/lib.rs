@@ -9,6 +9,7 @@
 pub mod collection;
 pub mod database;
 pub mod error;
+pub mod group_commit;
 pub mod kv;
 pub mod manifest;
 pub mod metrics;

@@ -23,15 +23,15 @@ impl AkiDB {
     /// Opens a database. Options: `store` ('memory'), `name` (shared named memory store),
     /// `prefix`, `retry` ({ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter,
     /// maxElapsedMs }), `simulatedLatencyMs` (memory only: random delay per store operation),
-    /// `logLevel` ('error' | 'warn' | 'info' | 'debug').
+    /// `logLevel` ('error' | 'warn' | 'info' | 'debug'), `groupCommit` (default true: concurrent
+    /// upserts on one collection handle share commits; `false`, or `{ maxRecords, maxBytes }`).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
+        let group_commit = options::group_commit(&options)?;
         let store = stores::open(&options).await?;
         let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
-        Ok(AkiDB {
-            db: Rc::new(Database::new(storage)),
-        })
+        Ok(AkiDB { db: Rc::new(Database::new(storage).with_group_commit(group_commit)) })
     }
 
     /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
@@ -41,19 +41,14 @@ impl AkiDB {
         let dim = prop(&options, "dimension")
             .as_f64()
             .filter(|d| d.fract() == 0.0 && *d >= 0.0 && *d <= u32::MAX as f64)
-            .ok_or_else(|| invalid("options.dimension must be a whole number"))?
-            as u32;
+            .ok_or_else(|| invalid("options.dimension must be a whole number"))? as u32;
         let d = prop(&options, "distance");
         let distance = if super::convert::is_absent(&d) {
             Distance::Cosine
         } else {
             Distance::parse(&string(&d, "options.distance")?).map_err(err)?
         };
-        let info = self
-            .db
-            .create_collection(&name, dim, distance)
-            .await
-            .map_err(err)?;
+        let info = self.db.create_collection(&name, dim, distance).await.map_err(err)?;
         to_js(&info)
     }
 
@@ -73,9 +68,7 @@ impl AkiDB {
     /// A handle on an existing collection.
     pub async fn collection(&self, name: JsValue) -> JsResult<JsCollection> {
         let name = string(&name, "name")?;
-        Ok(JsCollection::new(
-            self.db.collection(&name).await.map_err(err)?,
-        ))
+        Ok(JsCollection::new(self.db.collection(&name).await.map_err(err)?))
     }
 
     /// `{ manifestConflictRetriesTotal, manifestConflictFailuresTotal, manifestCommitsTotal,

@@ -6,6 +6,7 @@ use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, json, prop, string};
 use super::errors::{invalid, JsResult};
+use crate::group_commit::GroupCommitConfig;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::search::exec::{ScanMode, SearchOptions};
 use crate::search::filter::Filter;
@@ -19,6 +20,29 @@ pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
         _ => Err(invalid(format!("{what} must be a non-negative number"))),
     }
+}
+
+/// `options.groupCommit`: `false` to disable, or `{ maxRecords, maxBytes }`.
+pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
+    let g = prop(options, "groupCommit");
+    let mut cfg = GroupCommitConfig::default();
+    if is_absent(&g) {
+        return Ok(cfg);
+    }
+    if let Some(b) = g.as_bool() {
+        cfg.enabled = b;
+        return Ok(cfg);
+    }
+    if !g.is_object() {
+        return Err(invalid("options.groupCommit must be a boolean or { maxRecords, maxBytes }"));
+    }
+    if let Some(n) = number(&prop(&g, "maxRecords"), "groupCommit.maxRecords")? {
+        cfg.max_records = (n as usize).max(1);
+    }
+    if let Some(n) = number(&prop(&g, "maxBytes"), "groupCommit.maxBytes")? {
+        cfg.max_bytes = (n as usize).max(1);
+    }
+    Ok(cfg)
 }
 
 /// `options.retry`: `{ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter, maxElapsedMs }`.
@@ -49,11 +73,7 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
             "none" => Jitter::None,
             "full" => Jitter::Full,
             "equal" => Jitter::Equal,
-            other => {
-                return Err(invalid(format!(
-                    "retry.jitter must be 'none', 'full' or 'equal', got '{other}'"
-                )))
-            }
+            other => return Err(invalid(format!("retry.jitter must be 'none', 'full' or 'equal', got '{other}'"))),
         };
     }
     p.validate().map_err(super::errors::to_js)?;
@@ -77,26 +97,15 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     };
     let include_metadata = prop(options, "includeMetadata").as_bool().unwrap_or(false);
     let mode_v = prop(options, "mode");
-    let oversample = number(&prop(options, "oversample"), "options.oversample")?
-        .unwrap_or(10.0)
-        .max(1.0) as usize;
+    let oversample = number(&prop(options, "oversample"), "options.oversample")?.unwrap_or(10.0).max(1.0) as usize;
     let mode = if is_absent(&mode_v) {
         ScanMode::Exact
     } else {
         match string(&mode_v, "options.mode")?.as_str() {
             "exact" => ScanMode::Exact,
             "int8" => ScanMode::Int8 { oversample },
-            other => {
-                return Err(invalid(format!(
-                    "options.mode must be 'exact' or 'int8', got '{other}'"
-                )))
-            }
+            other => return Err(invalid(format!("options.mode must be 'exact' or 'int8', got '{other}'"))),
         }
     };
-    Ok(SearchOptions {
-        k,
-        filter,
-        include_metadata,
-        mode,
-    })
+    Ok(SearchOptions { k, filter, include_metadata, mode })
 }

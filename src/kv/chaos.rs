@@ -21,6 +21,9 @@ pub struct ChaosConfig {
     pub fail_after_put: f64,
     /// Every `IfVersion` put answers "precondition failed" (a store that always conflicts).
     pub always_conflict: bool,
+    /// Times every operation yields to the executor before running (deterministic
+    /// interleaving of async tasks in one thread, without timers).
+    pub yields: u32,
     /// Seed of the injection schedule.
     pub seed: u64,
 }
@@ -32,6 +35,7 @@ impl Default for ChaosConfig {
             fail_before_put: 0.0,
             fail_after_put: 0.0,
             always_conflict: false,
+            yields: 0,
             seed: 7,
         }
     }
@@ -61,15 +65,29 @@ impl<K: Kv> ChaosKv<K> {
     }
 
     async fn jitter(&self) {
+        for _ in 0..self.config.yields {
+            YieldNow(false).await;
+        }
         let max = self.config.max_delay.as_micros() as u64;
         if max > 0 {
-            let us = self
-                .rng
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .u64(0..=max);
+            let us = self.rng.lock().unwrap_or_else(|p| p.into_inner()).u64(0..=max);
             runtime::sleep(Duration::from_micros(us)).await;
         }
+    }
+}
+
+/// Returns `Pending` once (waking itself at once), letting other tasks run.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }
 
@@ -82,37 +100,22 @@ impl<K: Kv> Kv for ChaosKv<K> {
         r
     }
 
-    async fn get_if_changed(
-        &self,
-        key: &str,
-        known: &VersionToken,
-    ) -> Result<GetIfChanged, KvError> {
+    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         self.jitter().await;
         self.inner.get_if_changed(key, known).await
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        condition: PutCondition,
-    ) -> Result<VersionToken, KvError> {
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         self.jitter().await;
         if self.config.always_conflict && matches!(condition, PutCondition::IfVersion(_)) {
             return Err(KvError::PreconditionFailed);
         }
         if self.roll() < self.config.fail_before_put {
-            return Err(KvError::Transient {
-                message: "injected failure before put".into(),
-                ambiguous: false,
-            });
+            return Err(KvError::Transient { message: "injected failure before put".into(), ambiguous: false });
         }
         let r = self.inner.put(key, value, condition).await;
         if r.is_ok() && self.roll() < self.config.fail_after_put {
-            return Err(KvError::Transient {
-                message: "injected lost response after put".into(),
-                ambiguous: true,
-            });
+            return Err(KvError::Transient { message: "injected lost response after put".into(), ambiguous: true });
         }
         r
     }
@@ -138,13 +141,7 @@ mod tests {
 
     #[test]
     fn chaos_without_failures_is_still_conformant() {
-        let kv = ChaosKv::new(
-            MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                ..Default::default()
-            },
-        );
+        let kv = ChaosKv::new(MemoryKv::new(), ChaosConfig { max_delay: Duration::ZERO, ..Default::default() });
         futures::executor::block_on(conformance::run_all(&kv, "c/")).unwrap();
     }
 
@@ -152,21 +149,11 @@ mod tests {
     fn always_conflict_rejects_cas_only() {
         let kv = ChaosKv::new(
             MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                always_conflict: true,
-                ..Default::default()
-            },
+            ChaosConfig { max_delay: Duration::ZERO, always_conflict: true, ..Default::default() },
         );
         futures::executor::block_on(async {
-            let t = kv
-                .put("k", b"a".to_vec(), PutCondition::IfAbsent)
-                .await
-                .unwrap();
-            assert_eq!(
-                kv.put("k", b"b".to_vec(), PutCondition::IfVersion(t)).await,
-                Err(KvError::PreconditionFailed)
-            );
+            let t = kv.put("k", b"a".to_vec(), PutCondition::IfAbsent).await.unwrap();
+            assert_eq!(kv.put("k", b"b".to_vec(), PutCondition::IfVersion(t)).await, Err(KvError::PreconditionFailed));
         });
     }
 
@@ -174,21 +161,11 @@ mod tests {
     fn lost_response_still_applies_the_write() {
         let kv = ChaosKv::new(
             MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                fail_after_put: 1.0,
-                ..Default::default()
-            },
+            ChaosConfig { max_delay: Duration::ZERO, fail_after_put: 1.0, ..Default::default() },
         );
         futures::executor::block_on(async {
             let r = kv.put("k", b"a".to_vec(), PutCondition::Any).await;
-            assert!(matches!(
-                r,
-                Err(KvError::Transient {
-                    ambiguous: true,
-                    ..
-                })
-            ));
+            assert!(matches!(r, Err(KvError::Transient { ambiguous: true, .. })));
             assert_eq!(kv.get("k").await.unwrap().unwrap().value, b"a");
         });
     }

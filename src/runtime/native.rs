@@ -1,5 +1,5 @@
-//! Native runtime glue. Sleeping blocks the thread: native callers give each concurrent writer
-//! its own thread driving `block_on`, so blocking is the honest model of waiting.
+//! Native runtime glue. Sleeping is a timer future (not a blocked thread), so async tasks in one
+//! thread interleave exactly as they do on wasm, and threads driving `block_on` park meanwhile.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Waits for `d`.
 pub async fn sleep(d: Duration) {
     if !d.is_zero() {
-        std::thread::sleep(d);
+        futures_timer::Delay::new(d).await;
     }
 }
 
@@ -19,8 +19,5 @@ pub fn monotonic_ms() -> f64 {
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

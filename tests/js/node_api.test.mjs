@@ -140,3 +140,23 @@ test('retry options are validated', async () => {
   await rejectsWith(AkiDB.open({ retry: { maxRetries: -1 } }), 'INVALID_ARGUMENT', /maxRetries/);
   await rejectsWith(AkiDB.open({ retry: { multiplier: 0.5 } }), 'INVALID_ARGUMENT', /multiplier/);
 });
+
+test('group commit: concurrent upserts on one handle share commits', async () => {
+  const run = async (groupCommit) => {
+    const db = await AkiDB.open({ store: 'memory', simulatedLatencyMs: 1, groupCommit });
+    await db.createCollection('g', { dimension: 4, distance: 'l2' });
+    const c = await db.collection('g');
+    const acks = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => c.upsert([{ id: `r${i}`, vector: [i, 1, 2, 3] }])),
+    );
+    assert.equal(await c.count(), 30, 'every acknowledged record is searchable');
+    const m = await c.manifest();
+    for (const a of acks) assert.ok(m.segments.some((s) => s.id === a.segmentId));
+    return db.metrics().manifestCommitsTotal;
+  };
+  const grouped = await run(true);
+  const single = await run(false);
+  assert.equal(single, 30);
+  assert.ok(grouped <= 5, `30 concurrent upserts took ${grouped} commits with group commit`);
+  await rejectsWith(AkiDB.open({ groupCommit: 'yes' }), 'INVALID_ARGUMENT', /groupCommit/);
+});

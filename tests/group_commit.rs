@@ -1,0 +1,188 @@
+//! Group commit inside one instance: concurrent upserts share commits, each caller is
+//! acknowledged only by the commit holding its records, and a failing commit fails exactly the
+//! callers it carried. A store that yields to the executor on every operation gives real
+//! interleaving of async callers in one thread (native and wasm alike).
+
+mod common;
+
+use std::sync::Arc;
+
+use akidb::group_commit::GroupCommitConfig;
+use akidb::kv::{ChaosConfig, ChaosKv, GetIfChanged, Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
+use akidb::search::exec::SearchOptions;
+use akidb::{Database, Distance, Record, Storage};
+use async_trait::async_trait;
+use common::{records, run};
+use futures::future::join_all;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn yielding(mem: &Arc<MemoryKv>) -> Arc<dyn Kv> {
+    Arc::new(ChaosKv::new(
+        mem.clone(),
+        ChaosConfig { max_delay: std::time::Duration::ZERO, yields: 2, ..Default::default() },
+    ))
+}
+
+fn db_over(kv: Arc<dyn Kv>, gc: GroupCommitConfig) -> Database {
+    Database::new(Storage::new(kv)).with_group_commit(gc)
+}
+
+async fn live_ids(db: &Database, name: &str) -> std::collections::HashSet<String> {
+    let c = db.collection(name).await.unwrap();
+    let n = c.count().await.unwrap();
+    let hits = c.search(&[1.0, 0.0, 0.0, 0.0], &SearchOptions { k: n.max(1), ..Default::default() }).await.unwrap();
+    hits.into_iter().map(|h| h.id).collect()
+}
+
+#[test]
+fn concurrent_upserts_share_commits_and_all_land() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let batches: Vec<Vec<Record>> = (0..20).map(|i| records(&format!("u{i}-"), 2, 4, i + 1)).collect();
+        let acks = join_all(batches.iter().map(|b| c.upsert(b))).await;
+        let acks: Vec<_> = acks.into_iter().map(|a| a.expect("every upsert is acknowledged")).collect();
+        let commits = db.metrics().manifest_commits_total;
+        eprintln!("20 concurrent upserts -> {commits} commits");
+        assert!(commits <= 5, "20 concurrent upserts took {commits} commits");
+        let m = c.manifest().await.unwrap();
+        assert_eq!(m.version, 1 + commits);
+        assert_eq!(m.segments.len() as u64, commits);
+        // Callers acknowledged by the same commit share its segment and version.
+        for a in &acks {
+            let seg = m.segment(&a.segment_id.unwrap()).expect("acknowledged segment is listed");
+            assert!(seg.record_count >= 2);
+        }
+        let live = live_ids(&db, "c").await;
+        assert_eq!(live.len(), 40);
+        for b in &batches {
+            assert!(b.iter().all(|r| live.contains(&r.id)), "acknowledged records are searchable");
+        }
+    });
+}
+
+#[test]
+fn without_group_commit_every_upsert_is_a_commit() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig { enabled: false, ..Default::default() });
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let batches: Vec<Vec<Record>> = (0..10).map(|i| records(&format!("u{i}-"), 1, 4, i + 1)).collect();
+        for a in join_all(batches.iter().map(|b| c.upsert(b))).await {
+            a.unwrap();
+        }
+        assert_eq!(db.metrics().manifest_commits_total, 10);
+    });
+}
+
+#[test]
+fn a_lone_writer_commits_at_once() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        for i in 0..5 {
+            let r = c.upsert(&records(&format!("s{i}-"), 3, 4, i + 1)).await.unwrap();
+            assert_eq!(r.version, 2 + i, "each sequential upsert is its own commit, with no waiting");
+        }
+    });
+}
+
+#[test]
+fn group_size_is_bounded() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig { max_records: 5, ..Default::default() });
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let batches: Vec<Vec<Record>> = (0..20).map(|i| records(&format!("u{i}-"), 1, 4, i + 1)).collect();
+        for a in join_all(batches.iter().map(|b| c.upsert(b))).await {
+            a.unwrap();
+        }
+        let m = c.manifest().await.unwrap();
+        assert!(m.segments.iter().all(|s| s.record_count <= 5), "a group exceeded max_records");
+        assert!(m.segments.len() >= 4);
+        // One upsert larger than the bound still commits, alone and whole.
+        let big = records("big-", 12, 4, 99);
+        let r = c.upsert(&big).await.unwrap();
+        assert_eq!(c.manifest().await.unwrap().segment(&r.segment_id.unwrap()).unwrap().record_count, 12);
+    });
+}
+
+#[test]
+fn invalid_input_is_rejected_before_joining_a_group() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let good: Vec<Vec<Record>> = (0..4).map(|i| records(&format!("g{i}-"), 1, 4, i + 1)).collect();
+        let bad = vec![Record::new("bad", vec![f32::NAN; 4], None)];
+        let mut calls: Vec<_> = good.iter().map(|b| c.upsert(b)).collect();
+        calls.insert(2, c.upsert(&bad));
+        let out = join_all(calls).await;
+        assert_eq!(out[2].as_ref().unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 4, "one bad caller fails nobody else");
+    });
+}
+
+/// Fails any segment put whose bytes contain "poison": the commit carrying it fails.
+struct PoisonKv(Arc<dyn Kv>);
+
+#[async_trait(?Send)]
+impl Kv for PoisonKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+        self.0.get(key).await
+    }
+    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
+        self.0.get_if_changed(key, known).await
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
+        if key.contains("/segments/") && value.windows(6).any(|w| w == b"poison") {
+            return Err(KvError::Backend("disk full (injected)".into()));
+        }
+        self.0.put(key, value, c).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.0.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.0.list(prefix).await
+    }
+}
+
+#[test]
+fn a_failing_commit_fails_exactly_the_callers_it_carried() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(Arc::new(PoisonKv(yielding(&mem))), GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let mut batches: Vec<Vec<Record>> = (0..12).map(|i| records(&format!("u{i}-"), 1, 4, i + 1)).collect();
+        batches[5][0].id = "poison-5".into();
+        let out = join_all(batches.iter().map(|b| c.upsert(b))).await;
+        let live = live_ids(&db, "c").await;
+        let failed: Vec<usize> = (0..12).filter(|i| out[*i].is_err()).collect();
+        eprintln!("failed callers: {failed:?}");
+        assert!(failed.contains(&5), "the poisoned caller fails");
+        assert!(failed.len() < 12, "other groups still commit");
+        for (i, r) in out.iter().enumerate() {
+            let present = live.contains(&batches[i][0].id);
+            match r {
+                Ok(_) => assert!(present, "caller {i} was acknowledged but its record is missing"),
+                Err(e) => {
+                    assert_eq!(e.code(), "STORAGE");
+                    assert!(!present, "caller {i} got an error but its record is visible");
+                }
+            }
+        }
+        // Later writes are unaffected.
+        c.upsert(&records("after-", 1, 4, 77)).await.unwrap();
+    });
+}
