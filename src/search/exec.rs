@@ -10,8 +10,10 @@
 //! are skipped; the rest are re-scored exactly in f32, best upper bound first, stopping as
 //! soon as no remaining upper bound can enter the top k. Otherwise it is a plain f32 scan.
 //!
-//! **Int8 search** ranks by the approximate scores alone and re-scores the best
-//! `k · oversample` in f32: faster still, but a true neighbour can be missed.
+//! **Int8 search** is the same scan, but re-scores at most `k · oversample` candidates (the
+//! best upper bounds): never slower than exact search, and approximate only when more
+//! candidates than that remain (weak bounds, many near-ties); then a true neighbour can be
+//! missed. It also screens when exact search would not (small dimension, large `k`).
 //!
 //! **Filters** are evaluated lazily: a row is tested only when its score (or upper bound)
 //! could still enter the top k. Rows that fail are never kept, so the results are exactly
@@ -247,9 +249,12 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
     let q = prepare_query(view, query, opts.k)?;
     let admit = Admit { view, filter: opts.filter.as_ref().filter(|f| !f.is_empty()) };
     let best = match opts.mode {
-        ScanMode::Exact if screening_pays(view, opts.k) => exact_screened(view, &q, opts.k, &admit),
+        ScanMode::Exact if screening_pays(view, opts.k) => screened(view, &q, opts.k, usize::MAX, &admit),
         ScanMode::Exact => exact_f32(view, &q, opts.k, &admit),
-        ScanMode::Int8 { oversample } => int8_rerank(view, &q, opts.k, oversample, &admit),
+        ScanMode::Int8 { oversample } => {
+            let cap = opts.k.saturating_mul(oversample.max(1));
+            screened(view, &q, opts.k, cap, &admit)
+        }
     };
     Ok(best
         .into_sorted()
@@ -285,19 +290,30 @@ fn exact_f32(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> TopK {
             let scores = &mut buf[..n];
             let rows = &seg.vectors[start * dim..(start + n) * dim];
             kernels::score_many(view.distance, q, rows, dim, scores);
-            let base = view.offsets[si] + start;
-            for (j, &s) in scores.iter().enumerate() {
-                if s >= best.threshold() && admit.live(si, start + j) && admit.matches(si, start + j) {
-                    best.push(s, (base + j) as u32);
-                }
+            if kernels::max(scores) < best.threshold() {
+                continue;
             }
+            let base = view.offsets[si] + start;
+            kernels::for_each_not_below(
+                scores,
+                0.0,
+                &mut best,
+                |best| best.threshold(),
+                |best, j| {
+                    let s = scores[j];
+                    if s >= best.threshold() && admit.live(si, start + j) && admit.matches(si, start + j) {
+                        best.push(s, (base + j) as u32);
+                    }
+                },
+            );
         }
     }
     best
 }
 
-/// Exact search through int8 codes with error bounds; see the module docs.
-fn exact_screened(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> TopK {
+/// Search through int8 codes with error bounds; see the module docs. Exact when `cap`
+/// (the most candidates re-scored in f32) is not reached.
+fn screened(view: &SnapshotView, q: &[f32], k: usize, cap: usize, admit: &Admit) -> TopK {
     let qq = quant::quantize_query(q);
     let d = view.distance;
     // The k-th best lower bound of admitted rows bounds the true k-th best score from below.
@@ -311,28 +327,33 @@ fn exact_screened(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> To
         for (start, n) in blocks(seg.len()) {
             let approx = &mut buf[..n];
             quant::approx_scores_at(d, &qq, qm, start, approx);
-            let base = view.offsets[si] + start;
-            let mut floor = lower.threshold();
-            for (j, &a) in approx.iter().enumerate() {
-                // Skip only on a definite `<`: a NaN estimate is never skipped.
-                if a + worst < floor {
-                    continue;
-                }
-                let row = start + j;
-                if !admit.live(si, row) {
-                    continue;
-                }
-                let (lo, hi) = screen_bounds(&qq, d, qm, row, a);
-                if hi < floor || !admit.matches(si, row) {
-                    continue;
-                }
-                lower.push(lo, (base + j) as u32);
-                floor = lower.threshold();
-                candidates.push((hi, (base + j) as u32));
+            let floor = lower.threshold();
+            // Most blocks hold no row that can still make it: one vector max decides.
+            if kernels::max(approx) + worst < floor {
+                continue;
             }
+            let base = view.offsets[si] + start;
+            kernels::for_each_not_below(
+                approx,
+                worst,
+                &mut (&mut lower, &mut candidates),
+                |(lower, _)| lower.threshold(),
+                |(lower, candidates), j| {
+                    let row = start + j;
+                    if !admit.live(si, row) {
+                        return;
+                    }
+                    let (lo, hi) = screen_bounds(&qq, d, qm, row, approx[j]);
+                    if hi < lower.threshold() || !admit.matches(si, row) {
+                        return;
+                    }
+                    lower.push(lo, (base + j) as u32);
+                    candidates.push((hi, (base + j) as u32));
+                },
+            );
         }
     }
-    rescore(view, q, k, candidates, lower.threshold())
+    rescore(view, q, k, candidates, lower.threshold(), cap)
 }
 
 /// `(lower, upper)` bounds of the exact score of `row` given its estimate `a`.
@@ -348,42 +369,17 @@ fn screen_bounds(qq: &QuantizedQuery, d: Distance, qm: &QuantizedMatrix, row: us
 }
 
 /// Scores candidates exactly, best upper bound first, until no upper bound left can enter
-/// the top k. Candidates whose upper bound is below `floor` (a lower bound of the k-th best
-/// score) are dropped first.
-fn rescore(view: &SnapshotView, q: &[f32], k: usize, mut candidates: Vec<(f32, u32)>, floor: f32) -> TopK {
+/// the top k, or `cap` candidates were scored. Candidates whose upper bound is below
+/// `floor` (a lower bound of the k-th best score) are dropped first.
+fn rescore(view: &SnapshotView, q: &[f32], k: usize, mut candidates: Vec<(f32, u32)>, floor: f32, cap: usize) -> TopK {
     candidates.retain(|c| c.0 >= floor);
     candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut best = TopK::new(k);
-    for (hi, idx) in candidates {
+    for (hi, idx) in candidates.into_iter().take(cap) {
         // Equal is not enough to stop: a tie with a lower index still enters.
         if hi < best.threshold() {
             break;
         }
-        best.push(view.exact_score(q, idx), idx);
-    }
-    best
-}
-
-/// Approximate search: the best `k · oversample` by int8 estimate, re-scored exactly.
-fn int8_rerank(view: &SnapshotView, q: &[f32], k: usize, oversample: usize, admit: &Admit) -> TopK {
-    let qq = quant::quantize_query(q);
-    let mut cands = TopK::new(k.saturating_mul(oversample.max(1)).min(MAX_K * 16));
-    let mut buf = [0.0f32; BLOCK];
-    for (si, seg) in view.segments.iter().enumerate() {
-        let qm = view.quantized(si);
-        for (start, n) in blocks(seg.len()) {
-            let approx = &mut buf[..n];
-            quant::approx_scores_at(view.distance, &qq, qm, start, approx);
-            let base = view.offsets[si] + start;
-            for (j, &a) in approx.iter().enumerate() {
-                if a >= cands.threshold() && admit.live(si, start + j) && admit.matches(si, start + j) {
-                    cands.push(a, (base + j) as u32);
-                }
-            }
-        }
-    }
-    let mut best = TopK::new(k);
-    for (_, idx) in cands.into_sorted() {
         best.push(view.exact_score(q, idx), idx);
     }
     best

@@ -34,6 +34,40 @@ pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
     imp::l2_sq(a, b)
 }
 
+/// The largest element of `v`: NaN if any element is NaN, `-inf` when `v` is empty.
+#[inline]
+pub fn max(v: &[f32]) -> f32 {
+    imp::max_f32(v)
+}
+
+/// Bit `i` set iff `!(v[i] + add < floor)`, i.e. unless `v[i] + add` is definitely below
+/// `floor` (NaN sums are set). `v.len()` must be at most 64 (panics otherwise).
+#[inline]
+pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
+    imp::not_below_mask(v, add, floor)
+}
+
+/// Calls `f(state, i)` for every `i` with `!(v[i] + add < floor(state))`, in order.
+/// `floor` is re-read as `f` changes `state` (a rising threshold); `f` must re-check its
+/// row, since a mask computed with an older, lower floor may include a few extra.
+#[inline]
+pub fn for_each_not_below<S>(
+    v: &[f32],
+    add: f32,
+    state: &mut S,
+    floor: impl Fn(&S) -> f32,
+    mut f: impl FnMut(&mut S, usize),
+) {
+    for (c, chunk) in v.chunks(64).enumerate() {
+        let mut m = not_below_mask(chunk, add, floor(state));
+        while m != 0 {
+            let j = m.trailing_zeros() as usize;
+            m &= m - 1;
+            f(state, c * 64 + j);
+        }
+    }
+}
+
 /// Cosine similarity in `[-1, 1]`; 0 if either vector has zero norm.
 #[inline]
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -269,6 +303,42 @@ mod tests {
         assert_eq!(score(Distance::L2, &[1.0, 2.0], &[4.0, 6.0]), -25.0);
         assert_eq!(score(Distance::Dot, &[1.0, 2.0], &[4.0, 6.0]), 16.0);
         assert_eq!(score(Distance::Cosine, &[1.0, 2.0], &[4.0, 6.0]), 16.0);
+    }
+
+    #[test]
+    fn not_below_mask_cases() {
+        let v = [0.0, 1.0, 2.0, f32::NAN, -1.0, 3.0];
+        assert_eq!(not_below_mask(&v, 0.5, 1.5), 0b101110);
+        assert_eq!(not_below_mask(&[], 0.0, 0.0), 0);
+        let mut rng = XorShift(8);
+        for n in [1usize, 4, 7, 63, 64] {
+            let v = rng.vec(n);
+            let want = v.iter().enumerate().filter(|(_, &x)| !(x + 0.1 < 0.2)).fold(0u64, |m, (i, _)| m | 1 << i);
+            assert_eq!(not_below_mask(&v, 0.1, 0.2), want, "n={n}");
+            assert_eq!(scalar::not_below_mask(&v, 0.1, 0.2), want, "n={n}");
+        }
+        let mut seen = vec![];
+        let v: Vec<f32> = (0..200).map(|i| (i % 7) as f32).collect();
+        for_each_not_below(&v, 0.0, &mut seen, |_| 6.0, |s, i| s.push(i));
+        assert_eq!(seen, (0..200).filter(|i| i % 7 == 6).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn max_cases() {
+        assert_eq!(max(&[]), f32::NEG_INFINITY);
+        assert_eq!(max(&[1.0]), 1.0);
+        let mut rng = XorShift(5);
+        for n in [1usize, 3, 4, 5, 8, 13, 256] {
+            let v = rng.vec(n);
+            let want = v.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+            assert_eq!(max(&v), want, "n={n}");
+            for at in [0, n / 2, n - 1] {
+                let mut w = v.clone();
+                w[at] = f32::NAN;
+                assert!(max(&w).is_nan(), "n={n} NaN at {at}");
+            }
+        }
+        assert_eq!(max(&[f32::NEG_INFINITY, -1.0, f32::INFINITY]), f32::INFINITY);
     }
 
     #[test]

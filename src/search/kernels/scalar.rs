@@ -109,6 +109,26 @@ pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
     }
 }
 
+/// Bit `i` set iff `!(v[i] + add < floor)` (so NaN sums are set), for `v.len() <= 64`.
+#[inline]
+pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
+    assert!(v.len() <= 64);
+    v.iter().enumerate().filter(|(_, &x)| !(x + add < floor)).fold(0u64, |m, (i, _)| m | 1 << i)
+}
+
+/// The largest element, NaN if any element is NaN, `-inf` for an empty slice.
+#[inline]
+pub fn max_f32(v: &[f32]) -> f32 {
+    let mut r = f32::NEG_INFINITY;
+    for &x in v {
+        if x.is_nan() {
+            return f32::NAN;
+        }
+        r = r.max(x);
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]

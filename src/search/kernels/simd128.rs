@@ -188,6 +188,54 @@ pub fn l2_sq4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
     sum4::<L2>(q, rows)
 }
 
+/// Bit `i` set iff `!(v[i] + add < floor)` (so NaN sums are set), for `v.len() <= 64`.
+#[inline]
+pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
+    assert!(v.len() <= 64);
+    let (a, f) = (f32x4_splat(add), f32x4_splat(floor));
+    let mut m = 0u64;
+    let mut chunks = v.chunks_exact(4);
+    let mut i = 0;
+    for c in &mut chunks {
+        let below = f32x4_lt(f32x4_add(load_f32(c, 0), a), f);
+        m |= u64::from(i32x4_bitmask(v128_not(below))) << i;
+        i += 4;
+    }
+    for &x in chunks.remainder() {
+        if !(x + add < floor) {
+            m |= 1 << i;
+        }
+        i += 1;
+    }
+    m
+}
+
+/// The largest element, NaN if any element is NaN, `-inf` for an empty slice.
+#[inline]
+pub fn max_f32(v: &[f32]) -> f32 {
+    let mut m = f32x4_splat(f32::NEG_INFINITY);
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        // `f32x4.max` propagates NaN.
+        m = f32x4_max(m, load_f32(c, 0));
+    }
+    let mut r = f32x4_extract_lane::<0>(m)
+        .max(f32x4_extract_lane::<1>(m))
+        .max(f32x4_extract_lane::<2>(m))
+        .max(f32x4_extract_lane::<3>(m));
+    let lanes_nan = f32x4_ne(m, m);
+    if v128_any_true(lanes_nan) {
+        return f32::NAN;
+    }
+    for &x in chunks.remainder() {
+        if x.is_nan() {
+            return f32::NAN;
+        }
+        r = r.max(x);
+    }
+    r
+}
+
 /// Integer inner product of int8 codes, accumulated in i32 (wrapping, like
 /// `scalar::dot_i8`).
 ///
