@@ -146,7 +146,9 @@ await runRow(0, 4, PATIENT); // warm-up (JIT, wasm tier-up), not reported
 const rows = await runTable(PATIENT, LATENCIES);
 printTable(rows);
 const last = rows.at(-1);
-console.log(`\nManifest at the end of each row: ${last.segments} segments, ${Math.round(last.manifestBytes / 1024)} KB of JSON.\n`);
+console.log(
+  `\nManifest at the end of each row: ${last.segments} segments, ${Math.round(last.manifestBytes / 1024)} KB as JSON.stringify(await collection.manifest()).\n`,
+);
 
 // With simulatedLatencyMs 0 nothing conflicts, so the policy does not matter there.
 const contended = LATENCIES.filter((ms) => ms > 0);
