@@ -56,7 +56,8 @@ pub fn padded(dim: usize) -> usize {
 fn f32_up(x: f64) -> f32 {
     let f = x as f32;
     if (f as f64) < x {
-        f.next_up()
+        // `f32::next_up` for a non-negative finite f (stable only since Rust 1.86).
+        f32::from_bits(f.to_bits() + 1)
     } else {
         f
     }

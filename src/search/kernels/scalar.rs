@@ -113,7 +113,10 @@ pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
 #[inline]
 pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
     assert!(v.len() <= 64);
-    v.iter().enumerate().filter(|(_, &x)| !(x + add < floor)).fold(0u64, |m, (i, _)| m | 1 << i)
+    v.iter()
+        .enumerate()
+        .filter(|(_, &x)| (x + add).partial_cmp(&floor) != Some(std::cmp::Ordering::Less))
+        .fold(0u64, |m, (i, _)| m | 1 << i)
 }
 
 /// The largest element, NaN if any element is NaN, `-inf` for an empty slice.

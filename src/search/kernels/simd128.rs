@@ -202,7 +202,7 @@ pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
         i += 4;
     }
     for &x in chunks.remainder() {
-        if !(x + add < floor) {
+        if (x + add).partial_cmp(&floor) != Some(core::cmp::Ordering::Less) {
             m |= 1 << i;
         }
         i += 1;
