@@ -10,7 +10,10 @@
 //
 // Needs the npm package built (scripts/build-pkg.sh) and the root devDependencies installed.
 // Every (engine, dataset) pair runs in its own Node process, so memory and JIT state do not
-// leak between engines; bytes/vector is that process's RSS growth over the build, after GC.
+// leak between engines. Bytes/vector: the engine's wasm linear memory after the build (all
+// of its memories, found by wrapping WebAssembly.Instance/instantiate) divided by the number
+// of vectors: what it keeps, its allocator's high-water mark and its fixed initial memory
+// (hnswlib-wasm starts with 16 MiB); the JS loop: its Float32Array.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +56,7 @@ async function akidb(ctx, mode) {
 
 function jsLoop(ctx) {
   const e = jsLoopEngine(ctx.base, ctx.n, ctx.dim);
+  ctx.extraBytes = ctx.n * ctx.dim * 4;
   return { search: (q) => e.search(q, ctx.mask) };
 }
 
@@ -236,7 +240,41 @@ function debian(dir, filtered) {
 // ---------------------------------------------------------------------------------------------
 // Child: one engine on one dataset; prints one `@@RESULT {json}` line.
 
+/** Every WebAssembly.Memory of every instance created from now on. */
+function watchWasmMemories() {
+  const memories = new Set();
+  const collect = (instance, imports) => {
+    for (const v of Object.values(instance?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    for (const ns of Object.values(imports ?? {})) {
+      for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    }
+  };
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = function (module, imports) {
+    const inst = new Instance(module, imports);
+    collect(inst, imports);
+    return inst;
+  };
+  WebAssembly.Instance.prototype = Instance.prototype;
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = async function (source, imports) {
+    const r = await instantiate.call(this, source, imports);
+    collect(r.instance ?? r, imports);
+    return r;
+  };
+  const streaming = WebAssembly.instantiateStreaming;
+  if (streaming) {
+    WebAssembly.instantiateStreaming = async function (source, imports) {
+      const r = await streaming.call(this, source, imports);
+      collect(r.instance, imports);
+      return r;
+    };
+  }
+  return () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
+}
+
 async function child(engineName, dir, budgets) {
+  const wasmBytes = watchWasmMemories();
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'spec.json'), 'utf8'));
   const ctx = {
     ...spec,
@@ -247,6 +285,7 @@ async function child(engineName, dir, budgets) {
       ? JSON.parse(fs.readFileSync(path.join(dir, 'sections.json'), 'utf8'))
       : undefined,
     mask: spec.filtered ? new Uint8Array(fs.readFileSync(path.join(dir, 'mask.u8'))) : undefined,
+    extraBytes: 0,
     // Abort builds that would take far longer than the budget (edgevec, HNSW on big sets).
     checkBuild(done, ms) {
       const projected = (ms / done) * spec.n;
@@ -259,13 +298,10 @@ async function child(engineName, dir, budgets) {
   let out;
   try {
     if (spec.filtered && !engine.filter) throw new Skip('no metadata filter');
-    global.gc();
-    const rss0 = process.memoryUsage().rss;
     const t0 = now();
     const e = await engine.build(ctx);
     const buildS = (now() - t0) / 1000;
-    global.gc();
-    const bytes = (process.memoryUsage().rss - rss0) / spec.n;
+    const bytes = (wasmBytes() + ctx.extraBytes) / spec.n;
     const m = await measure({
       queries: ctx.queries,
       dim: spec.dim,
@@ -499,7 +535,7 @@ async function main() {
     out.push(`## Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${started.toISOString().slice(0, 10)}`);
     out.push('');
     out.push('k = 10. Recall@10 against exact ground truth. QPS: one query at a time, one thread, after warm-up.');
-    out.push('Build: insert time (AkiDB: upserts + first search, which builds the int8 codes). Bytes/vector: process RSS growth over the build, after GC.');
+    out.push('Build: insert time (AkiDB: upserts + first search, which builds the int8 codes). Bytes/vector: the engine\'s wasm memory after the build ÷ vectors, fixed initial memory included (hnswlib-wasm: 16 MiB); JS loop: its Float32Array.');
     out.push('');
     out.push('| dataset | engine | recall@10 | QPS | p50 ms | p99 ms | build s | bytes/vector | note |');
     out.push('|---|---|---|---|---|---|---|---|---|');
