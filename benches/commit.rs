@@ -45,11 +45,7 @@ impl Store {
             Store::Raw => SharedKv::Raw(mem),
             Store::Chaos => SharedKv::Chaos(Arc::new(ChaosKv::new(
                 mem,
-                ChaosConfig {
-                    max_delay: CHAOS_MAX_DELAY,
-                    seed,
-                    ..Default::default()
-                },
+                ChaosConfig { max_delay: CHAOS_MAX_DELAY, seed, ..Default::default() },
             ))),
         }
     }
@@ -119,14 +115,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn record(writer: usize, i: usize) -> Record {
-    let vector = (0..DIMENSION as usize)
-        .map(|d| ((writer * 31 + i * 7 + d) % 97) as f32 / 97.0)
-        .collect();
-    Record::new(
-        format!("w{writer}-{i}"),
-        vector,
-        Some(serde_json::json!({ "writer": writer, "i": i })),
-    )
+    let vector = (0..DIMENSION as usize).map(|d| ((writer * 31 + i * 7 + d) % 97) as f32 / 97.0).collect();
+    Record::new(format!("w{writer}-{i}"), vector, Some(serde_json::json!({ "writer": writer, "i": i })))
 }
 
 fn run_row(store: Store, writers: usize, total: usize, policy: &RetryPolicy, seed: u64) -> Row {
@@ -144,18 +134,13 @@ fn run_row(store: Store, writers: usize, total: usize, policy: &RetryPolicy, see
                 let (kv, metrics, barrier) = (kv.clone(), metrics.clone(), barrier.clone());
                 let policy = policy.clone();
                 s.spawn(move || {
-                    let storage = Storage::new(kv.dyn_kv())
-                        .with_metrics(metrics)
-                        .with_retry_policy(policy);
-                    let batches: Vec<[Record; 1]> =
-                        (0..per_writer).map(|i| [record(w, i)]).collect();
+                    let storage = Storage::new(kv.dyn_kv()).with_metrics(metrics).with_retry_policy(policy);
+                    let batches: Vec<[Record; 1]> = (0..per_writer).map(|i| [record(w, i)]).collect();
                     let mut out = Vec::with_capacity(per_writer);
                     barrier.wait();
                     for batch in &batches {
                         let t = Instant::now();
-                        let r = futures::executor::block_on(
-                            storage.write_segment_with_data(COLLECTION, batch),
-                        );
+                        let r = futures::executor::block_on(storage.write_segment_with_data(COLLECTION, batch));
                         out.push((t.elapsed(), r));
                     }
                     out
@@ -164,10 +149,7 @@ fn run_row(store: Store, writers: usize, total: usize, policy: &RetryPolicy, see
             .collect();
         barrier.wait();
         let start = Instant::now();
-        let results: Vec<_> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("writer thread panicked"))
-            .collect();
+        let results: Vec<_> = handles.into_iter().flat_map(|h| h.join().expect("writer thread panicked")).collect();
         (start.elapsed(), results)
     });
 
@@ -189,16 +171,9 @@ fn run_row(store: Store, writers: usize, total: usize, policy: &RetryPolicy, see
     latencies.sort();
     let snap = metrics.snapshot();
     let ok = latencies.len();
-    assert_eq!(
-        snap.manifest_commits_total as usize, ok,
-        "metrics count every commit"
-    );
+    assert_eq!(snap.manifest_commits_total as usize, ok, "metrics count every commit");
     let manifest = futures::executor::block_on(setup.load_manifest(COLLECTION)).expect("manifest");
-    assert_eq!(
-        manifest.segments.len(),
-        ok,
-        "every acknowledged commit is listed"
-    );
+    assert_eq!(manifest.segments.len(), ok, "every acknowledged commit is listed");
     Row {
         store,
         writers,
@@ -254,10 +229,7 @@ fn run_table(total: usize, policy: &RetryPolicy) -> Vec<Row> {
 }
 
 fn main() {
-    let total: usize = std::env::var("AKIDB_BENCH_COMMITS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(800);
+    let total: usize = std::env::var("AKIDB_BENCH_COMMITS").ok().and_then(|v| v.parse().ok()).unwrap_or(800);
     let total = (total / 16).max(1) * 16;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let started = Instant::now();
@@ -276,10 +248,7 @@ fn main() {
 
     let patient = patient();
     run_row(Store::Raw, 2, 160, &patient, 99); // warm-up, not reported
-    println!(
-        "### Retry policy that lets every commit succeed: {}\n",
-        describe(&patient)
-    );
+    println!("### Retry policy that lets every commit succeed: {}\n", describe(&patient));
     let rows = run_table(total, &patient);
     print_table(&rows);
     let last = rows.last().expect("rows");
@@ -294,12 +263,6 @@ fn main() {
     let rows = run_table(total, &default);
     print_table(&rows);
     let failed: usize = rows.iter().map(|r| r.failures).sum();
-    println!(
-        "\nDefault policy: {failed} of {} upserts failed with CONFLICT (retries exhausted).",
-        rows.len() * total
-    );
-    println!(
-        "\nTotal bench time {:.1} s.",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\nDefault policy: {failed} of {} upserts failed with CONFLICT (retries exhausted).", rows.len() * total);
+    println!("\nTotal bench time {:.1} s.", started.elapsed().as_secs_f64());
 }

@@ -62,21 +62,13 @@ pub struct Collection {
 }
 
 impl Collection {
-    pub(crate) async fn open(
-        storage: Rc<Storage>,
-        cache: Rc<SegmentCache>,
-        name: &str,
-    ) -> Result<Self> {
+    pub(crate) async fn open(storage: Rc<Storage>, cache: Rc<SegmentCache>, name: &str) -> Result<Self> {
         let (manifest, token) = storage.load_manifest_versioned(name).await?;
         Ok(Collection {
             storage,
             cache,
             name: name.to_string(),
-            state: RefCell::new(State {
-                manifest,
-                token,
-                view: None,
-            }),
+            state: RefCell::new(State { manifest, token, view: None }),
         })
     }
 
@@ -92,10 +84,7 @@ impl Collection {
 
     /// Writes `records` atomically as one segment (replacing records with the same ids).
     pub async fn upsert(&self, records: &[Record]) -> Result<CommitReceipt> {
-        let r = self
-            .storage
-            .write_segment_with_data(&self.name, records)
-            .await?;
+        let r = self.storage.write_segment_with_data(&self.name, records).await?;
         self.catch_up(r.version).await?;
         Ok(r)
     }
@@ -126,24 +115,14 @@ impl Collection {
     /// snapshot moved to a newer version.
     pub async fn refresh(&self) -> Result<bool> {
         let token = self.state.borrow().token.clone();
-        match self
-            .storage
-            .kv()
-            .get_if_changed(&self.storage.manifest_key(&self.name), &token)
-            .await?
-        {
+        match self.storage.kv().get_if_changed(&self.storage.manifest_key(&self.name), &token).await? {
             GetIfChanged::Unchanged => Ok(false),
             GetIfChanged::Missing => Err(Error::NotFound(format!("collection '{}'", self.name))),
             GetIfChanged::Changed(v) => {
                 let m = CollectionManifest::from_json(&v.value)?;
                 let mut st = self.state.borrow_mut();
-                let moved = m.version != st.manifest.version
-                    || m.created_at_ms != st.manifest.created_at_ms;
-                *st = State {
-                    manifest: m,
-                    token: v.version,
-                    view: None,
-                };
+                let moved = m.version != st.manifest.version || m.created_at_ms != st.manifest.created_at_ms;
+                *st = State { manifest: m, token: v.version, view: None };
                 Ok(moved)
             }
         }
@@ -190,9 +169,7 @@ impl Collection {
         let view = Rc::new(SnapshotView::build(&manifest, segments));
         let mut st = self.state.borrow_mut();
         // Keep it only if no refresh moved the snapshot while segments loaded.
-        if st.manifest.version == manifest.version
-            && st.manifest.created_at_ms == manifest.created_at_ms
-        {
+        if st.manifest.version == manifest.version && st.manifest.created_at_ms == manifest.created_at_ms {
             st.view = Some(view.clone());
         }
         Ok(view)

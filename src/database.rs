@@ -51,10 +51,7 @@ pub struct Database {
 impl Database {
     /// A database over `storage`.
     pub fn new(storage: Storage) -> Self {
-        Database {
-            storage: Rc::new(storage),
-            cache: Rc::new(SegmentCache::default()),
-        }
+        Database { storage: Rc::new(storage), cache: Rc::new(SegmentCache::default()) }
     }
 
     /// A database over a fresh in-memory store (the embedded default).
@@ -68,29 +65,13 @@ impl Database {
     }
 
     /// Creates an empty collection.
-    pub async fn create_collection(
-        &self,
-        name: &str,
-        dimension: u32,
-        distance: Distance,
-    ) -> Result<CollectionInfo> {
-        Ok(CollectionInfo::from(
-            &self
-                .storage
-                .create_collection(name, dimension, distance)
-                .await?,
-        ))
+    pub async fn create_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionInfo> {
+        Ok(CollectionInfo::from(&self.storage.create_collection(name, dimension, distance).await?))
     }
 
     /// All collections, ordered by name.
     pub async fn list_collections(&self) -> Result<Vec<CollectionInfo>> {
-        Ok(self
-            .storage
-            .list_collections()
-            .await?
-            .iter()
-            .map(CollectionInfo::from)
-            .collect())
+        Ok(self.storage.list_collections().await?.iter().map(CollectionInfo::from).collect())
     }
 
     /// Drops a collection and its segment objects.

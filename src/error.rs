@@ -83,12 +83,7 @@ mod tests {
 
     #[test]
     fn conflict_message_is_verbatim() {
-        let e = Error::Conflict(
-            "Manifest version mismatch: expected 10, found 11. Retry operation.".into(),
-        );
-        assert_eq!(
-            e.to_string(),
-            "Manifest version mismatch: expected 10, found 11. Retry operation."
-        );
+        let e = Error::Conflict("Manifest version mismatch: expected 10, found 11. Retry operation.".into());
+        assert_eq!(e.to_string(), "Manifest version mismatch: expected 10, found 11. Retry operation.");
     }
 }

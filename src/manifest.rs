@@ -27,9 +27,7 @@ impl Distance {
             "cosine" => Ok(Distance::Cosine),
             "l2" => Ok(Distance::L2),
             "dot" => Ok(Distance::Dot),
-            other => Err(Error::invalid(format!(
-                "distance must be 'cosine', 'l2' or 'dot', got '{other}'"
-            ))),
+            other => Err(Error::invalid(format!("distance must be 'cosine', 'l2' or 'dot', got '{other}'"))),
         }
     }
 
@@ -152,8 +150,8 @@ impl CollectionManifest {
 
     /// Parses manifest JSON, accepting legacy manifests without `version`.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let mut m: CollectionManifest = serde_json::from_slice(bytes)
-            .map_err(|e| Error::corrupt(format!("manifest is not valid JSON: {e}")))?;
+        let mut m: CollectionManifest =
+            serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("manifest is not valid JSON: {e}")))?;
         // Legacy manifests have no sequence numbers: number segments in list order.
         if m.next_seq == 0 {
             for (i, s) in m.segments.iter_mut().enumerate() {
@@ -192,9 +190,7 @@ impl CollectionManifest {
             .segments
             .iter_mut()
             .find(|s| &s.id == id)
-            .ok_or_else(|| {
-                Error::NotFound(format!("segment {id} in collection '{}'", self.collection))
-            })?;
+            .ok_or_else(|| Error::NotFound(format!("segment {id} in collection '{}'", self.collection)))?;
         if seg.state == SegmentState::Sealed {
             return Ok(false);
         }
@@ -212,10 +208,7 @@ impl CollectionManifest {
         for id in ids {
             match self.tombstones.iter_mut().find(|t| &t.id == id) {
                 Some(t) => t.seq = seq,
-                None => self.tombstones.push(Tombstone {
-                    id: id.clone(),
-                    seq,
-                }),
+                None => self.tombstones.push(Tombstone { id: id.clone(), seq }),
             }
         }
         true
@@ -344,18 +337,12 @@ mod tests {
 
     #[test]
     fn corrupt_json_is_corrupt_error() {
-        assert_eq!(
-            CollectionManifest::from_json(b"{nope").unwrap_err().code(),
-            "CORRUPT"
-        );
+        assert_eq!(CollectionManifest::from_json(b"{nope").unwrap_err().code(), "CORRUPT");
     }
 
     #[test]
     fn distance_parse() {
         assert_eq!(Distance::parse("dot").unwrap(), Distance::Dot);
-        assert_eq!(
-            Distance::parse("manhattan").unwrap_err().code(),
-            "INVALID_ARGUMENT"
-        );
+        assert_eq!(Distance::parse("manhattan").unwrap_err().code(), "INVALID_ARGUMENT");
     }
 }

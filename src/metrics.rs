@@ -7,9 +7,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 /// Upper bounds (seconds) of the persist-duration histogram buckets (Prometheus defaults).
-pub const DURATION_BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+pub const DURATION_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Debug, Default)]
 struct Histogram {
@@ -80,11 +78,7 @@ impl Metrics {
     /// Records a successful commit and how long it took.
     pub fn record_persist(&self, seconds: f64) {
         self.commits.fetch_add(1, Ordering::Relaxed);
-        let seconds = if seconds.is_finite() && seconds > 0.0 {
-            seconds
-        } else {
-            0.0
-        };
+        let seconds = if seconds.is_finite() && seconds > 0.0 { seconds } else { 0.0 };
         let mut h = self.persist.lock().unwrap_or_else(|p| p.into_inner());
         h.count += 1;
         h.sum += seconds;
@@ -120,10 +114,7 @@ impl Metrics {
         let s = self.snapshot();
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
         counter(
             &mut out,
@@ -137,23 +128,16 @@ impl Metrics {
             "Operations that failed with CONFLICT after retries.",
             s.manifest_conflict_failures_total,
         );
-        counter(
-            &mut out,
-            "manifest_commits_total",
-            "Manifest commits that succeeded.",
-            s.manifest_commits_total,
-        );
+        counter(&mut out, "manifest_commits_total", "Manifest commits that succeeded.", s.manifest_commits_total);
         let h = &s.manifest_persist_duration_seconds;
         let name = "manifest_persist_duration_seconds";
-        let _ = writeln!(out, "# HELP {name} Time from first commit attempt to durable manifest.\n# TYPE {name} histogram");
+        let _ =
+            writeln!(out, "# HELP {name} Time from first commit attempt to durable manifest.\n# TYPE {name} histogram");
         for b in &h.buckets {
             let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {}", b.le, b.count);
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}",
-            h.count, h.sum, h.count
-        );
+        let _ =
+            writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}", h.count, h.sum, h.count);
         out
     }
 }

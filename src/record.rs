@@ -16,10 +16,6 @@ pub struct Record {
 impl Record {
     /// Convenience constructor.
     pub fn new(id: impl Into<String>, vector: Vec<f32>, metadata: Option<Value>) -> Self {
-        Record {
-            id: id.into(),
-            vector,
-            metadata,
-        }
+        Record { id: id.into(), vector, metadata }
     }
 }

@@ -51,10 +51,7 @@ impl RetryPolicy {
 
     /// No retries at all.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..Self::seed()
-        }
+        RetryPolicy { max_retries: 0, ..Self::seed() }
     }
 
     /// The un-jittered delay before retry number `retry` (1-based).
@@ -78,14 +75,10 @@ impl RetryPolicy {
     /// Checks the policy is usable.
     pub fn validate(&self) -> crate::error::Result<()> {
         if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
-            return Err(crate::error::Error::invalid(
-                "retry multiplier must be a finite number >= 1",
-            ));
+            return Err(crate::error::Error::invalid("retry multiplier must be a finite number >= 1"));
         }
         if self.initial_backoff > self.max_backoff {
-            return Err(crate::error::Error::invalid(
-                "retry initial backoff exceeds max backoff",
-            ));
+            return Err(crate::error::Error::invalid("retry initial backoff exceeds max backoff"));
         }
         Ok(())
     }
@@ -94,10 +87,7 @@ impl RetryPolicy {
 impl Default for RetryPolicy {
     /// The seed's schedule with full jitter, so contending writers spread out.
     fn default() -> Self {
-        RetryPolicy {
-            jitter: Jitter::Full,
-            ..Self::seed()
-        }
+        RetryPolicy { jitter: Jitter::Full, ..Self::seed() }
     }
 }
 
@@ -145,11 +135,7 @@ impl ManualClock {
 
     /// Every sleep requested so far, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .1
-            .clone()
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).1.clone()
     }
 }
 
@@ -197,28 +183,15 @@ mod tests {
 
     #[test]
     fn equal_jitter_keeps_half() {
-        let p = RetryPolicy {
-            jitter: Jitter::Equal,
-            ..RetryPolicy::seed()
-        };
+        let p = RetryPolicy { jitter: Jitter::Equal, ..RetryPolicy::seed() };
         assert_eq!(p.delay(2, 0.0).as_millis(), 10);
         assert_eq!(p.delay(2, 1.0).as_millis(), 20);
     }
 
     #[test]
     fn invalid_policies_are_rejected() {
-        assert!(RetryPolicy {
-            multiplier: 0.5,
-            ..RetryPolicy::seed()
-        }
-        .validate()
-        .is_err());
-        assert!(RetryPolicy {
-            multiplier: f64::NAN,
-            ..RetryPolicy::seed()
-        }
-        .validate()
-        .is_err());
+        assert!(RetryPolicy { multiplier: 0.5, ..RetryPolicy::seed() }.validate().is_err());
+        assert!(RetryPolicy { multiplier: f64::NAN, ..RetryPolicy::seed() }.validate().is_err());
         assert!(RetryPolicy::seed().validate().is_ok());
     }
 

@@ -56,10 +56,7 @@ impl Segment {
             dimension,
             ids: records.iter().map(|r| r.id.clone()).collect(),
             vectors,
-            metadata: records
-                .iter()
-                .map(|r| r.metadata.clone().filter(|m| !m.is_null()))
-                .collect(),
+            metadata: records.iter().map(|r| r.metadata.clone().filter(|m| !m.is_null())).collect(),
             created_at_ms,
         }
     }
@@ -75,11 +72,7 @@ pub fn encode(seg: &Segment) -> Vec<u8> {
     let metas: Vec<Vec<u8>> = seg
         .metadata
         .iter()
-        .map(|m| {
-            m.as_ref()
-                .map(|v| serde_json::to_vec(v).expect("JSON value serialises"))
-                .unwrap_or_default()
-        })
+        .map(|m| m.as_ref().map(|v| serde_json::to_vec(v).expect("JSON value serialises")).unwrap_or_default())
         .collect();
     let cap = HEADER_LEN
         + seg.ids.iter().map(|s| 4 + s.len()).sum::<usize>()
@@ -116,34 +109,22 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.buf.len())
-            .ok_or_else(|| {
-                Error::corrupt(format!(
-                    "segment truncated while reading {what} at byte {}",
-                    self.pos
-                ))
+        let end =
+            self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or_else(|| {
+                Error::corrupt(format!("segment truncated while reading {what} at byte {}", self.pos))
             })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn u16(&mut self, what: &str) -> Result<u16> {
-        Ok(u16::from_le_bytes(
-            self.take(2, what)?.try_into().expect("2 bytes"),
-        ))
+        Ok(u16::from_le_bytes(self.take(2, what)?.try_into().expect("2 bytes")))
     }
     fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
     }
     fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8, what)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
     }
     fn remaining(&self) -> usize {
         self.buf.len() - self.pos
@@ -154,10 +135,7 @@ impl<'a> Reader<'a> {
 /// `Error::Corrupt`.
 pub fn decode(bytes: &[u8]) -> Result<Segment> {
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
-        return Err(Error::corrupt(format!(
-            "segment is {} bytes, shorter than a header",
-            bytes.len()
-        )));
+        return Err(Error::corrupt(format!("segment is {} bytes, shorter than a header", bytes.len())));
     }
     if &bytes[..4] != MAGIC {
         return Err(Error::corrupt("not a segment object (bad magic)"));
@@ -166,50 +144,34 @@ pub fn decode(bytes: &[u8]) -> Result<Segment> {
     let stored = u32::from_le_bytes(trailer.try_into().expect("4 bytes"));
     let actual = crc32fast::hash(body);
     if stored != actual {
-        return Err(Error::corrupt(format!(
-            "segment checksum mismatch: stored {stored:08x}, computed {actual:08x}"
-        )));
+        return Err(Error::corrupt(format!("segment checksum mismatch: stored {stored:08x}, computed {actual:08x}")));
     }
     let mut r = Reader { buf: body, pos: 4 };
     let version = r.u16("format version")?;
     if version != FORMAT_VERSION {
-        return Err(Error::corrupt(format!(
-            "unsupported segment format version {version}"
-        )));
+        return Err(Error::corrupt(format!("unsupported segment format version {version}")));
     }
     let _flags = r.u16("flags")?;
     let dim = r.u32("dimension")?;
     if dim == 0 || dim > crate::validate::MAX_DIMENSION {
-        return Err(Error::corrupt(format!(
-            "segment dimension {dim} out of range"
-        )));
+        return Err(Error::corrupt(format!("segment dimension {dim} out of range")));
     }
     let count = r.u32("record count")? as usize;
     let created_at_ms = r.u64("creation time")?;
     // Every record needs at least 4 (id len) + 4*dim + 4 (meta len) bytes: bound allocations.
     let min_per_record = 8 + 4 * dim as usize;
-    if count
-        .checked_mul(min_per_record)
-        .is_none_or(|n| n > r.remaining())
-    {
-        return Err(Error::corrupt(format!(
-            "segment claims {count} records but holds {} bytes",
-            r.remaining()
-        )));
+    if count.checked_mul(min_per_record).is_none_or(|n| n > r.remaining()) {
+        return Err(Error::corrupt(format!("segment claims {count} records but holds {} bytes", r.remaining())));
     }
     let mut ids = Vec::with_capacity(count);
     for i in 0..count {
         let len = r.u32("id length")? as usize;
         let raw = r.take(len, "id")?;
-        let id = std::str::from_utf8(raw)
-            .map_err(|_| Error::corrupt(format!("record {i}: id is not UTF-8")))?;
+        let id = std::str::from_utf8(raw).map_err(|_| Error::corrupt(format!("record {i}: id is not UTF-8")))?;
         ids.push(id.to_string());
     }
     let raw = r.take(count * dim as usize * 4, "vectors")?;
-    let vectors: Vec<f32> = raw
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect();
+    let vectors: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
     let mut metadata = Vec::with_capacity(count);
     for i in 0..count {
         let len = r.u32("metadata length")? as usize;
@@ -218,25 +180,15 @@ pub fn decode(bytes: &[u8]) -> Result<Segment> {
             None
         } else {
             Some(
-                serde_json::from_slice(raw).map_err(|e| {
-                    Error::corrupt(format!("record {i}: metadata is not JSON: {e}"))
-                })?,
+                serde_json::from_slice(raw)
+                    .map_err(|e| Error::corrupt(format!("record {i}: metadata is not JSON: {e}")))?,
             )
         });
     }
     if r.remaining() != 0 {
-        return Err(Error::corrupt(format!(
-            "{} unexpected bytes after the last record",
-            r.remaining()
-        )));
+        return Err(Error::corrupt(format!("{} unexpected bytes after the last record", r.remaining())));
     }
-    Ok(Segment {
-        dimension: dim as u16,
-        ids,
-        vectors,
-        metadata,
-        created_at_ms,
-    })
+    Ok(Segment { dimension: dim as u16, ids, vectors, metadata, created_at_ms })
 }
 
 #[cfg(test)]
@@ -249,11 +201,7 @@ mod tests {
 
     fn sample() -> Segment {
         let recs = vec![
-            Record::new(
-                "a",
-                vec![1.0, -2.5, 3.25],
-                Some(json!({"section": "net", "n": 3})),
-            ),
+            Record::new("a", vec![1.0, -2.5, 3.25], Some(json!({"section": "net", "n": 3}))),
             Record::new("ß-ünï", vec![0.0, f32::MIN_POSITIVE, 1e30], None),
             Record::new("c", vec![-0.0, 7.0, 8.0], Some(json!({}))),
         ];
@@ -291,11 +239,7 @@ mod tests {
             for bit in [0u8, 3, 7] {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                assert_eq!(
-                    decode(&b).unwrap_err().code(),
-                    "CORRUPT",
-                    "byte {i} bit {bit}"
-                );
+                assert_eq!(decode(&b).unwrap_err().code(), "CORRUPT", "byte {i} bit {bit}");
             }
         }
     }
@@ -313,12 +257,7 @@ mod tests {
 
     #[test]
     fn garbage_is_corrupt() {
-        assert_eq!(
-            decode(b"hello world, definitely not a segment")
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
+        assert_eq!(decode(b"hello world, definitely not a segment").unwrap_err().code(), "CORRUPT");
         assert_eq!(decode(&[]).unwrap_err().code(), "CORRUPT");
     }
 

@@ -62,9 +62,7 @@ pub struct Storage {
 }
 
 fn mismatch(expected: u64, found: u64) -> Error {
-    Error::Conflict(format!(
-        "Manifest version mismatch: expected {expected}, found {found}. Retry operation."
-    ))
+    Error::Conflict(format!("Manifest version mismatch: expected {expected}, found {found}. Retry operation."))
 }
 
 impl Storage {
@@ -143,19 +141,9 @@ impl Storage {
         validate::collection_name(name)?;
         let dim = validate::dimension(dimension)?;
         let m = CollectionManifest::new(name, dim, distance, self.clock.unix_ms());
-        match self
-            .kv
-            .put(
-                &self.manifest_key(name),
-                m.to_json(),
-                PutCondition::IfAbsent,
-            )
-            .await
-        {
+        match self.kv.put(&self.manifest_key(name), m.to_json(), PutCondition::IfAbsent).await {
             Ok(_) => Ok(m),
-            Err(KvError::PreconditionFailed) => {
-                Err(Error::AlreadyExists(format!("collection '{name}'")))
-            }
+            Err(KvError::PreconditionFailed) => Err(Error::AlreadyExists(format!("collection '{name}'"))),
             Err(e) => Err(e.into()),
         }
     }
@@ -178,10 +166,7 @@ impl Storage {
         let base = self.collections_prefix();
         let mut out = Vec::new();
         for key in self.kv.list(&base).await? {
-            let Some(name) = key
-                .strip_prefix(&base)
-                .and_then(|k| k.strip_suffix("/manifest.json"))
-            else {
+            let Some(name) = key.strip_prefix(&base).and_then(|k| k.strip_suffix("/manifest.json")) else {
                 continue;
             };
             if name.contains('/') {
@@ -203,10 +188,7 @@ impl Storage {
     }
 
     /// The current manifest and its store version token.
-    pub async fn load_manifest_versioned(
-        &self,
-        name: &str,
-    ) -> Result<(CollectionManifest, VersionToken)> {
+    pub async fn load_manifest_versioned(&self, name: &str) -> Result<(CollectionManifest, VersionToken)> {
         validate::collection_name(name)?;
         let v = self
             .kv
@@ -222,20 +204,10 @@ impl Storage {
     /// operations that retry ([`Storage::write_segment_with_data`], ...).
     pub async fn persist_manifest(&self, manifest: &CollectionManifest) -> Result<()> {
         validate::collection_name(&manifest.collection)?;
-        debug!(
-            "persisting manifest '{}' (version {}) unconditionally",
-            manifest.collection, manifest.version
-        );
+        debug!("persisting manifest '{}' (version {}) unconditionally", manifest.collection, manifest.version);
         let start = self.clock.now_ms();
-        self.kv
-            .put(
-                &self.manifest_key(&manifest.collection),
-                manifest.to_json(),
-                PutCondition::Any,
-            )
-            .await?;
-        self.metrics
-            .record_persist((self.clock.now_ms() - start) / 1000.0);
+        self.kv.put(&self.manifest_key(&manifest.collection), manifest.to_json(), PutCondition::Any).await?;
+        self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
         Ok(())
     }
 
@@ -265,27 +237,14 @@ impl Storage {
         next.stamp_commit(self.clock.unix_ms());
         next.version = manifest.version;
         debug!("persisting manifest '{name}' (version {})", next.version);
-        match self
-            .kv
-            .put(
-                &self.manifest_key(name),
-                next.to_json(),
-                PutCondition::IfVersion(token),
-            )
-            .await
-        {
+        match self.kv.put(&self.manifest_key(name), next.to_json(), PutCondition::IfVersion(token)).await {
             Ok(_) => {
-                self.metrics
-                    .record_persist((self.clock.now_ms() - start) / 1000.0);
+                self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
                 Ok(())
             }
             Err(KvError::PreconditionFailed) => {
                 self.metrics.record_conflict_failure();
-                let found = self
-                    .load_manifest(name)
-                    .await
-                    .map(|m| m.version)
-                    .unwrap_or(0);
+                let found = self.load_manifest(name).await.map(|m| m.version).unwrap_or(0);
                 Err(mismatch(expected_version, found))
             }
             Err(e) => Err(e.into()),
@@ -317,29 +276,15 @@ impl Storage {
         loop {
             let mut next = base.clone();
             if !mutate(&mut next)? {
-                return Ok(CommitOutcome {
-                    manifest: base,
-                    token,
-                    retries,
-                    committed: false,
-                });
+                return Ok(CommitOutcome { manifest: base, token, retries, committed: false });
             }
             let commit_id = next.stamp_commit(self.clock.unix_ms());
             debug!("persisting manifest '{name}' (version {})", next.version);
-            let outcome = self
-                .kv
-                .put(&key, next.to_json(), PutCondition::IfVersion(token.clone()))
-                .await;
+            let outcome = self.kv.put(&key, next.to_json(), PutCondition::IfVersion(token.clone())).await;
             let transient = match outcome {
                 Ok(new_token) => {
-                    self.metrics
-                        .record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome {
-                        manifest: next,
-                        token: new_token,
-                        retries,
-                        committed: true,
-                    });
+                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome { manifest: next, token: new_token, retries, committed: true });
                 }
                 Err(KvError::PreconditionFailed) => None,
                 Err(KvError::Transient { message, ambiguous }) => Some((message, ambiguous)),
@@ -354,19 +299,11 @@ impl Storage {
             if retries >= max || elapsed_out {
                 let (fresh, _) = self.load_manifest_versioned(name).await?;
                 if fresh.contains_commit(&commit_id) {
-                    self.metrics
-                        .record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome {
-                        manifest: fresh,
-                        token,
-                        retries,
-                        committed: true,
-                    });
+                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome { manifest: fresh, token, retries, committed: true });
                 }
                 return Err(match transient {
-                    Some((message, _)) => {
-                        Error::Storage(format!("{message} (after {retries} retries)"))
-                    }
+                    Some((message, _)) => Error::Storage(format!("{message} (after {retries} retries)")),
                     None => {
                         self.metrics.record_conflict_failure();
                         mismatch(base.version, fresh.version)
@@ -380,14 +317,8 @@ impl Storage {
             match &transient {
                 // The put may have landed: if our commit is in the history, we are done.
                 Some((_, true)) if fresh.contains_commit(&commit_id) => {
-                    self.metrics
-                        .record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome {
-                        manifest: fresh,
-                        token: fresh_token,
-                        retries,
-                        committed: true,
-                    });
+                    self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
+                    return Ok(CommitOutcome { manifest: fresh, token: fresh_token, retries, committed: true });
                 }
                 Some((message, _)) => {
                     warn!("transient storage error committing '{name}': {message}; retrying (attempt {retries}/{max})")
@@ -407,11 +338,7 @@ impl Storage {
 
     /// Validates `records`, writes them as one new segment object (create-only), then lists the
     /// segment in the manifest with the retrying commit loop. All records or none.
-    pub async fn write_segment_with_data(
-        &self,
-        name: &str,
-        records: &[Record],
-    ) -> Result<CommitReceipt> {
+    pub async fn write_segment_with_data(&self, name: &str, records: &[Record]) -> Result<CommitReceipt> {
         let (manifest, token) = self.load_manifest_versioned(name).await?;
         validate::batch(records, manifest.dimension)?;
         let mut seg = Segment::from_records(records, manifest.dimension, self.clock.unix_ms());
@@ -455,27 +382,17 @@ impl Storage {
         let mut attempt = 0u32;
         let mut maybe_landed = false;
         loop {
-            match self
-                .kv
-                .put(&key, bytes.clone(), PutCondition::IfAbsent)
-                .await
-            {
+            match self.kv.put(&key, bytes.clone(), PutCondition::IfAbsent).await {
                 Ok(_) => return Ok(()),
                 Err(KvError::PreconditionFailed) if maybe_landed => return Ok(()),
                 Err(KvError::PreconditionFailed) => {
-                    return Err(Error::Storage(format!(
-                        "segment object {key} already exists"
-                    )));
+                    return Err(Error::Storage(format!("segment object {key} already exists")));
                 }
-                Err(KvError::Transient { message, ambiguous })
-                    if attempt < self.policy.max_retries =>
-                {
+                Err(KvError::Transient { message, ambiguous }) if attempt < self.policy.max_retries => {
                     maybe_landed |= ambiguous;
                     attempt += 1;
                     warn!("transient error writing segment {id}: {message}; retrying (attempt {attempt})");
-                    self.clock
-                        .sleep(self.policy.delay(attempt, self.clock.random_unit()))
-                        .await;
+                    self.clock.sleep(self.policy.delay(attempt, self.clock.random_unit())).await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -484,9 +401,7 @@ impl Storage {
 
     /// Seals a segment (Active → Sealed) atomically; sealing a sealed segment is a no-op.
     pub async fn seal_segment(&self, name: &str, segment_id: &Uuid) -> Result<CommitReceipt> {
-        let out = self
-            .update_manifest(name, None, |m| m.seal(segment_id))
-            .await?;
+        let out = self.update_manifest(name, None, |m| m.seal(segment_id)).await?;
         Ok(CommitReceipt {
             segment_id: Some(*segment_id),
             version: out.manifest.version,
@@ -498,9 +413,7 @@ impl Storage {
     /// Deletes records by id in one commit (tombstones); ids that do not exist are fine.
     pub async fn delete_records(&self, name: &str, ids: &[String]) -> Result<CommitReceipt> {
         let ids = validate::delete_ids(ids)?;
-        let out = self
-            .update_manifest(name, None, |m| Ok(m.add_tombstones(&ids)))
-            .await?;
+        let out = self.update_manifest(name, None, |m| Ok(m.add_tombstones(&ids))).await?;
         Ok(CommitReceipt {
             segment_id: None,
             version: out.manifest.version,
@@ -512,23 +425,17 @@ impl Storage {
     /// Reads and verifies one segment object against its descriptor.
     pub async fn load_segment(&self, name: &str, desc: &SegmentDescriptor) -> Result<Segment> {
         let key = self.segment_key(name, &desc.id);
-        let v = self.kv.get(&key).await?.ok_or_else(|| {
-            Error::corrupt(format!(
-                "segment object {key} listed in the manifest is missing"
-            ))
-        })?;
-        if v.value.len() as u64 != desc.size_bytes
-            || segment::checksum_hex(&v.value) != desc.checksum
-        {
-            return Err(Error::corrupt(format!(
-                "segment object {key} does not match its manifest checksum"
-            )));
+        let v = self
+            .kv
+            .get(&key)
+            .await?
+            .ok_or_else(|| Error::corrupt(format!("segment object {key} listed in the manifest is missing")))?;
+        if v.value.len() as u64 != desc.size_bytes || segment::checksum_hex(&v.value) != desc.checksum {
+            return Err(Error::corrupt(format!("segment object {key} does not match its manifest checksum")));
         }
         let seg = segment::decode(&v.value)?;
         if seg.len() as u64 != desc.record_count || seg.dimension != desc.dimension {
-            return Err(Error::corrupt(format!(
-                "segment object {key} does not match its descriptor"
-            )));
+            return Err(Error::corrupt(format!("segment object {key} does not match its descriptor")));
         }
         Ok(seg)
     }

@@ -26,19 +26,13 @@ pub fn collection_name(name: &str) -> Result<()> {
         )));
     }
     if name.contains('/') || name.contains('\\') {
-        return Err(Error::invalid(format!(
-            "collection name {name:?} must not contain '/' or '\\'"
-        )));
+        return Err(Error::invalid(format!("collection name {name:?} must not contain '/' or '\\'")));
     }
     if name.contains("..") {
-        return Err(Error::invalid(format!(
-            "collection name {name:?} must not contain '..'"
-        )));
+        return Err(Error::invalid(format!("collection name {name:?} must not contain '..'")));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(format!(
-            "collection name {name:?} must not contain control characters"
-        )));
+        return Err(Error::invalid(format!("collection name {name:?} must not contain control characters")));
     }
     Ok(())
 }
@@ -46,9 +40,7 @@ pub fn collection_name(name: &str) -> Result<()> {
 /// Dimensions: 1..=4096.
 pub fn dimension(dim: u32) -> Result<u16> {
     if dim == 0 || dim > MAX_DIMENSION {
-        return Err(Error::invalid(format!(
-            "dimension must be between 1 and {MAX_DIMENSION}, got {dim}"
-        )));
+        return Err(Error::invalid(format!("dimension must be between 1 and {MAX_DIMENSION}, got {dim}")));
     }
     Ok(dim as u16)
 }
@@ -56,16 +48,10 @@ pub fn dimension(dim: u32) -> Result<u16> {
 /// A vector of the right length with only finite values; `what` names it in errors.
 pub fn vector(v: &[f32], dim: u16, what: &str) -> Result<()> {
     if v.len() != dim as usize {
-        return Err(Error::invalid(format!(
-            "{what}: vector has dimension {}, collection expects {dim}",
-            v.len()
-        )));
+        return Err(Error::invalid(format!("{what}: vector has dimension {}, collection expects {dim}", v.len())));
     }
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::invalid(format!(
-            "{what}: vector[{i}] is {} (must be finite)",
-            v[i]
-        )));
+        return Err(Error::invalid(format!("{what}: vector[{i}] is {} (must be finite)", v[i])));
     }
     Ok(())
 }
@@ -76,15 +62,10 @@ pub fn record_id(id: &str, what: &str) -> Result<()> {
         return Err(Error::invalid(format!("{what}: id must not be empty")));
     }
     if id.len() > MAX_ID_BYTES {
-        return Err(Error::invalid(format!(
-            "{what}: id is {} bytes; the limit is {MAX_ID_BYTES}",
-            id.len()
-        )));
+        return Err(Error::invalid(format!("{what}: id is {} bytes; the limit is {MAX_ID_BYTES}", id.len())));
     }
     if id.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(format!(
-            "{what}: id {id:?} contains control characters"
-        )));
+        return Err(Error::invalid(format!("{what}: id {id:?} contains control characters")));
     }
     Ok(())
 }
@@ -93,25 +74,19 @@ pub fn record_id(id: &str, what: &str) -> Result<()> {
 /// a JSON object (or absent).
 pub fn batch(records: &[Record], dim: u16) -> Result<()> {
     if records.is_empty() {
-        return Err(Error::invalid(
-            "batch is empty: upsert needs at least one record",
-        ));
+        return Err(Error::invalid("batch is empty: upsert needs at least one record"));
     }
     let mut seen = HashSet::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         let what = format!("record {i} (id {:?})", r.id);
         record_id(&r.id, &what)?;
         if !seen.insert(r.id.as_str()) {
-            return Err(Error::invalid(format!(
-                "{what}: duplicate id within one batch"
-            )));
+            return Err(Error::invalid(format!("{what}: duplicate id within one batch")));
         }
         vector(&r.vector, dim, &what)?;
         if let Some(m) = &r.metadata {
             if !(m.is_object() || m.is_null()) {
-                return Err(Error::invalid(format!(
-                    "{what}: metadata must be a JSON object"
-                )));
+                return Err(Error::invalid(format!("{what}: metadata must be a JSON object")));
             }
         }
     }
@@ -169,42 +144,22 @@ mod tests {
         let e = batch(&[], 2).unwrap_err();
         assert!(e.to_string().contains("empty"));
         let e = batch(&[ok.clone(), Record::new("b", vec![1.0], None)], 2).unwrap_err();
-        assert!(
-            e.to_string().contains("record 1 (id \"b\")") && e.to_string().contains("dimension 1"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("record 1 (id \"b\")") && e.to_string().contains("dimension 1"), "{e}");
         let e = batch(&[Record::new("n", vec![1.0, f32::NAN], None)], 2).unwrap_err();
         assert!(e.to_string().contains("vector[1] is NaN"), "{e}");
         let e = batch(&[Record::new("i", vec![f32::INFINITY, 0.0], None)], 2).unwrap_err();
         assert!(e.to_string().contains("vector[0] is inf"), "{e}");
         let e = batch(&[ok.clone(), ok.clone()], 2).unwrap_err();
-        assert!(
-            e.to_string().contains("record 1 (id \"a\"): duplicate id"),
-            "{e}"
-        );
-        let e = batch(
-            &[Record::new(
-                "m",
-                vec![1.0, 2.0],
-                Some(serde_json::json!([1])),
-            )],
-            2,
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("metadata must be a JSON object"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("record 1 (id \"a\"): duplicate id"), "{e}");
+        let e = batch(&[Record::new("m", vec![1.0, 2.0], Some(serde_json::json!([1])))], 2).unwrap_err();
+        assert!(e.to_string().contains("metadata must be a JSON object"), "{e}");
         let e = batch(&[Record::new("", vec![1.0, 2.0], None)], 2).unwrap_err();
         assert!(e.to_string().contains("id must not be empty"), "{e}");
     }
 
     #[test]
     fn delete_ids_dedupe() {
-        assert_eq!(
-            delete_ids(&["a".into(), "a".into(), "b".into()]).unwrap(),
-            vec!["a", "b"]
-        );
+        assert_eq!(delete_ids(&["a".into(), "a".into(), "b".into()]).unwrap(), vec!["a", "b"]);
         assert!(delete_ids(&[]).is_err());
     }
 }

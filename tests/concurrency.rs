@@ -24,11 +24,7 @@ fn shared_store(max_delay_us: u64, seed: u64) -> (Arc<MemoryKv>, Shared) {
     let mem = Arc::new(MemoryKv::new());
     let chaos = ChaosKv::new(
         mem.clone(),
-        ChaosConfig {
-            max_delay: Duration::from_micros(max_delay_us),
-            seed,
-            ..Default::default()
-        },
+        ChaosConfig { max_delay: Duration::from_micros(max_delay_us), seed, ..Default::default() },
     );
     (mem, Arc::new(chaos))
 }
@@ -46,9 +42,7 @@ fn patient() -> RetryPolicy {
 }
 
 fn storage(kv: &Shared, metrics: &Arc<Metrics>, policy: RetryPolicy) -> Storage {
-    Storage::new(kv.clone() as Arc<dyn Kv>)
-        .with_metrics(metrics.clone())
-        .with_retry_policy(policy)
+    Storage::new(kv.clone() as Arc<dyn Kv>).with_metrics(metrics.clone()).with_retry_policy(policy)
 }
 
 fn setup(kv: &Shared, name: &str) {
@@ -79,12 +73,8 @@ fn safe_writers(
                     let st = storage(&kv, &metrics, policy);
                     (0..per_writer)
                         .map(|c| {
-                            let recs =
-                                records(&format!("w{w}c{c}-"), 2, 4, (w * 1000 + c + 1) as u64);
-                            run(st.write_segment_with_data(name, &recs))
-                                .expect("safe upsert")
-                                .segment_id
-                                .unwrap()
+                            let recs = records(&format!("w{w}c{c}-"), 2, 4, (w * 1000 + c + 1) as u64);
+                            run(st.write_segment_with_data(name, &recs)).expect("safe upsert").segment_id.unwrap()
                         })
                         .collect::<Vec<_>>()
                 })
@@ -104,11 +94,7 @@ fn legacy_writers(kv: &Shared, name: &str, writers: usize, per_writer: usize) ->
                     let st = Storage::new(kv.clone() as Arc<dyn Kv>);
                     (0..per_writer)
                         .map(|c| {
-                            let seg = Segment::from_records(
-                                &records(&format!("w{w}c{c}-"), 2, 4, 9),
-                                4,
-                                0,
-                            );
+                            let seg = Segment::from_records(&records(&format!("w{w}c{c}-"), 2, 4, 9), 4, 0);
                             let bytes = segment::encode(&seg);
                             let desc = SegmentDescriptor {
                                 id: Uuid::new_v4(),
@@ -120,13 +106,7 @@ fn legacy_writers(kv: &Shared, name: &str, writers: usize, per_writer: usize) ->
                                 seq: 0,
                             };
                             run(async {
-                                kv.put(
-                                    &st.segment_key(name, &desc.id),
-                                    bytes,
-                                    PutCondition::IfAbsent,
-                                )
-                                .await
-                                .unwrap();
+                                kv.put(&st.segment_key(name, &desc.id), bytes, PutCondition::IfAbsent).await.unwrap();
                                 let mut m = st.load_manifest(name).await.unwrap();
                                 m.add_segment(desc.clone());
                                 m.version += 1;
@@ -153,18 +133,12 @@ fn ten_concurrent_writes_all_land() {
     assert_eq!(m.version, 11);
     assert_no_duplicates(&m.segments);
     for id in acked {
-        assert!(
-            m.segment(&id).is_some(),
-            "acknowledged segment {id} missing"
-        );
+        assert!(m.segment(&id).is_some(), "acknowledged segment {id} missing");
     }
     let snap = metrics.snapshot();
     assert_eq!(snap.manifest_commits_total, 10);
     assert_eq!(snap.manifest_conflict_failures_total, 0);
-    assert!(
-        snap.manifest_conflict_retries_total > 0,
-        "the schedule should produce conflicts"
-    );
+    assert!(snap.manifest_conflict_retries_total > 0, "the schedule should produce conflicts");
 }
 
 #[test]
@@ -174,15 +148,8 @@ fn negative_control_legacy_path_loses_segments_on_the_same_schedule() {
     let written = legacy_writers(&kv, "c", 10, 1);
     let m = run(Storage::new(kv.clone() as Arc<dyn Kv>).load_manifest("c")).unwrap();
     let lost = written.iter().filter(|id| m.segment(id).is_none()).count();
-    eprintln!(
-        "legacy path: {} of {} acknowledged segments lost",
-        lost,
-        written.len()
-    );
-    assert!(
-        lost > 0,
-        "the unconditional path should lose segments under this schedule"
-    );
+    eprintln!("legacy path: {} of {} acknowledged segments lost", lost, written.len());
+    assert!(lost > 0, "the unconditional path should lose segments under this schedule");
 }
 
 #[test]
@@ -191,9 +158,7 @@ fn ten_concurrent_seals_all_apply() {
     setup(&kv, "c");
     let metrics = Arc::new(Metrics::new());
     let ids = safe_writers(&kv, &metrics, "c", 1, 10, RetryPolicy::default());
-    let before = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c"))
-        .unwrap()
-        .version;
+    let before = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c")).unwrap().version;
     std::thread::scope(|s| {
         for id in &ids {
             let (kv, metrics) = (kv.clone(), metrics.clone());
@@ -205,10 +170,7 @@ fn ten_concurrent_seals_all_apply() {
         }
     });
     let m = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c")).unwrap();
-    assert!(
-        m.segments.iter().all(|s| s.state == SegmentState::Sealed),
-        "a seal was lost"
-    );
+    assert!(m.segments.iter().all(|s| s.state == SegmentState::Sealed), "a seal was lost");
     assert_eq!(m.version, before + 10);
 }
 
@@ -218,9 +180,7 @@ fn mixed_writes_seals_and_deletes() {
     setup(&kv, "c");
     let metrics = Arc::new(Metrics::new());
     let first = safe_writers(&kv, &metrics, "c", 1, 5, RetryPolicy::default());
-    let base = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c"))
-        .unwrap()
-        .version;
+    let base = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c")).unwrap().version;
     let new_ids: Vec<Uuid> = std::thread::scope(|s| {
         let mut writers = Vec::new();
         for w in 0..4 {
@@ -229,11 +189,10 @@ fn mixed_writes_seals_and_deletes() {
                 let st = storage(&kv, &metrics, patient());
                 (0..3)
                     .map(|c| {
-                        run(st
-                            .write_segment_with_data("c", &records(&format!("m{w}-{c}-"), 1, 4, 5)))
-                        .unwrap()
-                        .segment_id
-                        .unwrap()
+                        run(st.write_segment_with_data("c", &records(&format!("m{w}-{c}-"), 1, 4, 5)))
+                            .unwrap()
+                            .segment_id
+                            .unwrap()
                     })
                     .collect::<Vec<_>>()
             }));
@@ -244,23 +203,15 @@ fn mixed_writes_seals_and_deletes() {
         }
         for d in 0..3 {
             let (kv, metrics) = (kv.clone(), metrics.clone());
-            s.spawn(move || {
-                run(storage(&kv, &metrics, patient()).delete_records("c", &[format!("gone{d}")]))
-                    .unwrap()
-            });
+            s.spawn(move || run(storage(&kv, &metrics, patient()).delete_records("c", &[format!("gone{d}")])).unwrap());
         }
-        writers
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+        writers.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     let m = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c")).unwrap();
     assert_eq!(m.segments.len(), 5 + 12);
     assert_no_duplicates(&m.segments);
     assert!(new_ids.iter().all(|id| m.segment(id).is_some()));
-    assert!(first
-        .iter()
-        .all(|id| m.segment(id).unwrap().state == SegmentState::Sealed));
+    assert!(first.iter().all(|id| m.segment(id).unwrap().state == SegmentState::Sealed));
     assert_eq!(m.tombstones.len(), 3);
     assert_eq!(m.version, base + 12 + 5 + 3);
 }
@@ -273,19 +224,12 @@ fn stress_16_writers_by_50_commits() {
     let acked = safe_writers(&kv, &metrics, "c", 16, 50, patient());
     assert_eq!(acked.len(), 800);
     let m = run(storage(&kv, &metrics, RetryPolicy::default()).load_manifest("c")).unwrap();
-    assert_eq!(
-        m.segments.len(),
-        800,
-        "every acknowledged segment is listed"
-    );
+    assert_eq!(m.segments.len(), 800, "every acknowledged segment is listed");
     assert_eq!(m.version, 800 + 1, "version = commits + initial");
     assert_no_duplicates(&m.segments);
     assert!(acked.iter().all(|id| m.segment(id).is_some()));
     assert_eq!(m.total_vectors, 1600);
     let snap = metrics.snapshot();
-    eprintln!(
-        "stress: {} retries for 800 commits",
-        snap.manifest_conflict_retries_total
-    );
+    eprintln!("stress: {} retries for 800 commits", snap.manifest_conflict_retries_total);
     assert_eq!(snap.manifest_commits_total, 800);
 }

@@ -21,35 +21,18 @@ fn create_list_load_drop() {
     run(async {
         s.create_collection("b", 3, Distance::L2).await.unwrap();
         s.create_collection("a", 4, Distance::Cosine).await.unwrap();
-        let e = s
-            .create_collection("a", 4, Distance::Cosine)
-            .await
-            .unwrap_err();
+        let e = s.create_collection("a", 4, Distance::Cosine).await.unwrap_err();
         assert_eq!(e.code(), "ALREADY_EXISTS");
-        let names: Vec<_> = s
-            .list_collections()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.collection)
-            .collect();
+        let names: Vec<_> = s.list_collections().await.unwrap().into_iter().map(|m| m.collection).collect();
         assert_eq!(names, ["a", "b"]);
         let m = s.load_manifest("b").await.unwrap();
         assert_eq!((m.dimension, m.distance, m.version), (3, Distance::L2, 1));
-        s.write_segment_with_data("b", &records("r", 5, 3, 1))
-            .await
-            .unwrap();
+        s.write_segment_with_data("b", &records("r", 5, 3, 1)).await.unwrap();
         assert_eq!(kv.list("collections/b/segments/").await.unwrap().len(), 1);
         s.drop_collection("b").await.unwrap();
-        assert!(
-            kv.list("collections/b/").await.unwrap().is_empty(),
-            "drop leaves nothing behind"
-        );
+        assert!(kv.list("collections/b/").await.unwrap().is_empty(), "drop leaves nothing behind");
         assert_eq!(s.load_manifest("b").await.unwrap_err().code(), "NOT_FOUND");
-        assert_eq!(
-            s.drop_collection("b").await.unwrap_err().code(),
-            "NOT_FOUND"
-        );
+        assert_eq!(s.drop_collection("b").await.unwrap_err().code(), "NOT_FOUND");
     });
 }
 
@@ -58,11 +41,7 @@ fn manifest_json_is_readable_at_the_documented_key() {
     let (kv, s) = memory_storage();
     run(async {
         s.create_collection("docs", 8, Distance::Dot).await.unwrap();
-        let raw = kv
-            .get("collections/docs/manifest.json")
-            .await
-            .unwrap()
-            .unwrap();
+        let raw = kv.get("collections/docs/manifest.json").await.unwrap().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&raw.value).unwrap();
         assert_eq!(v["version"], 1);
         assert_eq!(v["dimension"], 8);
@@ -75,13 +54,7 @@ fn legacy_manifest_without_version_loads_as_1_and_can_be_committed_on() {
     let (kv, s) = memory_storage();
     run(async {
         let fixture = include_bytes!("fixtures/legacy_manifest.json").to_vec();
-        kv.put(
-            "collections/legacy_docs/manifest.json",
-            fixture,
-            PutCondition::Any,
-        )
-        .await
-        .unwrap();
+        kv.put("collections/legacy_docs/manifest.json", fixture, PutCondition::Any).await.unwrap();
         let m = s.load_manifest("legacy_docs").await.unwrap();
         assert_eq!(m.version, 1);
         let id = m.segments[0].id;
@@ -97,18 +70,12 @@ fn write_segment_then_seal() {
     let (_kv, s) = memory_storage();
     run(async {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
-        let r = s
-            .write_segment_with_data("c", &records("x", 10, 3, 2))
-            .await
-            .unwrap();
+        let r = s.write_segment_with_data("c", &records("x", 10, 3, 2)).await.unwrap();
         assert_eq!((r.version, r.retries, r.committed), (2, 0, true));
         let id = r.segment_id.unwrap();
         let m = s.load_manifest("c").await.unwrap();
         let d = m.segment(&id).unwrap();
-        assert_eq!(
-            (d.record_count, d.dimension, d.state),
-            (10, 3, SegmentState::Active)
-        );
+        assert_eq!((d.record_count, d.dimension, d.state), (10, 3, SegmentState::Active));
         assert_eq!(m.total_vectors, 10);
         let seg = s.load_segment("c", d).await.unwrap();
         assert_eq!(seg.ids[3], "x3");
@@ -116,11 +83,7 @@ fn write_segment_then_seal() {
         let sealed = s.seal_segment("c", &id).await.unwrap();
         assert_eq!((sealed.version, sealed.committed), (3, true));
         let again = s.seal_segment("c", &id).await.unwrap();
-        assert_eq!(
-            (again.version, again.committed),
-            (3, false),
-            "sealing twice commits nothing"
-        );
+        assert_eq!((again.version, again.committed), (3, false), "sealing twice commits nothing");
         let e = s.seal_segment("c", &uuid_of(7)).await.unwrap_err();
         assert_eq!(e.code(), "NOT_FOUND");
     });
@@ -135,16 +98,11 @@ fn cosine_vectors_are_normalised_at_insert() {
     let (_kv, s) = memory_storage();
     run(async {
         s.create_collection("c", 2, Distance::Cosine).await.unwrap();
-        s.write_segment_with_data("c", &[Record::new("a", vec![3.0, 4.0], None)])
-            .await
-            .unwrap();
+        s.write_segment_with_data("c", &[Record::new("a", vec![3.0, 4.0], None)]).await.unwrap();
         let m = s.load_manifest("c").await.unwrap();
         let seg = s.load_segment("c", &m.segments[0]).await.unwrap();
         assert!((seg.vectors[0] - 0.6).abs() < 1e-6 && (seg.vectors[1] - 0.8).abs() < 1e-6);
-        let e = s
-            .write_segment_with_data("c", &[Record::new("z", vec![0.0, 0.0], None)])
-            .await
-            .unwrap_err();
+        let e = s.write_segment_with_data("c", &[Record::new("z", vec![0.0, 0.0], None)]).await.unwrap_err();
         assert!(e.to_string().contains("zero vector"), "{e}");
     });
 }
@@ -163,17 +121,10 @@ fn persist_manifest_with_check_is_conditional() {
         stale.version = 2;
         let e = s.persist_manifest_with_check(&stale, 1).await.unwrap_err();
         assert_eq!(e.code(), "CONFLICT");
-        assert_eq!(
-            e.to_string(),
-            "Manifest version mismatch: expected 1, found 2. Retry operation."
-        );
+        assert_eq!(e.to_string(), "Manifest version mismatch: expected 1, found 2. Retry operation.");
         assert_eq!(s.metrics().snapshot().manifest_conflict_failures_total, 1);
         let e = s.persist_manifest_with_check(&stale, 2).await.unwrap_err();
-        assert_eq!(
-            e.code(),
-            "INVALID_ARGUMENT",
-            "new version must exceed expected"
-        );
+        assert_eq!(e.code(), "INVALID_ARGUMENT", "new version must exceed expected");
     });
 }
 
@@ -182,17 +133,11 @@ fn bad_input_writes_nothing() {
     let (kv, s) = memory_storage();
     run(async {
         for name in ["", "a/b", "..", "x..y", "ctl\u{7}", &"n".repeat(129)] {
-            let e = s
-                .create_collection(name, 3, Distance::L2)
-                .await
-                .unwrap_err();
+            let e = s.create_collection(name, 3, Distance::L2).await.unwrap_err();
             assert_eq!(e.code(), "INVALID_ARGUMENT", "{name:?}");
         }
         for dim in [0, 4097] {
-            let e = s
-                .create_collection("c", dim, Distance::L2)
-                .await
-                .unwrap_err();
+            let e = s.create_collection("c", dim, Distance::L2).await.unwrap_err();
             assert!(e.to_string().contains(&dim.to_string()), "{e}");
         }
         assert!(kv.is_empty(), "rejected creates wrote nothing");
@@ -200,49 +145,21 @@ fn bad_input_writes_nothing() {
         let before = kv.dump();
         let good = || Record::new("ok", vec![1.0, 2.0, 3.0], None);
         let cases: Vec<(Vec<Record>, &str)> = vec![
-            (
-                vec![good(), Record::new("short", vec![1.0], None)],
-                "record 1 (id \"short\"): vector has dimension 1",
-            ),
-            (
-                vec![Record::new("nan", vec![1.0, f32::NAN, 0.0], None)],
-                "vector[1] is NaN",
-            ),
-            (
-                vec![Record::new("inf", vec![f32::NEG_INFINITY, 0.0, 0.0], None)],
-                "vector[0] is -inf",
-            ),
+            (vec![good(), Record::new("short", vec![1.0], None)], "record 1 (id \"short\"): vector has dimension 1"),
+            (vec![Record::new("nan", vec![1.0, f32::NAN, 0.0], None)], "vector[1] is NaN"),
+            (vec![Record::new("inf", vec![f32::NEG_INFINITY, 0.0, 0.0], None)], "vector[0] is -inf"),
             (vec![], "batch is empty"),
             (vec![good(), good()], "record 1 (id \"ok\"): duplicate id"),
-            (
-                vec![Record::new("m", vec![1.0, 2.0, 3.0], Some(json!("str")))],
-                "metadata must be a JSON object",
-            ),
+            (vec![Record::new("m", vec![1.0, 2.0, 3.0], Some(json!("str")))], "metadata must be a JSON object"),
         ];
         for (batch, needle) in cases {
             let e = s.write_segment_with_data("c", &batch).await.unwrap_err();
             assert_eq!(e.code(), "INVALID_ARGUMENT");
-            assert!(
-                e.to_string().contains(needle),
-                "{e} should contain {needle}"
-            );
-            assert_eq!(
-                kv.dump(),
-                before,
-                "a rejected batch changed the store ({needle})"
-            );
+            assert!(e.to_string().contains(needle), "{e} should contain {needle}");
+            assert_eq!(kv.dump(), before, "a rejected batch changed the store ({needle})");
         }
-        assert_eq!(
-            s.write_segment_with_data("nope", &[good()])
-                .await
-                .unwrap_err()
-                .code(),
-            "NOT_FOUND"
-        );
-        assert_eq!(
-            s.delete_records("c", &[]).await.unwrap_err().code(),
-            "INVALID_ARGUMENT"
-        );
+        assert_eq!(s.write_segment_with_data("nope", &[good()]).await.unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(s.delete_records("c", &[]).await.unwrap_err().code(), "INVALID_ARGUMENT");
         assert_eq!(kv.dump(), before);
     });
 }
@@ -252,49 +169,18 @@ fn corrupt_segment_objects_are_detected() {
     let (kv, s) = memory_storage();
     run(async {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
-        let r = s
-            .write_segment_with_data("c", &records("x", 4, 3, 3))
-            .await
-            .unwrap();
+        let r = s.write_segment_with_data("c", &records("x", 4, 3, 3)).await.unwrap();
         let key = s.segment_key("c", &r.segment_id.unwrap());
         let mut bytes = kv.get(&key).await.unwrap().unwrap().value;
         let m = s.load_manifest("c").await.unwrap();
         bytes[30] ^= 0x40;
-        kv.put(&key, bytes.clone(), PutCondition::Any)
-            .await
-            .unwrap();
-        assert_eq!(
-            s.load_segment("c", &m.segments[0])
-                .await
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
-        kv.put(&key, bytes[..20].to_vec(), PutCondition::Any)
-            .await
-            .unwrap();
-        assert_eq!(
-            s.load_segment("c", &m.segments[0])
-                .await
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
+        kv.put(&key, bytes.clone(), PutCondition::Any).await.unwrap();
+        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
+        kv.put(&key, bytes[..20].to_vec(), PutCondition::Any).await.unwrap();
+        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
         kv.delete(&key).await.unwrap();
-        assert_eq!(
-            s.load_segment("c", &m.segments[0])
-                .await
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
-        kv.put(
-            "collections/c/manifest.json",
-            b"{ not json".to_vec(),
-            PutCondition::Any,
-        )
-        .await
-        .unwrap();
+        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
+        kv.put("collections/c/manifest.json", b"{ not json".to_vec(), PutCondition::Any).await.unwrap();
         assert_eq!(s.load_manifest("c").await.unwrap_err().code(), "CORRUPT");
     });
 }
@@ -303,15 +189,9 @@ fn always_conflicting(clock: Arc<ManualClock>, policy: RetryPolicy) -> (Arc<Memo
     let mem = Arc::new(MemoryKv::new());
     let chaos = ChaosKv::new(
         mem.clone(),
-        ChaosConfig {
-            max_delay: Duration::ZERO,
-            always_conflict: true,
-            ..Default::default()
-        },
+        ChaosConfig { max_delay: Duration::ZERO, always_conflict: true, ..Default::default() },
     );
-    let s = Storage::new(Arc::new(chaos) as Arc<dyn Kv>)
-        .with_clock(clock as Arc<dyn Clock>)
-        .with_retry_policy(policy);
+    let s = Storage::new(Arc::new(chaos) as Arc<dyn Kv>).with_clock(clock as Arc<dyn Clock>).with_retry_policy(policy);
     (mem, s)
 }
 
@@ -321,21 +201,11 @@ fn retry_exhaustion_follows_the_seed_schedule() {
     let (mem, s) = always_conflicting(clock.clone(), RetryPolicy::seed());
     run(async {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
-        let e = s
-            .write_segment_with_data("c", &records("x", 2, 3, 4))
-            .await
-            .unwrap_err();
+        let e = s.write_segment_with_data("c", &records("x", 2, 3, 4)).await.unwrap_err();
         assert_eq!(e.code(), "CONFLICT");
-        assert_eq!(
-            e.to_string(),
-            "Manifest version mismatch: expected 1, found 1. Retry operation."
-        );
+        assert_eq!(e.to_string(), "Manifest version mismatch: expected 1, found 1. Retry operation.");
         let ms: Vec<u128> = clock.sleeps().iter().map(|d| d.as_millis()).collect();
-        assert_eq!(
-            ms,
-            vec![10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120],
-            "exactly max_retries backoffs"
-        );
+        assert_eq!(ms, vec![10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120], "exactly max_retries backoffs");
         let m = s.metrics().snapshot();
         assert_eq!(m.manifest_conflict_retries_total, 10);
         assert_eq!(m.manifest_conflict_failures_total, 1);
@@ -349,17 +219,11 @@ fn retry_exhaustion_follows_the_seed_schedule() {
 #[test]
 fn retries_are_also_bounded_by_time() {
     let clock = Arc::new(ManualClock::new());
-    let policy = RetryPolicy {
-        max_elapsed: Some(Duration::from_millis(100)),
-        ..RetryPolicy::seed()
-    };
+    let policy = RetryPolicy { max_elapsed: Some(Duration::from_millis(100)), ..RetryPolicy::seed() };
     let (_mem, s) = always_conflicting(clock.clone(), policy);
     run(async {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
-        let id = s
-            .write_segment_with_data("c", &records("x", 1, 3, 4))
-            .await
-            .unwrap_err();
+        let id = s.write_segment_with_data("c", &records("x", 1, 3, 4)).await.unwrap_err();
         assert_eq!(id.code(), "CONFLICT");
         // 10 + 20 + 40 = 70 ms < 100; after 80 more the budget is spent.
         let ms: Vec<u128> = clock.sleeps().iter().map(|d| d.as_millis()).collect();
@@ -370,40 +234,23 @@ fn retries_are_also_bounded_by_time() {
 #[test]
 fn ambiguous_put_that_landed_is_not_applied_twice() {
     let mem = Arc::new(MemoryKv::new());
-    let chaos = ChaosKv::new(
-        mem.clone(),
-        ChaosConfig {
-            max_delay: Duration::ZERO,
-            fail_after_put: 1.0,
-            ..Default::default()
-        },
-    );
+    let chaos =
+        ChaosKv::new(mem.clone(), ChaosConfig { max_delay: Duration::ZERO, fail_after_put: 1.0, ..Default::default() });
     let clock = Arc::new(ManualClock::new());
     let s = Storage::new(Arc::new(chaos) as Arc<dyn Kv>).with_clock(clock as Arc<dyn Clock>);
     let plain = Storage::new(mem.clone() as Arc<dyn Kv>);
     run(async {
         plain.create_collection("c", 3, Distance::L2).await.unwrap();
         // Every put's answer is lost, though every put lands.
-        let r = s
-            .write_segment_with_data("c", &records("x", 3, 3, 5))
-            .await
-            .unwrap();
+        let r = s.write_segment_with_data("c", &records("x", 3, 3, 5)).await.unwrap();
         let m = plain.load_manifest("c").await.unwrap();
         assert_eq!(m.version, 2, "exactly one commit");
         assert_eq!(m.segments.len(), 1);
         assert_eq!(r.version, 2);
-        assert_eq!(
-            mem.list("collections/c/segments/").await.unwrap().len(),
-            1,
-            "segment written once"
-        );
+        assert_eq!(mem.list("collections/c/segments/").await.unwrap().len(), 1, "segment written once");
         let d = s.delete_records("c", &["x1".into()]).await.unwrap();
         assert_eq!(d.version, 3);
-        assert_eq!(
-            plain.load_manifest("c").await.unwrap().version,
-            3,
-            "delete applied once"
-        );
+        assert_eq!(plain.load_manifest("c").await.unwrap().version, 3, "delete applied once");
     });
 }
 
@@ -412,29 +259,16 @@ fn transient_failures_before_the_put_are_retried() {
     let mem = Arc::new(MemoryKv::new());
     let chaos = ChaosKv::new(
         mem.clone(),
-        ChaosConfig {
-            max_delay: Duration::ZERO,
-            fail_before_put: 0.5,
-            seed: 11,
-            ..Default::default()
-        },
+        ChaosConfig { max_delay: Duration::ZERO, fail_before_put: 0.5, seed: 11, ..Default::default() },
     );
     let clock = Arc::new(ManualClock::new());
     let s = Storage::new(Arc::new(chaos) as Arc<dyn Kv>)
         .with_clock(clock as Arc<dyn Clock>)
-        .with_retry_policy(RetryPolicy {
-            max_retries: 30,
-            ..RetryPolicy::default()
-        });
+        .with_retry_policy(RetryPolicy { max_retries: 30, ..RetryPolicy::default() });
     run(async {
-        Storage::new(mem.clone() as Arc<dyn Kv>)
-            .create_collection("c", 3, Distance::L2)
-            .await
-            .unwrap();
+        Storage::new(mem.clone() as Arc<dyn Kv>).create_collection("c", 3, Distance::L2).await.unwrap();
         for i in 0..20 {
-            s.write_segment_with_data("c", &records(&format!("b{i}-"), 2, 3, i + 1))
-                .await
-                .unwrap();
+            s.write_segment_with_data("c", &records(&format!("b{i}-"), 2, 3, i + 1)).await.unwrap();
         }
         let m = s.load_manifest("c").await.unwrap();
         assert_eq!(m.segments.len(), 20);

@@ -21,7 +21,12 @@ fn chaos(mem: &Arc<MemoryKv>, seed: u64) -> Arc<dyn Kv> {
 }
 
 fn policy() -> RetryPolicy {
-    RetryPolicy { max_retries: 100, max_backoff: Duration::from_millis(40), jitter: Jitter::Full, ..RetryPolicy::seed() }
+    RetryPolicy {
+        max_retries: 100,
+        max_backoff: Duration::from_millis(40),
+        jitter: Jitter::Full,
+        ..RetryPolicy::seed()
+    }
 }
 
 #[wasm_bindgen_test]

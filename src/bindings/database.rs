@@ -29,9 +29,7 @@ impl AkiDB {
         let policy = options::retry(&options)?;
         let store = stores::open(&options).await?;
         let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
-        Ok(AkiDB {
-            db: Rc::new(Database::new(storage)),
-        })
+        Ok(AkiDB { db: Rc::new(Database::new(storage)) })
     }
 
     /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
@@ -41,19 +39,14 @@ impl AkiDB {
         let dim = prop(&options, "dimension")
             .as_f64()
             .filter(|d| d.fract() == 0.0 && *d >= 0.0 && *d <= u32::MAX as f64)
-            .ok_or_else(|| invalid("options.dimension must be a whole number"))?
-            as u32;
+            .ok_or_else(|| invalid("options.dimension must be a whole number"))? as u32;
         let d = prop(&options, "distance");
         let distance = if super::convert::is_absent(&d) {
             Distance::Cosine
         } else {
             Distance::parse(&string(&d, "options.distance")?).map_err(err)?
         };
-        let info = self
-            .db
-            .create_collection(&name, dim, distance)
-            .await
-            .map_err(err)?;
+        let info = self.db.create_collection(&name, dim, distance).await.map_err(err)?;
         to_js(&info)
     }
 
@@ -73,9 +66,7 @@ impl AkiDB {
     /// A handle on an existing collection.
     pub async fn collection(&self, name: JsValue) -> JsResult<JsCollection> {
         let name = string(&name, "name")?;
-        Ok(JsCollection::new(
-            self.db.collection(&name).await.map_err(err)?,
-        ))
+        Ok(JsCollection::new(self.db.collection(&name).await.map_err(err)?))
     }
 
     /// `{ manifestConflictRetriesTotal, manifestConflictFailuresTotal, manifestCommitsTotal,

@@ -9,11 +9,7 @@ use crate::error::Error;
 pub fn to_js(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("AkiDBError");
-    let _ = Reflect::set(
-        &err,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(e.code()),
-    );
+    let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code()));
     err.into()
 }
 

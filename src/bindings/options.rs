@@ -49,11 +49,7 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
             "none" => Jitter::None,
             "full" => Jitter::Full,
             "equal" => Jitter::Equal,
-            other => {
-                return Err(invalid(format!(
-                    "retry.jitter must be 'none', 'full' or 'equal', got '{other}'"
-                )))
-            }
+            other => return Err(invalid(format!("retry.jitter must be 'none', 'full' or 'equal', got '{other}'"))),
         };
     }
     p.validate().map_err(super::errors::to_js)?;
@@ -77,26 +73,15 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     };
     let include_metadata = prop(options, "includeMetadata").as_bool().unwrap_or(false);
     let mode_v = prop(options, "mode");
-    let oversample = number(&prop(options, "oversample"), "options.oversample")?
-        .unwrap_or(10.0)
-        .max(1.0) as usize;
+    let oversample = number(&prop(options, "oversample"), "options.oversample")?.unwrap_or(10.0).max(1.0) as usize;
     let mode = if is_absent(&mode_v) {
         ScanMode::Exact
     } else {
         match string(&mode_v, "options.mode")?.as_str() {
             "exact" => ScanMode::Exact,
             "int8" => ScanMode::Int8 { oversample },
-            other => {
-                return Err(invalid(format!(
-                    "options.mode must be 'exact' or 'int8', got '{other}'"
-                )))
-            }
+            other => return Err(invalid(format!("options.mode must be 'exact' or 'int8', got '{other}'"))),
         }
     };
-    Ok(SearchOptions {
-        k,
-        filter,
-        include_metadata,
-        mode,
-    })
+    Ok(SearchOptions { k, filter, include_metadata, mode })
 }

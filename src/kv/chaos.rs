@@ -63,11 +63,7 @@ impl<K: Kv> ChaosKv<K> {
     async fn jitter(&self) {
         let max = self.config.max_delay.as_micros() as u64;
         if max > 0 {
-            let us = self
-                .rng
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .u64(0..=max);
+            let us = self.rng.lock().unwrap_or_else(|p| p.into_inner()).u64(0..=max);
             runtime::sleep(Duration::from_micros(us)).await;
         }
     }
@@ -82,37 +78,22 @@ impl<K: Kv> Kv for ChaosKv<K> {
         r
     }
 
-    async fn get_if_changed(
-        &self,
-        key: &str,
-        known: &VersionToken,
-    ) -> Result<GetIfChanged, KvError> {
+    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         self.jitter().await;
         self.inner.get_if_changed(key, known).await
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        condition: PutCondition,
-    ) -> Result<VersionToken, KvError> {
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         self.jitter().await;
         if self.config.always_conflict && matches!(condition, PutCondition::IfVersion(_)) {
             return Err(KvError::PreconditionFailed);
         }
         if self.roll() < self.config.fail_before_put {
-            return Err(KvError::Transient {
-                message: "injected failure before put".into(),
-                ambiguous: false,
-            });
+            return Err(KvError::Transient { message: "injected failure before put".into(), ambiguous: false });
         }
         let r = self.inner.put(key, value, condition).await;
         if r.is_ok() && self.roll() < self.config.fail_after_put {
-            return Err(KvError::Transient {
-                message: "injected lost response after put".into(),
-                ambiguous: true,
-            });
+            return Err(KvError::Transient { message: "injected lost response after put".into(), ambiguous: true });
         }
         r
     }
@@ -138,13 +119,7 @@ mod tests {
 
     #[test]
     fn chaos_without_failures_is_still_conformant() {
-        let kv = ChaosKv::new(
-            MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                ..Default::default()
-            },
-        );
+        let kv = ChaosKv::new(MemoryKv::new(), ChaosConfig { max_delay: Duration::ZERO, ..Default::default() });
         futures::executor::block_on(conformance::run_all(&kv, "c/")).unwrap();
     }
 
@@ -152,21 +127,11 @@ mod tests {
     fn always_conflict_rejects_cas_only() {
         let kv = ChaosKv::new(
             MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                always_conflict: true,
-                ..Default::default()
-            },
+            ChaosConfig { max_delay: Duration::ZERO, always_conflict: true, ..Default::default() },
         );
         futures::executor::block_on(async {
-            let t = kv
-                .put("k", b"a".to_vec(), PutCondition::IfAbsent)
-                .await
-                .unwrap();
-            assert_eq!(
-                kv.put("k", b"b".to_vec(), PutCondition::IfVersion(t)).await,
-                Err(KvError::PreconditionFailed)
-            );
+            let t = kv.put("k", b"a".to_vec(), PutCondition::IfAbsent).await.unwrap();
+            assert_eq!(kv.put("k", b"b".to_vec(), PutCondition::IfVersion(t)).await, Err(KvError::PreconditionFailed));
         });
     }
 
@@ -174,21 +139,11 @@ mod tests {
     fn lost_response_still_applies_the_write() {
         let kv = ChaosKv::new(
             MemoryKv::new(),
-            ChaosConfig {
-                max_delay: Duration::ZERO,
-                fail_after_put: 1.0,
-                ..Default::default()
-            },
+            ChaosConfig { max_delay: Duration::ZERO, fail_after_put: 1.0, ..Default::default() },
         );
         futures::executor::block_on(async {
             let r = kv.put("k", b"a".to_vec(), PutCondition::Any).await;
-            assert!(matches!(
-                r,
-                Err(KvError::Transient {
-                    ambiguous: true,
-                    ..
-                })
-            ));
+            assert!(matches!(r, Err(KvError::Transient { ambiguous: true, .. })));
             assert_eq!(kv.get("k").await.unwrap().unwrap().value, b"a");
         });
     }

@@ -45,29 +45,21 @@ impl MemoryKv {
 
     /// A copy of every key and value, to assert that a failed operation changed nothing.
     pub fn dump(&self) -> BTreeMap<String, Vec<u8>> {
-        self.lock()
-            .entries
-            .iter()
-            .map(|(k, (v, _))| (k.clone(), v.as_ref().clone()))
-            .collect()
+        self.lock().entries.iter().map(|(k, (v, _))| (k.clone(), v.as_ref().clone())).collect()
     }
 }
 
 #[async_trait(?Send)]
 impl Kv for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        Ok(self.lock().entries.get(key).map(|(v, ver)| Versioned {
-            value: v.as_ref().clone(),
-            version: VersionToken(ver.to_string()),
-        }))
+        Ok(self
+            .lock()
+            .entries
+            .get(key)
+            .map(|(v, ver)| Versioned { value: v.as_ref().clone(), version: VersionToken(ver.to_string()) }))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        condition: PutCondition,
-    ) -> Result<VersionToken, KvError> {
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         let mut inner = self.lock();
         let current = inner.entries.get(key).map(|(_, v)| *v);
         let allowed = match (&condition, current) {
@@ -81,9 +73,7 @@ impl Kv for MemoryKv {
         }
         inner.next_version += 1;
         let ver = inner.next_version;
-        inner
-            .entries
-            .insert(key.to_string(), (Arc::new(value), ver));
+        inner.entries.insert(key.to_string(), (Arc::new(value), ver));
         Ok(VersionToken(ver.to_string()))
     }
 
@@ -126,8 +116,7 @@ mod tests {
                 .map(|i| {
                     let kv = kv.clone();
                     s.spawn(move || {
-                        futures::executor::block_on(kv.put("k", vec![i], PutCondition::IfAbsent))
-                            .is_ok() as usize
+                        futures::executor::block_on(kv.put("k", vec![i], PutCondition::IfAbsent)).is_ok() as usize
                     })
                 })
                 .collect();

@@ -91,11 +91,7 @@ pub trait Kv {
 
     /// Reads a key only if its version differs from `known`. Backends with a cheap conditional
     /// read (S3 `If-None-Match`) override this; the default compares after a full read.
-    async fn get_if_changed(
-        &self,
-        key: &str,
-        known: &VersionToken,
-    ) -> Result<GetIfChanged, KvError> {
+    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         Ok(match self.get(key).await? {
             None => GetIfChanged::Missing,
             Some(v) if &v.version == known => GetIfChanged::Unchanged,
@@ -104,12 +100,7 @@ pub trait Kv {
     }
 
     /// Writes a value if `condition` holds, atomically; returns the new version token.
-    async fn put(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        condition: PutCondition,
-    ) -> Result<VersionToken, KvError>;
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError>;
 
     /// Deletes a key; deleting an absent key succeeds.
     async fn delete(&self, key: &str) -> Result<(), KvError>;
@@ -124,19 +115,10 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
         (**self).get(key).await
     }
-    async fn get_if_changed(
-        &self,
-        key: &str,
-        known: &VersionToken,
-    ) -> Result<GetIfChanged, KvError> {
+    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         (**self).get_if_changed(key, known).await
     }
-    async fn put(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        condition: PutCondition,
-    ) -> Result<VersionToken, KvError> {
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         (**self).put(key, value, condition).await
     }
     async fn delete(&self, key: &str) -> Result<(), KvError> {

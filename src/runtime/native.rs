@@ -19,8 +19,5 @@ pub fn monotonic_ms() -> f64 {
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -19,9 +19,7 @@ pub async fn sleep(d: Duration) {
             .and_then(|f| f.dyn_into::<Function>().ok());
         match set_timeout {
             Some(f) => {
-                if f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms))
-                    .is_err()
-                {
+                if f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms)).is_err() {
                     let _ = resolve.call0(&JsValue::NULL);
                 }
             }
@@ -36,13 +34,9 @@ pub async fn sleep(d: Duration) {
 
 /// Milliseconds from `performance.now()` when present, else `Date.now()`.
 pub fn monotonic_ms() -> f64 {
-    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
-        .ok()
-        .filter(|p| p.is_object());
+    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok().filter(|p| p.is_object());
     if let Some(perf) = perf {
-        let now = Reflect::get(&perf, &JsValue::from_str("now"))
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
+        let now = Reflect::get(&perf, &JsValue::from_str("now")).ok().and_then(|f| f.dyn_into::<Function>().ok());
         if let Some(v) = now.and_then(|f| f.call0(&perf).ok()).and_then(|v| v.as_f64()) {
             return v;
         }

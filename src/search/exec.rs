@@ -69,11 +69,7 @@ pub struct SnapshotView {
 impl SnapshotView {
     /// Computes liveness for `segments`, which must be the manifest's segments in order.
     pub fn build(manifest: &CollectionManifest, segments: Vec<Rc<Segment>>) -> Self {
-        let tombs: HashMap<&str, u64> = manifest
-            .tombstones
-            .iter()
-            .map(|t| (t.id.as_str(), t.seq))
-            .collect();
+        let tombs: HashMap<&str, u64> = manifest.tombstones.iter().map(|t| (t.id.as_str(), t.seq)).collect();
         // Newest occurrence of every id: segments are in commit order, later rows win.
         let mut newest: HashMap<&str, (usize, usize)> = HashMap::new();
         for (si, seg) in segments.iter().enumerate() {
@@ -107,10 +103,7 @@ impl SnapshotView {
 
     fn quantized(&self) -> &[QuantizedMatrix] {
         self.quantized.get_or_init(|| {
-            self.segments
-                .iter()
-                .map(|s| QuantizedMatrix::from_f32(&s.vectors, self.dimension))
-                .collect()
+            self.segments.iter().map(|s| QuantizedMatrix::from_f32(&s.vectors, self.dimension)).collect()
         })
     }
 }
@@ -118,9 +111,7 @@ impl SnapshotView {
 /// Checks a query and prepares it for scoring (normalised for cosine).
 fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32>> {
     if k == 0 || k > MAX_K {
-        return Err(Error::invalid(format!(
-            "k must be between 1 and {MAX_K}, got {k}"
-        )));
+        return Err(Error::invalid(format!("k must be between 1 and {MAX_K}, got {k}")));
     }
     if query.len() != view.dimension {
         return Err(Error::invalid(format!(
@@ -130,16 +121,11 @@ fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32
         )));
     }
     if let Some(i) = query.iter().position(|x| !x.is_finite()) {
-        return Err(Error::invalid(format!(
-            "query[{i}] is {} (must be finite)",
-            query[i]
-        )));
+        return Err(Error::invalid(format!("query[{i}] is {} (must be finite)", query[i])));
     }
     let mut q = query.to_vec();
     if view.distance == Distance::Cosine && !kernels::normalize(&mut q) {
-        return Err(Error::invalid(
-            "query is a zero vector, which has no cosine similarity",
-        ));
+        return Err(Error::invalid("query is a zero vector, which has no cosine similarity"));
     }
     Ok(q)
 }
@@ -148,11 +134,7 @@ fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32
 pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
     let q = prepare_query(view, query, opts.k)?;
     let admit = |si: usize, row: usize| -> bool {
-        view.live[si][row]
-            && opts
-                .filter
-                .as_ref()
-                .is_none_or(|f| f.matches(view.segments[si].metadata[row].as_ref()))
+        view.live[si][row] && opts.filter.as_ref().is_none_or(|f| f.matches(view.segments[si].metadata[row].as_ref()))
     };
     let mut best = TopK::new(opts.k);
     let mut scores = Vec::new();
@@ -173,21 +155,12 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
                     // Pre-filter: score only admitted rows.
                     for row in 0..seg.len() {
                         if admit(si, row) {
-                            best.push(
-                                kernels::score(view.distance, &q, seg.vector(row)),
-                                (offsets[si] + row) as u32,
-                            );
+                            best.push(kernels::score(view.distance, &q, seg.vector(row)), (offsets[si] + row) as u32);
                         }
                     }
                 } else {
                     scores.resize(seg.len(), 0.0);
-                    kernels::score_many(
-                        view.distance,
-                        &q,
-                        &seg.vectors,
-                        view.dimension,
-                        &mut scores,
-                    );
+                    kernels::score_many(view.distance, &q, &seg.vectors, view.dimension, &mut scores);
                     for (row, s) in scores.iter().enumerate() {
                         if *s >= best.threshold() && view.live[si][row] {
                             best.push(*s, (offsets[si] + row) as u32);
@@ -198,8 +171,7 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
         }
         ScanMode::Int8 { oversample } => {
             let qq = quant::quantize_query(&q);
-            let mut candidates =
-                TopK::new(opts.k.saturating_mul(oversample.max(1)).min(MAX_K * 16));
+            let mut candidates = TopK::new(opts.k.saturating_mul(oversample.max(1)).min(MAX_K * 16));
             for (si, qm) in view.quantized().iter().enumerate() {
                 scores.resize(view.segments[si].len(), 0.0);
                 quant::approx_scores(view.distance, &qq, qm, &mut scores);
@@ -211,10 +183,7 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
             }
             for (_, idx) in candidates.into_sorted() {
                 let (si, row) = locate(&offsets, idx as usize);
-                best.push(
-                    kernels::score(view.distance, &q, view.segments[si].vector(row)),
-                    idx,
-                );
+                best.push(kernels::score(view.distance, &q, view.segments[si].vector(row)), idx);
             }
         }
     }
@@ -227,11 +196,7 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
             SearchHit {
                 id: seg.ids[row].clone(),
                 score,
-                metadata: if opts.include_metadata {
-                    seg.metadata[row].clone()
-                } else {
-                    None
-                },
+                metadata: if opts.include_metadata { seg.metadata[row].clone() } else { None },
             }
         })
         .collect())

@@ -103,12 +103,8 @@ impl Condition {
             };
         };
         match self {
-            Condition::Match { key, any } => {
-                any_value(meta, key, &|v| any.iter().any(|s| s.equals(v)))
-            }
-            Condition::Range { key, range } => any_value(meta, key, &|v| {
-                v.as_f64().is_some_and(|x| range.contains(x))
-            }),
+            Condition::Match { key, any } => any_value(meta, key, &|v| any.iter().any(|s| s.equals(v))),
+            Condition::Range { key, range } => any_value(meta, key, &|v| v.as_f64().is_some_and(|x| range.contains(x))),
             Condition::Exists { key, exists } => any_value(meta, key, &|v| !v.is_null()) == *exists,
             Condition::Nested(f) => f.matches(Some(meta)),
         }
@@ -162,14 +158,9 @@ fn err(at: &str, msg: impl std::fmt::Display) -> Error {
 
 fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
     if depth > MAX_DEPTH {
-        return Err(err(
-            at,
-            format!("filters nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(err(at, format!("filters nested deeper than {MAX_DEPTH} levels")));
     }
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err(at, "must be an object with must, should or must_not"))?;
+    let obj = value.as_object().ok_or_else(|| err(at, "must be an object with must, should or must_not"))?;
     let mut filter = Filter::default();
     for (field, v) in obj {
         let clause = match field.as_str() {
@@ -193,12 +184,8 @@ fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
 }
 
 fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err(at, "a condition must be an object"))?;
-    let is_field = ["key", "match", "range", "exists"]
-        .iter()
-        .any(|f| obj.contains_key(*f));
+    let obj = value.as_object().ok_or_else(|| err(at, "a condition must be an object"))?;
+    let is_field = ["key", "match", "range", "exists"].iter().any(|f| obj.contains_key(*f));
     if !is_field {
         if obj.is_empty() {
             return Err(err(
@@ -209,10 +196,7 @@ fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
         return parse_filter(value, at, depth + 1).map(Condition::Nested);
     }
 
-    if let Some(other) = obj
-        .keys()
-        .find(|f| !["key", "match", "range", "exists"].contains(&f.as_str()))
-    {
+    if let Some(other) = obj.keys().find(|f| !["key", "match", "range", "exists"].contains(&f.as_str())) {
         return Err(err(at, format!("unknown field '{other}'")));
     }
     let key = parse_key(obj.get("key"), at)?;
@@ -220,27 +204,13 @@ fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
     let (kind, v) = match (kinds.next(), kinds.next()) {
         (Some(kv), None) => kv,
         (None, _) => return Err(err(at, "needs one of 'match', 'range' or 'exists'")),
-        (Some(_), Some(_)) => {
-            return Err(err(
-                at,
-                "only one of 'match', 'range' or 'exists' is allowed",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(err(at, "only one of 'match', 'range' or 'exists' is allowed")),
     };
     match kind.as_str() {
-        "match" => Ok(Condition::Match {
-            key,
-            any: parse_match(v, at)?,
-        }),
-        "range" => Ok(Condition::Range {
-            key,
-            range: parse_range(v, at)?,
-        }),
+        "match" => Ok(Condition::Match { key, any: parse_match(v, at)? }),
+        "range" => Ok(Condition::Range { key, range: parse_range(v, at)? }),
         _ => match v {
-            Value::Bool(exists) => Ok(Condition::Exists {
-                key,
-                exists: *exists,
-            }),
+            Value::Bool(exists) => Ok(Condition::Exists { key, exists: *exists }),
             _ => Err(err(at, "'exists' must be true or false")),
         },
     }
@@ -257,10 +227,7 @@ fn parse_key(value: Option<&Value>, at: &str) -> Result<Vec<String>> {
         .map(|seg| {
             let seg = seg.strip_suffix("[]").unwrap_or(seg);
             if seg.is_empty() {
-                Err(err(
-                    at,
-                    format!("'key' \"{key}\" has an empty path segment"),
-                ))
+                Err(err(at, format!("'key' \"{key}\" has an empty path segment")))
             } else {
                 Ok(seg.to_owned())
             }
@@ -279,8 +246,7 @@ fn parse_scalar(value: &Value) -> Option<Scalar> {
 
 /// `match: x`, `match: {"value": x}` or `match: {"any": [x, ...]}`.
 fn parse_match(value: &Value, at: &str) -> Result<Vec<Scalar>> {
-    const SHAPE: &str =
-        "'match' must be a string, number or bool, or an object with 'value' or 'any'";
+    const SHAPE: &str = "'match' must be a string, number or bool, or an object with 'value' or 'any'";
     if let Some(s) = parse_scalar(value) {
         return Ok(vec![s]);
     }
@@ -289,19 +255,14 @@ fn parse_match(value: &Value, at: &str) -> Result<Vec<Scalar>> {
         return Err(err(at, format!("unknown field '{other}' in 'match'")));
     }
     match (obj.get("value"), obj.get("any")) {
-        (Some(v), None) => parse_scalar(v)
-            .map(|s| vec![s])
-            .ok_or_else(|| err(at, "'match.value' must be a string, number or bool")),
+        (Some(v), None) => {
+            parse_scalar(v).map(|s| vec![s]).ok_or_else(|| err(at, "'match.value' must be a string, number or bool"))
+        }
         (None, Some(Value::Array(items))) => items
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                parse_scalar(v).ok_or_else(|| {
-                    err(
-                        at,
-                        format!("'match.any[{i}]' must be a string, number or bool"),
-                    )
-                })
+                parse_scalar(v).ok_or_else(|| err(at, format!("'match.any[{i}]' must be a string, number or bool")))
             })
             .collect(),
         (None, Some(_)) => Err(err(at, "'match.any' must be an array")),
@@ -312,9 +273,7 @@ fn parse_match(value: &Value, at: &str) -> Result<Vec<Scalar>> {
 
 /// `range: {"gt"|"gte"|"lt"|"lte": number, ...}` with at least one bound.
 fn parse_range(value: &Value, at: &str) -> Result<Range> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err(at, "'range' must be an object with gt, gte, lt or lte"))?;
+    let obj = value.as_object().ok_or_else(|| err(at, "'range' must be an object with gt, gte, lt or lte"))?;
     let mut range = Range::default();
     for (field, v) in obj {
         let slot = match field.as_str() {
@@ -396,135 +355,54 @@ mod tests {
 
     #[test]
     fn match_scalars() {
-        check(
-            json!({ "must": [{ "key": "genre", "match": "jazz" }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "genre", "match": "rock" }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "genre", "match": "jazz" }] }), true);
+        check(json!({ "must": [{ "key": "genre", "match": "rock" }] }), false);
         check(json!({ "must": [{ "key": "year", "match": 1959 }] }), true);
-        check(
-            json!({ "must": [{ "key": "year", "match": 1959.0 }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "year", "match": 1959.0 }] }), true);
         check(json!({ "must": [{ "key": "rating", "match": 4.5 }] }), true);
         check(json!({ "must": [{ "key": "live", "match": false }] }), true);
         check(json!({ "must": [{ "key": "live", "match": true }] }), false);
         // No type coercion.
-        check(
-            json!({ "must": [{ "key": "year", "match": "1959" }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "year", "match": "1959" }] }), false);
         check(json!({ "must": [{ "key": "live", "match": 0 }] }), false);
-        check(
-            json!({ "must": [{ "key": "missing", "match": "x" }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "nothing", "match": "x" }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "missing", "match": "x" }] }), false);
+        check(json!({ "must": [{ "key": "nothing", "match": "x" }] }), false);
     }
 
     #[test]
     fn match_value_and_any_forms() {
-        check(
-            json!({ "must": [{ "key": "genre", "match": { "value": "jazz" } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "genre", "match": { "any": ["rock", "jazz"] } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "genre", "match": { "any": ["rock", 1] } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "year", "match": { "any": [1, 1959] } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "genre", "match": { "any": [] } }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "genre", "match": { "value": "jazz" } }] }), true);
+        check(json!({ "must": [{ "key": "genre", "match": { "any": ["rock", "jazz"] } }] }), true);
+        check(json!({ "must": [{ "key": "genre", "match": { "any": ["rock", 1] } }] }), false);
+        check(json!({ "must": [{ "key": "year", "match": { "any": [1, 1959] } }] }), true);
+        check(json!({ "must": [{ "key": "genre", "match": { "any": [] } }] }), false);
     }
 
     #[test]
     fn arrays_match_any_element() {
-        check(
-            json!({ "must": [{ "key": "tags", "match": "modal" }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "tags", "match": "modal" }] }), true);
         check(json!({ "must": [{ "key": "tags", "match": 7 }] }), true);
-        check(
-            json!({ "must": [{ "key": "tags", "match": "pop" }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "tags", "match": { "any": ["pop", "classic"] } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "tags", "range": { "gte": 7 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "tags", "range": { "gt": 7 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "artist.instruments", "match": "trumpet" }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "tags", "match": "pop" }] }), false);
+        check(json!({ "must": [{ "key": "tags", "match": { "any": ["pop", "classic"] } }] }), true);
+        check(json!({ "must": [{ "key": "tags", "range": { "gte": 7 } }] }), true);
+        check(json!({ "must": [{ "key": "tags", "range": { "gt": 7 } }] }), false);
+        check(json!({ "must": [{ "key": "artist.instruments", "match": "trumpet" }] }), true);
         // Through an array of objects, with or without Qdrant's [] marker.
-        check(
-            json!({ "must": [{ "key": "tracks.title", "match": "Blue in Green" }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "tracks[].title", "match": "So What" }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "tracks.len", "range": { "gt": 500 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "tracks.len", "range": { "gt": 600 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "tags[]", "match": "classic" }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "tracks.title", "match": "Blue in Green" }] }), true);
+        check(json!({ "must": [{ "key": "tracks[].title", "match": "So What" }] }), true);
+        check(json!({ "must": [{ "key": "tracks.len", "range": { "gt": 500 } }] }), true);
+        check(json!({ "must": [{ "key": "tracks.len", "range": { "gt": 600 } }] }), false);
+        check(json!({ "must": [{ "key": "tags[]", "match": "classic" }] }), true);
         // must_not with an array excludes if any element matches.
-        check(
-            json!({ "must_not": [{ "key": "tags", "match": "modal" }] }),
-            false,
-        );
+        check(json!({ "must_not": [{ "key": "tags", "match": "modal" }] }), false);
     }
 
     #[test]
     fn nested_paths() {
-        check(
-            json!({ "must": [{ "key": "artist.name", "match": "Miles" }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "artist.born", "range": { "lt": 1930 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "artist.name.first", "match": "Miles" }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "genre.x", "exists": true }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "artist.name", "match": "Miles" }] }), true);
+        check(json!({ "must": [{ "key": "artist.born", "range": { "lt": 1930 } }] }), true);
+        check(json!({ "must": [{ "key": "artist.name.first", "match": "Miles" }] }), false);
+        check(json!({ "must": [{ "key": "genre.x", "exists": true }] }), false);
         // A literal dotted key is not addressable: dots always split.
         let m = json!({ "a.b": 1 });
         assert!(!f(json!({ "must": [{ "key": "a.b", "match": 1 }] })).matches(Some(&m)));
@@ -532,80 +410,29 @@ mod tests {
 
     #[test]
     fn ranges() {
-        check(
-            json!({ "must": [{ "key": "year", "range": { "gte": 1959, "lte": 1959 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "year", "range": { "gt": 1959 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "year", "range": { "lt": 1959 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "year", "range": { "gt": 1950, "lt": 1960 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "rating", "range": { "gt": 4.4, "lt": 4.6 } }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "year", "range": { "gt": -1e300 } }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "year", "range": { "gte": 1959, "lte": 1959 } }] }), true);
+        check(json!({ "must": [{ "key": "year", "range": { "gt": 1959 } }] }), false);
+        check(json!({ "must": [{ "key": "year", "range": { "lt": 1959 } }] }), false);
+        check(json!({ "must": [{ "key": "year", "range": { "gt": 1950, "lt": 1960 } }] }), true);
+        check(json!({ "must": [{ "key": "rating", "range": { "gt": 4.4, "lt": 4.6 } }] }), true);
+        check(json!({ "must": [{ "key": "year", "range": { "gt": -1e300 } }] }), true);
         // Non-numbers never satisfy a range.
-        check(
-            json!({ "must": [{ "key": "genre", "range": { "gt": 0 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "live", "range": { "gte": 0 } }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "missing", "range": { "gte": 0 } }] }),
-            false,
-        );
+        check(json!({ "must": [{ "key": "genre", "range": { "gt": 0 } }] }), false);
+        check(json!({ "must": [{ "key": "live", "range": { "gte": 0 } }] }), false);
+        check(json!({ "must": [{ "key": "missing", "range": { "gte": 0 } }] }), false);
         // A null bound counts as absent.
-        check(
-            json!({ "must": [{ "key": "year", "range": { "gt": null, "lt": 2000 } }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "year", "range": { "gt": null, "lt": 2000 } }] }), true);
     }
 
     #[test]
     fn exists() {
-        check(
-            json!({ "must": [{ "key": "genre", "exists": true }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "artist", "exists": true }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "missing", "exists": true }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "missing", "exists": false }] }),
-            true,
-        );
-        check(
-            json!({ "must": [{ "key": "nothing", "exists": true }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "empty", "exists": true }] }),
-            false,
-        );
-        check(
-            json!({ "must": [{ "key": "tracks.title", "exists": true }] }),
-            true,
-        );
+        check(json!({ "must": [{ "key": "genre", "exists": true }] }), true);
+        check(json!({ "must": [{ "key": "artist", "exists": true }] }), true);
+        check(json!({ "must": [{ "key": "missing", "exists": true }] }), false);
+        check(json!({ "must": [{ "key": "missing", "exists": false }] }), true);
+        check(json!({ "must": [{ "key": "nothing", "exists": true }] }), false);
+        check(json!({ "must": [{ "key": "empty", "exists": true }] }), false);
+        check(json!({ "must": [{ "key": "tracks.title", "exists": true }] }), true);
         check(json!({ "must": [{ "key": "live", "exists": true }] }), true);
     }
 
@@ -619,14 +446,8 @@ mod tests {
         check(json!({ "should": [no, no] }), false);
         check(json!({ "must_not": [no] }), true);
         check(json!({ "must_not": [no, yes] }), false);
-        check(
-            json!({ "must": [yes], "should": [no], "must_not": [no] }),
-            false,
-        );
-        check(
-            json!({ "must": [yes], "should": [yes], "must_not": [no] }),
-            true,
-        );
+        check(json!({ "must": [yes], "should": [no], "must_not": [no] }), false);
+        check(json!({ "must": [yes], "should": [yes], "must_not": [no] }), true);
         check(json!({ "must": [yes], "should": [], "must_not": [] }), true);
     }
 
@@ -638,10 +459,7 @@ mod tests {
         check(json!({ "must": [{ "should": [no, no] }] }), false);
         check(json!({ "must_not": [{ "must": [yes, no] }] }), true);
         check(json!({ "should": [no, { "must_not": [no] }] }), true);
-        check(
-            json!({ "must": [{ "must": [{ "must": [{ "must_not": [{ "should": [yes] }] }] }] }] }),
-            false,
-        );
+        check(json!({ "must": [{ "must": [{ "must": [{ "must_not": [{ "should": [yes] }] }] }] }] }), false);
     }
 
     #[test]
@@ -650,13 +468,7 @@ mod tests {
         let must_not = f(json!({ "must_not": [{ "key": "a", "match": 1 }] }));
         let absent = f(json!({ "must": [{ "key": "a", "exists": false }] }));
         let nested = f(json!({ "must": [{ "must_not": [{ "key": "a", "exists": true }] }] }));
-        for m in [
-            None,
-            Some(json!(null)),
-            Some(json!([1, 2])),
-            Some(json!("a")),
-            Some(json!({})),
-        ] {
+        for m in [None, Some(json!(null)), Some(json!([1, 2])), Some(json!("a")), Some(json!({}))] {
             let m = m.as_ref();
             assert!(!must.matches(m), "{m:?}");
             assert!(must_not.matches(m), "{m:?}");
@@ -714,7 +526,10 @@ mod tests {
                 json!({ "must": [{ "key": "a", "match": { "any": [1, {}] } }] }),
                 "filter.must[0]: 'match.any[1]' must be a string, number or bool",
             ),
-            (json!({ "must": [{ "key": "a", "match": { "any": 1 } }] }), "filter.must[0]: 'match.any' must be an array"),
+            (
+                json!({ "must": [{ "key": "a", "match": { "any": 1 } }] }),
+                "filter.must[0]: 'match.any' must be an array",
+            ),
             (
                 json!({ "must": [{ "key": "a", "match": { "text": "x" } }] }),
                 "filter.must[0]: unknown field 'text' in 'match'",

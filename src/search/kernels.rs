@@ -90,11 +90,7 @@ pub fn score(distance: Distance, query: &[f32], vector: &[f32]) -> f32 {
 /// zeros.
 pub fn score_many(distance: Distance, query: &[f32], flat: &[f32], dim: usize, out: &mut [f32]) {
     debug_assert_eq!(query.len(), dim, "query length differs from dim");
-    debug_assert_eq!(
-        flat.len(),
-        out.len() * dim,
-        "matrix shape differs from output"
-    );
+    debug_assert_eq!(flat.len(), out.len() * dim, "matrix shape differs from output");
     if dim == 0 {
         out.fill(0.0);
         return;
@@ -135,9 +131,7 @@ mod tests {
         }
     }
 
-    const LENGTHS: [usize; 22] = [
-        0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 64, 383, 384, 385, 1000, 4096,
-    ];
+    const LENGTHS: [usize; 22] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 64, 383, 384, 385, 1000, 4096];
 
     fn close(got: f32, want: f32, scale: f32) -> bool {
         (got - want).abs() <= 1e-5 * scale.max(1.0)
@@ -171,11 +165,7 @@ mod tests {
         for &n in &LENGTHS {
             let (a, b) = (rng.vec(n), rng.vec(n));
             let d: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
-            let l: f64 = a
-                .iter()
-                .zip(&b)
-                .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-                .sum();
+            let l: f64 = a.iter().zip(&b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum();
             let mag: f32 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
             assert!(close(dot(&a, &b), d as f32, mag), "dot n={n}");
             assert!(close(l2_sq(&a, &b), l as f32, l as f32), "l2 n={n}");
@@ -230,10 +220,7 @@ mod tests {
         for s in [1e-30f32, 1e30] {
             let mut v = vec![3.0 * s, 4.0 * s];
             assert!(normalize(&mut v), "scale {s}");
-            assert!(
-                (v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6,
-                "scale {s}"
-            );
+            assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6, "scale {s}");
         }
 
         let mut rng = XorShift(7);
@@ -269,11 +256,7 @@ mod tests {
                 let mut out = vec![f32::NAN; rows];
                 score_many(d, &q, &flat, dim, &mut out);
                 for (i, &o) in out.iter().enumerate() {
-                    assert_eq!(
-                        o,
-                        score(d, &q, &flat[i * dim..(i + 1) * dim]),
-                        "{d:?} dim={dim}"
-                    );
+                    assert_eq!(o, score(d, &q, &flat[i * dim..(i + 1) * dim]), "{d:?} dim={dim}");
                 }
             }
         }
@@ -297,12 +280,8 @@ mod proptests {
 
     /// Two equal-length vectors with 1..=4096 elements.
     fn pair() -> impl Strategy<Value = (Vec<f32>, Vec<f32>)> {
-        (1usize..=4096).prop_flat_map(|n| {
-            (
-                prop::collection::vec(-100.0f32..100.0, n),
-                prop::collection::vec(-100.0f32..100.0, n),
-            )
-        })
+        (1usize..=4096)
+            .prop_flat_map(|n| (prop::collection::vec(-100.0f32..100.0, n), prop::collection::vec(-100.0f32..100.0, n)))
     }
 
     proptest! {

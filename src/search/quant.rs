@@ -32,10 +32,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// Non-finite inputs are not expected (vectors are validated on insert); NaN maps to code 0
 /// and ±inf to ±127 so that a bad value cannot poison the whole row.
 fn quantize_into(v: &[f32], codes: &mut [i8]) -> f32 {
-    let max = v
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f32, |m, x| m.max(x.abs()));
+    let max = v.iter().filter(|x| x.is_finite()).fold(0.0f32, |m, x| m.max(x.abs()));
     if max == 0.0 {
         codes.fill(0);
         return 0.0;
@@ -43,9 +40,7 @@ fn quantize_into(v: &[f32], codes: &mut [i8]) -> f32 {
     for (c, &x) in codes.iter_mut().zip(v) {
         // x / max is in [-1, 1] for finite x, so this cannot overflow; the clamp catches ±inf
         // and `as` maps NaN to 0. Ties-to-even rounding is a single instruction on wasm.
-        *c = (x / max * MAX_CODE)
-            .round_ties_even()
-            .clamp(-MAX_CODE, MAX_CODE) as i8;
+        *c = (x / max * MAX_CODE).round_ties_even().clamp(-MAX_CODE, MAX_CODE) as i8;
     }
     max / MAX_CODE
 }
@@ -65,11 +60,7 @@ pub struct QuantizedQuery {
 pub fn quantize_query(query: &[f32]) -> QuantizedQuery {
     let mut codes = vec![0i8; query.len()];
     let scale = quantize_into(query, &mut codes);
-    QuantizedQuery {
-        codes,
-        scale,
-        sq_norm: kernels::dot(query, query),
-    }
+    QuantizedQuery { codes, scale, sq_norm: kernels::dot(query, query) }
 }
 
 /// A row-major matrix of int8-quantised vectors with per-row scales and exact squared norms.
@@ -84,20 +75,14 @@ pub struct QuantizedMatrix {
 impl QuantizedMatrix {
     /// An empty matrix of `dim`-dimensional rows.
     pub fn new(dim: usize) -> Self {
-        QuantizedMatrix {
-            dim,
-            ..Default::default()
-        }
+        QuantizedMatrix { dim, ..Default::default() }
     }
 
     /// Quantises the row-major f32 matrix `flat` (rows of `dim` floats). Expects
     /// `flat.len()` to be a multiple of `dim`; a trailing partial row is ignored, and
     /// `dim == 0` gives an empty matrix.
     pub fn from_f32(flat: &[f32], dim: usize) -> Self {
-        debug_assert!(
-            dim == 0 || flat.len() % dim == 0,
-            "flat length is not a multiple of dim"
-        );
+        debug_assert!(dim == 0 || flat.len() % dim == 0, "flat length is not a multiple of dim");
         let mut m = QuantizedMatrix::new(dim);
         if dim == 0 {
             return m;
@@ -113,19 +98,10 @@ impl QuantizedMatrix {
     }
 
     /// Rebuilds a matrix from stored parts (e.g. a decoded segment), checking the shapes.
-    pub fn from_parts(
-        dim: usize,
-        codes: Vec<i8>,
-        scales: Vec<f32>,
-        sq_norms: Vec<f32>,
-    ) -> Result<Self> {
+    pub fn from_parts(dim: usize, codes: Vec<i8>, scales: Vec<f32>, sq_norms: Vec<f32>) -> Result<Self> {
         let rows = scales.len();
         if sq_norms.len() != rows {
-            return Err(Error::invalid(format!(
-                "quantized matrix: {} scales but {} norms",
-                rows,
-                sq_norms.len()
-            )));
+            return Err(Error::invalid(format!("quantized matrix: {} scales but {} norms", rows, sq_norms.len())));
         }
         if rows.checked_mul(dim) != Some(codes.len()) {
             return Err(Error::invalid(format!(
@@ -135,12 +111,7 @@ impl QuantizedMatrix {
                 dim
             )));
         }
-        Ok(QuantizedMatrix {
-            dim,
-            codes,
-            scales,
-            sq_norms,
-        })
+        Ok(QuantizedMatrix { dim, codes, scales, sq_norms })
     }
 
     /// Appends one row. Expects `row.len() == dim`: a shorter row is zero-padded and a
@@ -202,32 +173,14 @@ impl QuantizedMatrix {
 ///
 /// Expects `out.len() == matrix.len()` and a query of the matrix dimension; otherwise
 /// (release builds) only the common rows are written.
-pub fn approx_scores(
-    distance: Distance,
-    query: &QuantizedQuery,
-    matrix: &QuantizedMatrix,
-    out: &mut [f32],
-) {
-    debug_assert_eq!(
-        out.len(),
-        matrix.len(),
-        "output length differs from row count"
-    );
-    debug_assert_eq!(
-        query.codes.len(),
-        matrix.dim,
-        "query dimension differs from matrix"
-    );
+pub fn approx_scores(distance: Distance, query: &QuantizedQuery, matrix: &QuantizedMatrix, out: &mut [f32]) {
+    debug_assert_eq!(out.len(), matrix.len(), "output length differs from row count");
+    debug_assert_eq!(query.codes.len(), matrix.dim, "query dimension differs from matrix");
     if matrix.dim == 0 {
         out.iter_mut().take(matrix.len()).for_each(|o| *o = 0.0);
         return;
     }
-    let rows = matrix
-        .codes
-        .chunks_exact(matrix.dim)
-        .zip(&matrix.scales)
-        .zip(&matrix.sq_norms)
-        .zip(out.iter_mut());
+    let rows = matrix.codes.chunks_exact(matrix.dim).zip(&matrix.scales).zip(&matrix.sq_norms).zip(out.iter_mut());
     let qs = query.scale;
     // Dispatch once per batch, not once per row.
     match distance {
@@ -272,9 +225,7 @@ mod tests {
     #[test]
     fn dot_i8_matches_scalar_for_many_lengths() {
         let mut rng = XorShift(0xDEAD_BEEF_CAFE_F00D);
-        for n in [
-            0usize, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 383, 384, 385, 4096,
-        ] {
+        for n in [0usize, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 383, 384, 385, 4096] {
             let a: Vec<i8> = (0..n).map(|_| rng.i8()).collect();
             let b: Vec<i8> = (0..n).map(|_| rng.i8()).collect();
             let want: i32 = a.iter().zip(&b).map(|(&x, &y)| x as i32 * y as i32).sum();
@@ -335,13 +286,8 @@ mod tests {
     #[test]
     fn from_parts_validates_shape() {
         let m = QuantizedMatrix::from_f32(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3);
-        let back = QuantizedMatrix::from_parts(
-            3,
-            m.codes().to_vec(),
-            m.scales().to_vec(),
-            m.sq_norms().to_vec(),
-        )
-        .unwrap();
+        let back =
+            QuantizedMatrix::from_parts(3, m.codes().to_vec(), m.scales().to_vec(), m.sq_norms().to_vec()).unwrap();
         assert_eq!(back, m);
         assert!(QuantizedMatrix::from_parts(3, vec![0; 5], vec![1.0; 2], vec![1.0; 2]).is_err());
         assert!(QuantizedMatrix::from_parts(3, vec![0; 6], vec![1.0; 2], vec![1.0; 1]).is_err());
@@ -403,27 +349,17 @@ mod tests {
                 let q = unit_vectors(&mut rng, 1, dim);
                 kernels::score_many(d, &q, &flat, dim, &mut exact);
                 let mut truth = TopK::new(10);
-                exact
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, &s)| truth.push(s, i as u32));
+                exact.iter().enumerate().for_each(|(i, &s)| truth.push(s, i as u32));
                 let truth: Vec<u32> = truth.into_sorted().into_iter().map(|(_, i)| i).collect();
 
                 approx_scores(d, &quantize_query(&q), &m, &mut approx);
                 let mut cands = TopK::new(40);
-                approx
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, &s)| cands.push(s, i as u32));
+                approx.iter().enumerate().for_each(|(i, &s)| cands.push(s, i as u32));
                 let mut reranked = TopK::new(10);
                 for (_, i) in cands.into_sorted() {
                     reranked.push(exact[i as usize], i);
                 }
-                found += reranked
-                    .into_sorted()
-                    .iter()
-                    .filter(|(_, i)| truth.contains(i))
-                    .count();
+                found += reranked.into_sorted().iter().filter(|(_, i)| truth.contains(i)).count();
             }
             let recall = found as f64 / (queries * 10) as f64;
             assert!(recall >= 0.9, "{d:?}: recall@10 {recall}");

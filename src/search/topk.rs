@@ -28,10 +28,7 @@ fn better(a: (f32, u32), b: (f32, u32)) -> bool {
 impl TopK {
     /// An empty collector that keeps at most `k` entries.
     pub fn new(k: usize) -> Self {
-        TopK {
-            k,
-            heap: Vec::with_capacity(k.min(MAX_PREALLOC)),
-        }
+        TopK { k, heap: Vec::with_capacity(k.min(MAX_PREALLOC)) }
     }
 
     /// The configured capacity `k`.
@@ -130,11 +127,7 @@ impl TopK {
             }
             // Descend towards the worse child: it must become the parent.
             let right = left + 1;
-            let child = if right < len && better(h[left], h[right]) {
-                right
-            } else {
-                left
-            };
+            let child = if right < len && better(h[left], h[right]) { right } else { left };
             if better(h[i], h[child]) {
                 h.swap(i, child);
                 i = child;
@@ -196,17 +189,8 @@ mod tests {
 
     #[test]
     fn nan_ignored_infinities_kept() {
-        let items = [
-            (f32::NAN, 0),
-            (f32::NEG_INFINITY, 1),
-            (f32::INFINITY, 2),
-            (f32::NAN, 3),
-            (0.0, 4),
-        ];
-        assert_eq!(
-            collect(&items, 5),
-            vec![(f32::INFINITY, 2), (0.0, 4), (f32::NEG_INFINITY, 1)]
-        );
+        let items = [(f32::NAN, 0), (f32::NEG_INFINITY, 1), (f32::INFINITY, 2), (f32::NAN, 3), (0.0, 4)];
+        assert_eq!(collect(&items, 5), vec![(f32::INFINITY, 2), (0.0, 4), (f32::NEG_INFINITY, 1)]);
     }
 
     #[test]
@@ -276,8 +260,7 @@ mod proptests {
     fn candidates() -> impl Strategy<Value = Vec<(f32, u32)>> {
         prop::collection::vec(score(), 0..500).prop_flat_map(|scores| {
             let idx: Vec<u32> = (0..scores.len() as u32).collect();
-            (Just(scores), Just(idx).prop_shuffle())
-                .prop_map(|(s, i)| s.into_iter().zip(i).collect())
+            (Just(scores), Just(idx).prop_shuffle()).prop_map(|(s, i)| s.into_iter().zip(i).collect())
         })
     }
 

@@ -44,12 +44,6 @@ impl Rng {
 pub fn records(prefix: &str, n: usize, dim: usize, seed: u64) -> Vec<Record> {
     let mut rng = Rng(seed.max(1));
     (0..n)
-        .map(|i| {
-            Record::new(
-                format!("{prefix}{i}"),
-                rng.vector(dim),
-                Some(json!({ "i": i, "group": i % 10 })),
-            )
-        })
+        .map(|i| Record::new(format!("{prefix}{i}"), rng.vector(dim), Some(json!({ "i": i, "group": i % 10 }))))
         .collect()
 }

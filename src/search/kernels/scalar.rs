@@ -29,12 +29,7 @@ fn common<'a, T>(a: &'a [T], b: &'a [T]) -> (&'a [T], &'a [T]) {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
@@ -49,12 +44,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
     let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
@@ -75,13 +65,8 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // Wider chunks than the f32 kernels: i8→i32 widening packs 16+ lanes per vector natively.
     const W: usize = 16;
     let (ca, cb) = (a.chunks_exact(W), b.chunks_exact(W));
-    let tail = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .fold(0i32, |s, (&x, &y)| {
-            s.wrapping_add(i32::from(x) * i32::from(y))
-        });
+    let tail =
+        ca.remainder().iter().zip(cb.remainder()).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)));
     let mut acc = [0i32; W];
     for (x, y) in ca.zip(cb) {
         for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {

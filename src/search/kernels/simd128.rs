@@ -46,12 +46,7 @@ fn common<'a, T>(a: &'a [T], b: &'a [T]) -> (&'a [T], &'a [T]) {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (a, b) = common(a, b);
     let n = a.len();
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
     let mut i = 0;
     while i + 16 <= n {
         s0 = f32x4_add(s0, f32x4_mul(load_f32(a, i), load_f32(b, i)));
@@ -81,12 +76,7 @@ pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
         let d = f32x4_sub(load_f32(a, i), load_f32(b, i));
         f32x4_mul(d, d)
     }
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-        f32x4_splat(0.0),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
     let mut i = 0;
     while i + 16 <= n {
         s0 = f32x4_add(s0, sq_diff(a, b, i));
@@ -124,12 +114,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
             i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)),
         )
     }
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        i32x4_splat(0),
-        i32x4_splat(0),
-        i32x4_splat(0),
-        i32x4_splat(0),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (i32x4_splat(0), i32x4_splat(0), i32x4_splat(0), i32x4_splat(0));
     let mut i = 0;
     while i + 32 <= n {
         let (lo, hi) = block(a, b, i);
