@@ -47,7 +47,13 @@ impl Storage {
         let mut descs = Vec::with_capacity(records.len().div_ceil(segment_size));
         let mut done = 0;
         for chunk in records.chunks(segment_size) {
-            descs.push(self.write_segment_object(name, &manifest, chunk).await?);
+            match self.write_segment_object(name, &manifest, chunk).await {
+                Ok(d) => descs.push(d),
+                Err(e) => {
+                    self.remove_unlisted(name, &descs).await;
+                    return Err(e);
+                }
+            }
             done += chunk.len();
             progress(done, records.len());
         }
@@ -72,6 +78,16 @@ impl Storage {
             retries: out.retries,
             committed: out.committed,
         })
+    }
+
+    /// Best-effort removal of segment objects this upsert wrote but never listed (a later segment
+    /// failed, e.g. on quota), so a failed upsert leaves nothing behind; GC covers what remains.
+    async fn remove_unlisted(&self, name: &str, descs: &[SegmentDescriptor]) {
+        for d in descs {
+            if let Err(e) = self.kv.delete(&self.segment_key(name, &d.id)).await {
+                log::warn!("could not remove unlisted segment {} of '{name}': {e}", d.id);
+            }
+        }
     }
 
     /// Encodes validated `records` as one segment object, writes it create-only under a fresh
@@ -106,7 +122,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::kv::{Kv, MemoryKv};
+    use crate::kv::{Kv, KvError, MemoryKv, PutCondition};
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -151,6 +167,54 @@ mod tests {
             let e = s.write_segments_with_data("c", &recs(3), 0, &mut |_, _| {}).await.unwrap_err();
             assert_eq!(e.code(), "INVALID_ARGUMENT");
             assert_eq!(kv.dump(), before, "rejected batches wrote nothing");
+        });
+    }
+
+    /// Fails every put of a segment object after the first `ok` ones (like a full disk).
+    struct FullAfter {
+        inner: MemoryKv,
+        ok: std::cell::Cell<usize>,
+    }
+
+    #[async_trait::async_trait(?Send)]
+    impl Kv for FullAfter {
+        async fn get(&self, key: &str) -> std::result::Result<Option<crate::kv::Versioned>, KvError> {
+            self.inner.get(key).await
+        }
+        async fn put(
+            &self,
+            key: &str,
+            value: Vec<u8>,
+            condition: PutCondition,
+        ) -> std::result::Result<crate::kv::VersionToken, KvError> {
+            if key.ends_with(".seg") {
+                if self.ok.get() == 0 {
+                    return Err(KvError::Backend("quota exceeded".into()));
+                }
+                self.ok.set(self.ok.get() - 1);
+            }
+            self.inner.put(key, value, condition).await
+        }
+        async fn delete(&self, key: &str) -> std::result::Result<(), KvError> {
+            self.inner.delete(key).await
+        }
+        async fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, KvError> {
+            self.inner.list(prefix).await
+        }
+    }
+
+    #[test]
+    fn a_failed_segment_write_removes_the_segments_already_written() {
+        let kv = Arc::new(FullAfter { inner: MemoryKv::new(), ok: std::cell::Cell::new(2) });
+        let s = Storage::new(kv.clone() as Arc<dyn Kv>);
+        run(async {
+            s.create_collection("c", 2, Distance::L2).await.unwrap();
+            let mut calls = 0;
+            let e = s.write_segments_with_data("c", &recs(25), 10, &mut |_, _| calls += 1).await.unwrap_err();
+            assert_eq!(e.code(), "STORAGE");
+            assert_eq!(calls, 2, "two segments were written before the store filled up");
+            assert!(kv.list("collections/c/segments/").await.unwrap().is_empty(), "nothing left behind");
+            assert_eq!(s.load_manifest("c").await.unwrap().version, 1);
         });
     }
 
