@@ -119,6 +119,7 @@ impl Storage {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use super::*;
@@ -173,7 +174,7 @@ mod tests {
     /// Fails every put of a segment object after the first `ok` ones (like a full disk).
     struct FullAfter {
         inner: MemoryKv,
-        ok: std::cell::Cell<usize>,
+        ok: AtomicUsize,
     }
 
     #[async_trait::async_trait(?Send)]
@@ -188,10 +189,10 @@ mod tests {
             condition: PutCondition,
         ) -> std::result::Result<crate::kv::VersionToken, KvError> {
             if key.ends_with(".seg") {
-                if self.ok.get() == 0 {
+                if self.ok.load(Ordering::SeqCst) == 0 {
                     return Err(KvError::Backend("quota exceeded".into()));
                 }
-                self.ok.set(self.ok.get() - 1);
+                self.ok.fetch_sub(1, Ordering::SeqCst);
             }
             self.inner.put(key, value, condition).await
         }
@@ -205,7 +206,7 @@ mod tests {
 
     #[test]
     fn a_failed_segment_write_removes_the_segments_already_written() {
-        let kv = Arc::new(FullAfter { inner: MemoryKv::new(), ok: std::cell::Cell::new(2) });
+        let kv = Arc::new(FullAfter { inner: MemoryKv::new(), ok: AtomicUsize::new(2) });
         let s = Storage::new(kv.clone() as Arc<dyn Kv>);
         run(async {
             s.create_collection("c", 2, Distance::L2).await.unwrap();

@@ -69,7 +69,7 @@ import('./smoke.mjs').then(async ({ smoke }) => console.log(JSON.stringify(await
   assert.deepEqual(JSON.parse(stdout), EXPECTED);
 });
 
-test('Chromium: ES module with an import map, memory and IndexedDB stores', { timeout: 120_000 }, async () => {
+test('Chromium: ES module with an import map (page and web worker), memory and IndexedDB stores', { timeout: 120_000 }, async () => {
   writeFileSync(
     path.join(proj, 'index.html'),
     `<!doctype html><meta charset="utf-8"><title>smoke</title><link rel="icon" href="data:,">
@@ -80,11 +80,27 @@ test('Chromium: ES module with an import map, memory and IndexedDB stores', { ti
   try {
     const memory = await smoke(AkiDB);
     const indexeddb = await smoke(AkiDB, { store: 'indexeddb', name: 'smoke-' + Date.now() });
-    window.__result = { memory, indexeddb };
+    // The same in a module web worker (import maps do not reach workers: a path import there).
+    const worker = await new Promise((ok) => {
+      const w = new Worker('./worker-smoke.mjs', { type: 'module' });
+      w.onmessage = (e) => ok(e.data);
+      w.onerror = (e) => ok({ failed: e.message });
+    });
+    window.__result = { memory, indexeddb, worker };
   } catch (e) {
     window.__result = { failed: String(e && e.stack || e) };
   }
 </script>\n`,
+  );
+  writeFileSync(
+    path.join(proj, 'worker-smoke.mjs'),
+    `import { AkiDB } from '/node_modules/akidb/index.js';
+import { smoke } from './smoke.mjs';
+try {
+  postMessage({ memory: await smoke(AkiDB), indexeddb: await smoke(AkiDB, { store: 'indexeddb', name: 'w-' + Date.now() }) });
+} catch (e) {
+  postMessage({ failed: String(e && e.stack || e) });
+}\n`,
   );
   const server = await startServer({ mounts: { '/': proj } });
   const profile = freshProfile('smoke');
@@ -97,6 +113,8 @@ test('Chromium: ES module with an import map, memory and IndexedDB stores', { ti
     assert.equal(result.failed, undefined, result.failed);
     assert.deepEqual(result.memory, EXPECTED);
     assert.deepEqual(result.indexeddb, EXPECTED);
+    assert.equal(result.worker.failed, undefined, result.worker.failed);
+    assert.deepEqual(result.worker, { memory: EXPECTED, indexeddb: EXPECTED }, 'in a web worker');
   } finally {
     await context.close();
     await server.close();
