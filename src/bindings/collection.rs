@@ -69,7 +69,20 @@ impl JsCollection {
                 }
             }
         };
-        let r = self.inner.upsert_batched(&records, opts.segment_size, &mut progress).await.map_err(err_of)?;
+        // One segment's worth goes through group commit (coalesced with concurrent upserts);
+        // larger batches are split into segments listed by one commit.
+        let r = if records.len() <= opts.segment_size {
+            let r = self.inner.upsert(&records).await.map_err(err_of)?;
+            progress(records.len(), records.len());
+            BatchReceipt {
+                segment_ids: r.segment_id.into_iter().collect(),
+                version: r.version,
+                retries: r.retries,
+                committed: r.committed,
+            }
+        } else {
+            self.inner.upsert_batched(&records, opts.segment_size, &mut progress).await.map_err(err_of)?
+        };
         Ok(batch_receipt(&r))
     }
 
