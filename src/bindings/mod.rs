@@ -6,6 +6,7 @@ mod convert;
 mod database;
 mod errors;
 mod options;
+mod store_indexeddb;
 mod stores;
 
 pub use collection::JsCollection;

@@ -6,9 +6,13 @@ use thiserror::Error;
 
 pub mod chaos;
 pub mod conformance;
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
 pub mod memory;
 
 pub use chaos::{ChaosConfig, ChaosKv};
+#[cfg(target_arch = "wasm32")]
+pub use indexeddb::IndexedDbKv;
 pub use memory::MemoryKv;
 
 /// Opaque version token of a stored value (an ETag, a counter). Compare only for equality.
@@ -107,6 +111,10 @@ pub trait Kv {
 
     /// All keys starting with `prefix`, in ascending byte order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError>;
+
+    /// Releases connections (IndexedDB); later operations fail with [`KvError::Backend`].
+    /// Stores without connections keep working (the default does nothing).
+    fn close(&self) {}
 }
 
 /// A shared store is a store: lets threads share one `Arc<MemoryKv>` and wrappers take it.
@@ -126,5 +134,8 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         (**self).list(prefix).await
+    }
+    fn close(&self) {
+        (**self).close()
     }
 }
