@@ -44,7 +44,7 @@ export interface RetryOptions {
   multiplier?: number;
   /** Randomisation of each delay so contenders spread out. Default `'full'`. */
   jitter?: 'none' | 'full' | 'equal';
-  /** Give up (CONFLICT) once this many milliseconds have passed since the first attempt. Default: no limit. */
+  /** Give up (CONFLICT) once this many milliseconds have passed since the first attempt. Default 30000. */
   maxElapsedMs?: number;
 }
 
@@ -72,6 +72,21 @@ export interface OpenOptions {
   simulatedLatencyMs?: number;
   /** Console logging threshold. Default `'warn'` (conflict retries are logged as warnings). */
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Group commit (default `true`): concurrent upserts on one collection handle are coalesced into
+   * one segment and one manifest commit; each call resolves once the commit holding its records
+   * is durable, and fails only if that commit fails. A lone writer never waits. `false`: one
+   * commit per call. An object tunes the bounds of one group.
+   */
+  groupCommit?: boolean | GroupCommitOptions;
+}
+
+/** Bounds of one coalesced commit ({@link OpenOptions.groupCommit}). */
+export interface GroupCommitOptions {
+  /** Most records in one group (one larger upsert still commits alone, whole). Default 20000. */
+  maxRecords?: number;
+  /** Most approximate bytes in one group. Default 33554432 (32 MiB). */
+  maxBytes?: number;
 }
 
 /** Options of {@link AkiDB.createCollection}. */

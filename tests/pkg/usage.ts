@@ -11,6 +11,9 @@ export async function usage(): Promise<void> {
     logLevel: 'error',
   });
   const mem = await AkiDB.open({ store: 'memory', name: 'shared', simulatedLatencyMs: 2 });
+  const grouped = await AkiDB.open({ store: 'memory', groupCommit: { maxRecords: 5000 } });
+  await AkiDB.open({ groupCommit: false });
+  grouped.metricsText();
   const info = await db.createCollection('docs', { dimension: 3, distance: 'cosine' });
   const version: number = info.version;
   const all = await db.listCollections();
