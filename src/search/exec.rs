@@ -428,31 +428,27 @@ fn screened(view: &SnapshotView, q: &[f32], k: usize, cap: usize, admit: &Admit)
         }
         for (start, n) in blocks(seg.len()) {
             let approx = &mut buf[..n];
-            quant::approx_scores_at(d, &qq, qm, start, approx);
-            let floor = lower.threshold();
-            // Most blocks hold no row that can still make it: one vector max decides.
-            if kernels::max(approx) + worst < floor {
-                continue;
-            }
+            // Scores and "could this row still make it?" bits in one pass; most blocks
+            // have none set.
+            let masks = quant::approx_block(d, &qq, qm, start, approx, worst, lower.threshold());
             let base = view.offsets[si] + start;
-            kernels::for_each_not_below(
-                approx,
-                worst,
-                &mut (&mut lower, &mut candidates),
-                |(lower, _)| lower.threshold(),
-                |(lower, candidates), j| {
+            for (c, mut m) in masks.into_iter().enumerate() {
+                while m != 0 {
+                    let j = c * 64 + m.trailing_zeros() as usize;
+                    m &= m - 1;
                     let row = start + j;
                     if !admit.live(si, row) {
-                        return;
+                        continue;
                     }
                     let (lo, hi) = screen_bounds(&qq, d, qm, row, approx[j]);
+                    // The floor may have risen since the mask was computed.
                     if hi < lower.threshold() || !admit.matches(si, row) {
-                        return;
+                        continue;
                     }
                     lower.push(lo, (base + j) as u32);
                     candidates.push((hi, (base + j) as u32));
-                },
-            );
+                }
+            }
         }
     }
     rescore(view, q, k, candidates, lower.threshold(), cap)

@@ -365,6 +365,49 @@ pub fn approx_scores_at(
     }
 }
 
+/// [`approx_scores_at`] for rows `start..start + out.len()` (at most 256, all inside the
+/// matrix), fused with the candidate test: returns a mask whose bit `j` is set unless
+/// `out[j] + add < floor` (NaN included). Panics on out-of-range rows or a query of another
+/// dimension.
+pub fn approx_block(
+    distance: Distance,
+    query: &QuantizedQuery,
+    matrix: &QuantizedMatrix,
+    start: usize,
+    out: &mut [f32],
+    add: f32,
+    floor: f32,
+) -> [u64; 4] {
+    assert_eq!(query.wide.len(), matrix.stride, "query dimension differs from matrix");
+    let end = start + out.len();
+    assert!(end <= matrix.len() && out.len() <= 256, "rows out of range");
+    let mut mask = [0u64; 4];
+    if matrix.stride == 0 {
+        out.fill(0.0);
+        mask.iter_mut().for_each(|m| *m = u64::MAX);
+        return mask;
+    }
+    let ep = imp::Epilogue {
+        bias: query.bias,
+        scale: query.scale,
+        scales: &matrix.scales[start..end],
+        l2: match distance {
+            Distance::L2 => Some((query.sq_norm, &matrix.sq_norms[start..end])),
+            Distance::Cosine | Distance::Dot => None,
+        },
+        add,
+        floor,
+    };
+    imp::approx_paired_rows(
+        &query.wide,
+        &matrix.codes[start * matrix.stride..end * matrix.stride],
+        &ep,
+        out,
+        &mut mask,
+    );
+    mask
+}
+
 /// [`approx_scores_at`] for the rows listed in `rows`: `out[j]` estimates row `rows[j]`.
 /// Panics if a row is out of range, `out.len() != rows.len()` or the query's dimension
 /// differs from the matrix.
@@ -543,6 +586,30 @@ mod tests {
                 imp::dot_paired_gather(&q.wide, m.codes(), &ids, &mut simd);
                 scalar::dot_paired_gather(&q.wide, m.codes(), &ids, &mut portable);
                 assert_eq!(simd, portable);
+            }
+        }
+    }
+
+    #[test]
+    fn approx_block_matches_scores_and_mask() {
+        let mut rng = XorShift(41);
+        for (dim, rows) in [(16usize, 3usize), (40, 37), (128, 256), (5, 130)] {
+            let flat: Vec<f32> = (0..dim * rows).map(|_| rng.f32()).collect();
+            let m = QuantizedMatrix::from_f32(&flat, dim);
+            let q = quantize_query(&flat[..dim]);
+            for d in [Distance::Dot, Distance::L2, Distance::Cosine] {
+                let mut all = vec![0.0; rows];
+                approx_scores(d, &q, &m, &mut all);
+                for (start, len) in [(0, rows), (1, rows - 1), (rows / 2, rows - rows / 2), (rows - 1, 1)] {
+                    let floor = all[start..start + len].iter().copied().fold(0.0f32, f32::max) * 0.5;
+                    let mut out = vec![f32::NAN; len];
+                    let mask = approx_block(d, &q, &m, start, &mut out, 0.01, floor);
+                    assert_eq!(out, all[start..start + len], "{d:?} dim {dim}");
+                    for (j, &a) in out.iter().enumerate() {
+                        assert_eq!(mask[j / 64] >> (j % 64) & 1 == 1, a + 0.01 >= floor, "{d:?} row {j}");
+                    }
+                    assert!((len..256).all(|j| mask[j / 64] >> (j % 64) & 1 == 0));
+                }
             }
         }
     }

@@ -123,6 +123,42 @@ pub fn dot_paired_gather(q: &[i16], codes: &[i8], rows: &[u32], out: &mut [i32])
     }
 }
 
+/// How [`approx_paired_rows`] turns integer sums into scores and which it flags (see the
+/// SIMD version).
+pub struct Epilogue<'a> {
+    /// Subtracted from every integer sum.
+    pub bias: i32,
+    /// The query's scale.
+    pub scale: f32,
+    /// Per-row scales.
+    pub scales: &'a [f32],
+    /// For L2: the query's squared norm and the rows' squared norms.
+    pub l2: Option<(f32, &'a [f32])>,
+    /// A row is flagged unless `score + add < floor`.
+    pub add: f32,
+    /// See `add`.
+    pub floor: f32,
+}
+
+/// Scores of consecutive rows in the paired layout with their candidate mask; the same
+/// operations as the SIMD version.
+pub fn approx_paired_rows(q: &[i16], codes: &[i8], ep: &Epilogue, out: &mut [f32], mask: &mut [u64]) {
+    assert!(out.len() <= 64 * mask.len(), "mask too short");
+    mask.fill(0);
+    let mut dots = vec![0i32; out.len()];
+    dot_paired_rows(q, codes, &mut dots);
+    for (r, (o, &d)) in out.iter_mut().zip(&dots).enumerate() {
+        let mut a = d.wrapping_sub(ep.bias) as f32 * (ep.scale * ep.scales[r]);
+        if let Some((qsq, sq)) = ep.l2 {
+            a = 2.0 * a - qsq - sq[r];
+        }
+        *o = a;
+        if (a + ep.add).partial_cmp(&ep.floor) != Some(std::cmp::Ordering::Less) {
+            mask[r / 64] |= 1 << (r % 64);
+        }
+    }
+}
+
 /// Bit `i` set iff `!(v[i] + add < floor)` (so NaN sums are set), for `v.len() <= 64`.
 #[inline]
 pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {

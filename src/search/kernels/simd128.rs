@@ -362,6 +362,88 @@ pub fn dot_paired_gather(q: &[i16], codes: &[i8], rows: &[u32], out: &mut [i32])
     }
 }
 
+/// How [`approx_paired_rows`] turns integer sums into scores and which it flags.
+pub struct Epilogue<'a> {
+    /// Subtracted from every integer sum (the paired layout's bias).
+    pub bias: i32,
+    /// The query's scale.
+    pub scale: f32,
+    /// Per-row scales of the rows being scored.
+    pub scales: &'a [f32],
+    /// For L2: the query's squared norm and the rows' squared norms; the score is then
+    /// `2·dot − ‖q‖² − ‖x‖²`.
+    pub l2: Option<(f32, &'a [f32])>,
+    /// A row is flagged unless `score + add < floor`.
+    pub add: f32,
+    /// See `add`.
+    pub floor: f32,
+}
+
+/// Scores of consecutive rows in the paired layout, fused with their scaling and the
+/// candidate test: `out[r] = (sum_r − bias) as f32 · (scale · scales[r])` (L2: then
+/// `2·out[r] − ‖q‖² − ‖x_r‖²`), and bit `r % 64` of `mask[r / 64]` is set unless
+/// `out[r] + add < floor` (NaN sets it). Returns nothing else; `mask` is overwritten.
+/// Panics if `out.len() > 64 · mask.len()`, or on the conditions of [`dot_paired_rows`],
+/// or if `scales` (or the L2 norms) hold fewer than `out.len()` values.
+pub fn approx_paired_rows(q: &[i16], codes: &[i8], ep: &Epilogue, out: &mut [f32], mask: &mut [u64]) {
+    let stride = q.len();
+    let n = out.len();
+    assert!(stride % 16 == 0 && stride > 0, "query length {stride} is not a positive multiple of 16");
+    assert!(codes.len() / stride >= n, "codes hold too few rows");
+    assert!(n <= 64 * mask.len(), "mask too short");
+    assert!(ep.scales.len() >= n && ep.l2.is_none_or(|(_, sq)| sq.len() >= n), "too few scales or norms");
+    mask.fill(0);
+    let base = codes.as_ptr();
+    let (bias, qs) = (i32x4_splat(ep.bias), f32x4_splat(ep.scale));
+    let (add, floor) = (f32x4_splat(ep.add), f32x4_splat(ep.floor));
+    let l2 = ep.l2.map(|(qsq, sq)| (f32x4_splat(qsq), sq));
+    // Scores of four sums with their four scales (and norms): the same operations as the
+    // scalar epilogue, lane by lane.
+    let finish = |d: v128, sc: v128, nn: Option<v128>| -> (v128, u64) {
+        let mut a = f32x4_mul(f32x4_convert_i32x4(i32x4_sub(d, bias)), f32x4_mul(qs, sc));
+        if let (Some((qsq, _)), Some(nn)) = (l2, nn) {
+            a = f32x4_sub(f32x4_sub(f32x4_mul(f32x4_splat(2.0), a), qsq), nn);
+        }
+        (a, i32x4_bitmask(v128_not(f32x4_lt(f32x4_add(a, add), floor))) as u64)
+    };
+    let full = n / 4 * 4;
+    let mut r = 0;
+    while r < full {
+        // SAFETY: rows r..r+4 lie inside `codes`, and scales/norms/out hold them (checked
+        // above).
+        unsafe {
+            let p = base.add(r * stride);
+            let d = paired_4rows(q, [p, p.add(stride), p.add(2 * stride), p.add(3 * stride)]);
+            let sc = v128_load(ep.scales.as_ptr().add(r) as *const v128);
+            let nn = l2.map(|(_, sq)| v128_load(sq.as_ptr().add(r) as *const v128));
+            let (a, bits) = finish(d, sc, nn);
+            v128_store(out.as_mut_ptr().add(r) as *mut v128, a);
+            mask[r / 64] |= bits << (r % 64);
+        }
+        r += 4;
+    }
+    if r < n {
+        let lanes = n - r;
+        let (mut sc, mut nn, mut tmp) = ([0.0f32; 4], [0.0f32; 4], [0.0f32; 4]);
+        sc[..lanes].copy_from_slice(&ep.scales[r..n]);
+        if let Some((_, sq)) = l2 {
+            nn[..lanes].copy_from_slice(&sq[r..n]);
+        }
+        // SAFETY: rows r..n lie inside `codes`; the last one is repeated to fill the block
+        // (extra lanes dropped); the arrays are 16 bytes.
+        unsafe {
+            let p = |i: usize| base.add((r + i.min(lanes - 1)) * stride);
+            let d = paired_4rows(q, [p(0), p(1), p(2), p(3)]);
+            let sc = v128_load(sc.as_ptr() as *const v128);
+            let nn = l2.map(|_| v128_load(nn.as_ptr() as *const v128));
+            let (a, bits) = finish(d, sc, nn);
+            v128_store(tmp.as_mut_ptr() as *mut v128, a);
+            mask[r / 64] |= (bits & ((1u64 << lanes) - 1)) << (r % 64);
+        }
+        out[r..n].copy_from_slice(&tmp[..lanes]);
+    }
+}
+
 /// The four sums of [`dot_paired_rows`] as one `i32x4`.
 ///
 /// # Safety
