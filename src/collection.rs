@@ -99,7 +99,7 @@ impl Collection {
         let schema = self.snapshot();
         validate::batch(records, schema.dimension)?;
         let r = self.committer.submit(&self.storage, &schema, records.to_vec()).await?;
-        self.catch_up(r.version).await?;
+        self.catch_up(&r).await?;
         Ok(r)
     }
 
@@ -112,14 +112,16 @@ impl Collection {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<BatchReceipt> {
         let r = self.storage.write_segments_with_data(&self.name, records, segment_size, progress).await?;
-        self.catch_up(r.version).await?;
+        if self.state.borrow().manifest.version < r.version {
+            self.refresh().await?;
+        }
         Ok(r)
     }
 
     /// Deletes records by id in one commit.
     pub async fn delete(&self, ids: &[String]) -> Result<CommitReceipt> {
         let r = self.storage.delete_records(&self.name, ids).await?;
-        self.catch_up(r.version).await?;
+        self.catch_up(&r).await?;
         Ok(r)
     }
 
@@ -128,7 +130,7 @@ impl Collection {
         let id = Uuid::parse_str(segment_id)
             .map_err(|_| Error::invalid(format!("segment id {segment_id:?} is not a UUID")))?;
         let r = self.storage.seal_segment(&self.name, &id).await?;
-        self.catch_up(r.version).await?;
+        self.catch_up(&r).await?;
         Ok(r)
     }
 
@@ -157,11 +159,19 @@ impl Collection {
 
     /// Reads our own writes: after a commit at `version`, make sure the snapshot is at least
     /// that new.
-    async fn catch_up(&self, version: u64) -> Result<()> {
-        if self.state.borrow().manifest.version < version {
-            self.refresh().await?;
+    async fn catch_up(&self, r: &CommitReceipt) -> Result<()> {
+        let behind = self.state.borrow().manifest.version < r.version;
+        if !behind {
+            return Ok(());
         }
-        Ok(())
+        match &r.snapshot {
+            // The commit's own manifest: no round trip (same collection identity only).
+            Some(snap) if snap.0.created_at_ms == self.state.borrow().manifest.created_at_ms => {
+                *self.state.borrow_mut() = State { manifest: snap.0.clone(), token: snap.1.clone(), view: None };
+                Ok(())
+            }
+            _ => self.refresh().await.map(|_| ()),
+        }
     }
 
     /// Nearest neighbours of `query` on the current snapshot, best first.

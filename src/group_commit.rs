@@ -18,6 +18,7 @@ use futures::channel::oneshot;
 use crate::error::{Error, Result};
 use crate::manifest::CollectionManifest;
 use crate::record::Record;
+use crate::runtime;
 use crate::storage::{CommitReceipt, Storage};
 
 /// Limits of one coalesced commit.
@@ -29,11 +30,16 @@ pub struct GroupCommitConfig {
     pub max_records: usize,
     /// Most approximate bytes (vectors + ids + metadata) in one group.
     pub max_bytes: usize,
+    /// `None`: a waiting caller is woken by the leader. `Some(tick)`: waiting callers never
+    /// depend on another caller to wake them; each checks its own outcome (and whether it must
+    /// take over as leader) every `tick`, on its own timer. Workers runtimes need this: there a
+    /// request must not wait on I/O or wake-ups that belong to another request.
+    pub poll_interval: Option<std::time::Duration>,
 }
 
 impl Default for GroupCommitConfig {
     fn default() -> Self {
-        GroupCommitConfig { enabled: true, max_records: 20_000, max_bytes: 32 << 20 }
+        GroupCommitConfig { enabled: true, max_records: 20_000, max_bytes: 32 << 20, poll_interval: None }
     }
 }
 
@@ -105,9 +111,11 @@ impl GroupCommitter {
     }
 
     fn hand_off(&self) {
-        match self.queue.borrow().front() {
-            Some(next) => next.slot.wake(),
-            None => self.leading.set(false),
+        let front = self.queue.borrow().front().map(|p| p.slot.clone());
+        match front {
+            // Polling callers take over by themselves on their next tick.
+            Some(next) if self.config.poll_interval.is_none() => next.wake(),
+            _ => self.leading.set(false),
         }
     }
 
@@ -143,10 +151,24 @@ impl GroupCommitter {
         let bytes = approx_bytes(&records);
         self.queue.borrow_mut().push_back(Pending { records, bytes, slot: slot.clone() });
         if self.leading.get() {
-            // Woken either with our result (a leader committed us) or to lead.
-            let _ = rx.await;
-            if let Some(r) = slot.result.borrow_mut().take() {
-                return r;
+            match self.config.poll_interval {
+                None => {
+                    // Woken either with our result (a leader committed us) or to lead.
+                    let _ = rx.await;
+                    if let Some(r) = slot.result.borrow_mut().take() {
+                        return r;
+                    }
+                }
+                Some(tick) => loop {
+                    runtime::sleep(tick).await;
+                    if let Some(r) = slot.result.borrow_mut().take() {
+                        return r;
+                    }
+                    if !self.leading.get() {
+                        self.leading.set(true);
+                        break;
+                    }
+                },
             }
         } else {
             self.leading.set(true);

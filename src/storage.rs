@@ -31,6 +31,21 @@ pub struct CommitReceipt {
     pub retries: u32,
     /// False when the change was already present and no commit was needed.
     pub committed: bool,
+    /// The manifest (and its store token) as of the commit, so the writer's handle can read its
+    /// own write without another round trip.
+    pub snapshot: Option<Arc<(CollectionManifest, VersionToken)>>,
+}
+
+impl CommitReceipt {
+    fn from_outcome(segment_id: Option<Uuid>, out: CommitOutcome) -> Self {
+        CommitReceipt {
+            segment_id,
+            version: out.manifest.version,
+            retries: out.retries,
+            committed: out.committed,
+            snapshot: Some(Arc::new((out.manifest, out.token))),
+        }
+    }
 }
 
 /// Result of [`Storage::update_manifest`].
@@ -300,10 +315,10 @@ impl Storage {
                 .max_elapsed
                 .is_some_and(|limit| self.clock.now_ms() - start >= limit.as_secs_f64() * 1000.0);
             if retries >= max || elapsed_out {
-                let (fresh, _) = self.load_manifest_versioned(name).await?;
+                let (fresh, fresh_token) = self.load_manifest_versioned(name).await?;
                 if fresh.contains_commit(&commit_id) {
                     self.metrics.record_persist((self.clock.now_ms() - start) / 1000.0);
-                    return Ok(CommitOutcome { manifest: fresh, token, retries, committed: true });
+                    return Ok(CommitOutcome { manifest: fresh, token: fresh_token, retries, committed: true });
                 }
                 return Err(match transient {
                     Some((message, _)) => Error::Storage(format!("{message} (after {retries} retries)")),
@@ -404,12 +419,7 @@ impl Storage {
                 Ok(m.add_segment(desc.clone()))
             })
             .await?;
-        Ok(CommitReceipt {
-            segment_id: Some(desc.id),
-            version: out.manifest.version,
-            retries: out.retries,
-            committed: out.committed,
-        })
+        Ok(CommitReceipt::from_outcome(Some(desc.id), out))
     }
 
     /// Create-only put of a segment object, retrying transient failures. An ambiguous first
@@ -439,24 +449,14 @@ impl Storage {
     /// Seals a segment (Active → Sealed) atomically; sealing a sealed segment is a no-op.
     pub async fn seal_segment(&self, name: &str, segment_id: &Uuid) -> Result<CommitReceipt> {
         let out = self.update_manifest(name, None, |m| m.seal(segment_id)).await?;
-        Ok(CommitReceipt {
-            segment_id: Some(*segment_id),
-            version: out.manifest.version,
-            retries: out.retries,
-            committed: out.committed,
-        })
+        Ok(CommitReceipt::from_outcome(Some(*segment_id), out))
     }
 
     /// Deletes records by id in one commit (tombstones); ids that do not exist are fine.
     pub async fn delete_records(&self, name: &str, ids: &[String]) -> Result<CommitReceipt> {
         let ids = validate::delete_ids(ids)?;
         let out = self.update_manifest(name, None, |m| Ok(m.add_tombstones(&ids))).await?;
-        Ok(CommitReceipt {
-            segment_id: None,
-            version: out.manifest.version,
-            retries: out.retries,
-            committed: out.committed,
-        })
+        Ok(CommitReceipt::from_outcome(None, out))
     }
 
     /// Reads and verifies one segment object against its descriptor.

@@ -23,7 +23,7 @@ pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
     }
 }
 
-/// `options.groupCommit`: `false` to disable, or `{ maxRecords, maxBytes }`.
+/// `options.groupCommit`: `false` to disable, or `{ maxRecords, maxBytes, pollIntervalMs }`.
 pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
     let g = prop(options, "groupCommit");
     let mut cfg = GroupCommitConfig::default();
@@ -42,6 +42,9 @@ pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
     }
     if let Some(n) = number(&prop(&g, "maxBytes"), "groupCommit.maxBytes")? {
         cfg.max_bytes = (n as usize).max(1);
+    }
+    if let Some(n) = number(&prop(&g, "pollIntervalMs"), "groupCommit.pollIntervalMs")? {
+        cfg.poll_interval = Some(Duration::from_secs_f64(n.max(0.1) / 1000.0));
     }
     Ok(cfg)
 }
