@@ -1,7 +1,7 @@
 //! `S3Kv`: the [`Kv`](super::Kv) trait over the S3 REST API with conditional writes, for AWS S3,
 //! Cloudflare R2, MinIO and other S3-compatible stores.
 //!
-//! The backend is sans-IO: [`request`] builds SigV4-presigned requests (rusty-s3), [`response`]
+//! The backend is sans-IO: [`request`] builds SigV4-signed requests ([`sigv4`]), [`response`]
 //! turns HTTP answers into KV results and errors, and [`client::S3Kv`] drives both over any
 //! [`HttpTransport`]. On wasm32 the transport is the JS global `fetch`
 //! ([`super::s3_fetch`]); natively the tests use an in-memory S3 ([`fake`]).
@@ -22,10 +22,13 @@
 
 pub mod client;
 pub mod config;
+pub mod endpoint;
 #[cfg(test)]
 pub mod fake;
+pub mod list_xml;
 pub mod request;
 pub mod response;
+pub mod sigv4;
 #[cfg(test)]
 mod tests;
 

@@ -1,8 +1,8 @@
 //! The S3 transport on wasm32: the JS global `fetch`, so the same code runs in Node ≥ 20,
 //! browsers and workerd. GETs ask for `cache: 'no-store'` (a cached manifest would be a stale
 //! version); runtimes that reject that field get requests without it. Every request has a
-//! timeout (`AbortSignal.timeout`). Error messages are scrubbed of the presigned URL's query and
-//! of every secret.
+//! timeout (`AbortSignal.timeout`). Error messages are scrubbed of the URL's query and of every
+//! secret.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -62,15 +62,11 @@ fn js_message(e: &JsValue) -> String {
 }
 
 impl FetchTransport {
-    /// Removes the presigned URL's query and every secret from `msg`, and bounds its length.
+    /// Removes the URL's query and every secret from `msg`, and bounds its length.
     fn scrub(&self, msg: &str, url: &str) -> String {
         let mut out = msg.replace(url, url.split('?').next().unwrap_or(""));
         for s in &self.secrets {
             out = out.replace(s.as_str(), "<redacted>");
-        }
-        if let Some(i) = out.find("X-Amz-") {
-            out.truncate(i);
-            out.push_str("<redacted>");
         }
         out.chars().take(400).collect()
     }

@@ -223,7 +223,7 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
                             let text = std::str::from_utf8(&resp.body).map_err(|_| {
                                 KvError::Backend(format!("S3 LIST {:?}: response is not UTF-8", req.key))
                             })?;
-                            rusty_s3::actions::ListObjectsV2::parse_response(text).map_err(|e| {
+                            super::list_xml::parse(text).map_err(|e| {
                                 KvError::Backend(format!("S3 LIST {:?}: unreadable response: {e}", req.key))
                             })
                         }
@@ -231,8 +231,8 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
                     },
                 )
                 .await?;
-            keys.extend(page.contents.into_iter().map(|c| c.key).filter(|k| k.starts_with(prefix)));
-            match page.next_continuation_token {
+            keys.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
+            match page.next {
                 Some(next) if Some(&next) != continuation.as_ref() => continuation = Some(next),
                 Some(_) => {
                     return Err(KvError::Backend(format!(

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::retry::{Jitter, RetryPolicy};
 
@@ -31,8 +32,6 @@ pub struct S3Config {
     /// Retries of idempotent requests (GET, LIST, DELETE, unconditional PUT) on transient
     /// failures. Conditional PUTs are never retried here: the commit loop resolves them.
     pub read_retry: RetryPolicy,
-    /// Lifetime of each presigned request URL.
-    pub presign_expiry: Duration,
 }
 
 impl S3Config {
@@ -54,7 +53,6 @@ impl S3Config {
             force_path_style: None,
             request_timeout: Duration::from_secs(30),
             read_retry: Self::default_read_retry(),
-            presign_expiry: Duration::from_secs(900),
         }
     }
 
@@ -72,14 +70,7 @@ impl S3Config {
 
     /// Checks every field; errors name the field, never a secret's value.
     pub fn validate(&self) -> Result<()> {
-        let url =
-            url::Url::parse(&self.endpoint).map_err(|e| Error::invalid(format!("s3 endpoint is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::invalid("s3 endpoint must be an http:// or https:// URL with a host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-            return Err(Error::invalid("s3 endpoint must not contain credentials or a query string"));
-        }
+        Endpoint::parse(&self.endpoint)?;
         let bucket_ok = (3..=63).contains(&self.bucket.len())
             && self.bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
         if !bucket_ok {
@@ -103,21 +94,13 @@ impl S3Config {
         if self.request_timeout.is_zero() {
             return Err(Error::invalid("s3 requestTimeoutMs must be positive"));
         }
-        if !(1..=604_800).contains(&self.presign_expiry.as_secs()) {
-            return Err(Error::invalid("s3 presign expiry must be between 1 s and 7 days"));
-        }
         self.read_retry.validate()
     }
 
     /// Whether requests use path-style URLs.
     pub fn path_style(&self) -> bool {
-        self.force_path_style.unwrap_or_else(|| {
-            url::Url::parse(&self.endpoint).ok().is_some_and(|u| match u.host() {
-                Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-                Some(_) => true,
-                None => false,
-            })
-        })
+        self.force_path_style
+            .unwrap_or_else(|| Endpoint::parse(&self.endpoint).map(|e| e.is_ip_or_localhost()).unwrap_or(false))
     }
 
     /// Every secret of this configuration, for scrubbing messages from the transport.

@@ -1,4 +1,4 @@
-//! An in-memory S3 for the native tests: it reads the presigned requests S3Kv builds (path-style
+//! An in-memory S3 for the native tests: it reads the signed requests S3Kv builds (path-style
 //! URLs, signed conditional headers), applies the S3 conditional-write rules, pages listings,
 //! uses content-hash ETags like S3, and injects scripted faults.
 
@@ -98,24 +98,37 @@ impl FakeS3 {
         self.objects.lock().unwrap().get(key).map(|(b, _)| b.clone())
     }
 
-    fn handle(&self, req: &HttpRequest, url: &url::Url) -> HttpResponse {
-        let query: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
-        if !query.contains_key("X-Amz-Signature") {
+    fn handle(&self, req: &HttpRequest) -> HttpResponse {
+        let after_scheme = req.url.split_once("://").map(|(_, r)| r).unwrap_or("");
+        let path_and_query = after_scheme.find('/').map(|i| &after_scheme[i..]).unwrap_or("/");
+        let (raw_path, raw_query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let query: BTreeMap<String, String> = raw_query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect();
+        let Some(auth) = req.header("authorization") else {
             return error(403, "AccessDenied");
-        }
-        let signed = query.get("X-Amz-SignedHeaders").cloned().unwrap_or_default();
+        };
+        let signed = auth.split("SignedHeaders=").nth(1).and_then(|r| r.split(',').next()).unwrap_or("");
         for (name, _) in &req.headers {
-            if name.starts_with("if-") && !signed.split(';').any(|s| s == name) {
+            let must_sign = name.starts_with("if-") || name.starts_with("x-amz-");
+            if must_sign && !signed.split(';').any(|s| s == name) {
                 return error(403, "SignatureDoesNotMatch");
             }
         }
-        let path = percent_decode(url.path());
+        let path = percent_decode(raw_path);
+        if req.method == HttpMethod::Get && query.contains_key("list-type") && path == format!("/{}", self.bucket) {
+            return self.list(&self.objects.lock().unwrap(), &query);
+        }
         let Some(key) = path.strip_prefix(&format!("/{}/", self.bucket)).map(str::to_string) else {
             return error(404, "NoSuchBucket");
         };
         let mut objects = self.objects.lock().unwrap();
         match req.method {
-            HttpMethod::Get if query.contains_key("list-type") => self.list(&objects, &query),
             HttpMethod::Get => match objects.get(&key) {
                 None => error(404, "NoSuchKey"),
                 Some((_, tag)) if req.header("if-none-match") == Some(tag.as_str()) => {
@@ -177,22 +190,21 @@ impl FakeS3 {
 #[async_trait(?Send)]
 impl HttpTransport for FakeS3 {
     async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let url = url::Url::parse(&req.url).map_err(|e| TransportError { message: format!("bad url: {e}") })?;
         let fault = self.faults.lock().unwrap().pop_front();
         let (result, status) = match fault {
             None | Some(Fault::Pass) => {
-                let r = self.handle(req, &url);
+                let r = self.handle(req);
                 let s = r.status;
                 (Ok(r), s)
             }
             Some(Fault::Status(s, code)) => (Ok(error(s, code)), s),
             Some(Fault::StatusAfterApply(s)) => {
-                self.handle(req, &url);
+                self.handle(req);
                 (Ok(error(s, "InternalError")), s)
             }
             Some(Fault::Drop) => (Err(TransportError { message: "connection refused".into() }), 0),
             Some(Fault::DropAfterApply) => {
-                self.handle(req, &url);
+                self.handle(req);
                 (Err(TransportError { message: "connection reset".into() }), 0)
             }
         };

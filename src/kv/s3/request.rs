@@ -1,15 +1,13 @@
-//! Building signed S3 requests (sans-IO). Requests are SigV4-presigned with rusty-s3: the
-//! signature, credential scope and session token travel in the query string, and the
-//! conditional headers (`If-Match`, `If-None-Match`) are signed too. Because the URL carries
-//! credentials, [`HttpRequest`]'s `Debug` shows only the path.
+//! Building signed S3 requests (sans-IO): URL, headers and a SigV4 `Authorization` header
+//! ([`super::sigv4`]). Conditional headers (`If-Match`, `If-None-Match`) and the session token
+//! are signed. [`HttpRequest`]'s `Debug` hides the signature and the token.
 
 use std::fmt;
-use std::time::Duration;
-
-use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::config::S3Config;
-use crate::error::{Error, Result};
+use super::endpoint::{BucketUrls, Endpoint};
+use super::sigv4::{self, SigningInput, EMPTY_SHA256};
+use crate::error::Result;
 use crate::kv::{PutCondition, VersionToken};
 
 /// HTTP method of a request.
@@ -84,9 +82,9 @@ pub struct HttpRequest {
     pub op: Op,
     /// HTTP method.
     pub method: HttpMethod,
-    /// Presigned URL. Contains the signature (and session token): never log it.
+    /// Full URL (no credentials in it).
     pub url: String,
-    /// Headers to send (lowercase names). The conditional ones are part of the signature.
+    /// Headers to send (lowercase names), `authorization` included. Never log their values.
     pub headers: Vec<(String, String)>,
     /// Request body (PUT only).
     pub body: Option<Vec<u8>>,
@@ -103,27 +101,39 @@ impl HttpRequest {
 
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = url::Url::parse(&self.url).map(|u| u.path().to_string()).unwrap_or_default();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "authorization" | "x-amz-security-token" => (n.as_str(), "<redacted>"),
+                _ => (n.as_str(), v.as_str()),
+            })
+            .collect();
         f.debug_struct("HttpRequest")
             .field("op", &self.op)
             .field("method", &self.method)
-            .field("path", &path)
-            .field("headers", &self.headers)
+            .field("url", &self.url)
+            .field("headers", &headers)
             .field("body_len", &self.body.as_ref().map(Vec::len))
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
-/// Builds presigned requests for one bucket and one set of credentials.
+/// Builds signed requests for one bucket and one set of credentials.
 pub struct S3Signer {
-    bucket: Bucket,
-    credentials: Credentials,
-    expiry: Duration,
+    urls: BucketUrls,
+    region: String,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
 }
 
 impl fmt::Debug for S3Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Signer").field("bucket", &self.bucket.name()).finish_non_exhaustive()
+        f.debug_struct("S3Signer")
+            .field("host", &self.urls.host())
+            .field("region", &self.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,81 +141,105 @@ impl S3Signer {
     /// A signer for `config` (validated first).
     pub fn new(config: &S3Config) -> Result<Self> {
         config.validate()?;
-        let endpoint =
-            url::Url::parse(&config.endpoint).map_err(|e| Error::invalid(format!("s3 endpoint is not a URL: {e}")))?;
-        let style = if config.path_style() { UrlStyle::Path } else { UrlStyle::VirtualHost };
-        let bucket = Bucket::new(endpoint, style, config.bucket.clone(), config.region.clone())
-            .map_err(|e| Error::invalid(format!("s3 bucket URL cannot be built: {e}")))?;
-        let credentials = match &config.session_token {
-            Some(t) => {
-                Credentials::new_with_token(config.access_key_id.clone(), config.secret_access_key.clone(), t.clone())
-            }
-            None => Credentials::new(config.access_key_id.clone(), config.secret_access_key.clone()),
-        };
-        Ok(S3Signer { bucket, credentials, expiry: config.presign_expiry })
+        let endpoint = Endpoint::parse(&config.endpoint)?;
+        Ok(S3Signer {
+            urls: BucketUrls::new(&endpoint, &config.bucket, config.path_style()),
+            region: config.region.clone(),
+            access_key_id: config.access_key_id.clone(),
+            secret_access_key: config.secret_access_key.clone(),
+            session_token: config.session_token.clone(),
+        })
     }
 
-    /// The bucket's base URL (no credentials in it).
-    pub fn base_url(&self) -> &str {
-        self.bucket.base_url().as_str()
+    /// The URL of bucket-level requests (no credentials in it).
+    pub fn base_url(&self) -> String {
+        self.urls.url(&self.urls.bucket_path(), "")
     }
 
-    fn finish(
+    /// Signs and assembles one request.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
         &self,
         op: Op,
         method: HttpMethod,
-        url: url::Url,
-        headers: Vec<(String, String)>,
+        path: String,
+        query: Vec<(String, String)>,
+        extra: Vec<(String, String)>,
         body: Option<Vec<u8>>,
         key: &str,
     ) -> HttpRequest {
-        HttpRequest { op, method, url: url.into(), headers, body, key: key.to_string() }
+        let (amz_date, _) = sigv4::amz_dates(crate::runtime::unix_ms());
+        let payload_hash = match &body {
+            Some(b) => sigv4::sha256_hex(b),
+            None => EMPTY_SHA256.to_string(),
+        };
+        let mut signed = vec![
+            ("host".to_string(), self.urls.host().to_string()),
+            ("x-amz-content-sha256".to_string(), payload_hash.clone()),
+            ("x-amz-date".to_string(), amz_date.clone()),
+        ];
+        if let Some(t) = &self.session_token {
+            signed.push(("x-amz-security-token".to_string(), t.clone()));
+        }
+        signed.extend(extra);
+        let authorization = sigv4::authorization(&SigningInput {
+            method: method.as_str(),
+            path: &path,
+            query: &query,
+            headers: &signed,
+            payload_hash: &payload_hash,
+            amz_date: &amz_date,
+            region: &self.region,
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+        });
+        // `host` is set by the HTTP client from the URL (browsers forbid setting it).
+        let mut headers: Vec<(String, String)> = signed.into_iter().filter(|(n, _)| n != "host").collect();
+        headers.push(("authorization".to_string(), authorization));
+        if body.is_some() {
+            headers.push(("content-type".to_string(), "application/octet-stream".to_string()));
+        }
+        let url = self.urls.url(&path, &sigv4::canonical_query(&query));
+        HttpRequest { op, method, url, headers, body, key: key.to_string() }
     }
 
     /// `GET key`.
     pub fn get(&self, key: &str) -> HttpRequest {
-        let action = self.bucket.get_object(Some(&self.credentials), key);
-        self.finish(Op::Get, HttpMethod::Get, action.sign(self.expiry), Vec::new(), None, key)
+        self.build(Op::Get, HttpMethod::Get, self.urls.object_path(key), Vec::new(), Vec::new(), None, key)
     }
 
     /// `GET key` with `If-None-Match: <etag>` (304 when unchanged).
     pub fn get_if_changed(&self, key: &str, known: &VersionToken) -> HttpRequest {
-        let mut action = self.bucket.get_object(Some(&self.credentials), key);
-        action.headers_mut().insert("if-none-match", known.0.clone());
-        let headers = vec![("if-none-match".to_string(), known.0.clone())];
-        self.finish(Op::GetIfChanged, HttpMethod::Get, action.sign(self.expiry), headers, None, key)
+        let cond = vec![("if-none-match".to_string(), known.0.clone())];
+        self.build(Op::GetIfChanged, HttpMethod::Get, self.urls.object_path(key), Vec::new(), cond, None, key)
     }
 
     /// `PUT key` under `condition`: nothing, `If-None-Match: *` or `If-Match: <etag>`.
     pub fn put(&self, key: &str, body: Vec<u8>, condition: &PutCondition) -> HttpRequest {
-        let mut action = self.bucket.put_object(Some(&self.credentials), key);
         let (op, cond) = match condition {
-            PutCondition::Any => (Op::PutAny, None),
-            PutCondition::IfAbsent => (Op::PutIfAbsent, Some(("if-none-match", "*".to_string()))),
-            PutCondition::IfVersion(t) => (Op::PutIfVersion, Some(("if-match", t.0.clone()))),
+            PutCondition::Any => (Op::PutAny, Vec::new()),
+            PutCondition::IfAbsent => (Op::PutIfAbsent, vec![("if-none-match".to_string(), "*".to_string())]),
+            PutCondition::IfVersion(t) => (Op::PutIfVersion, vec![("if-match".to_string(), t.0.clone())]),
         };
-        let mut headers = vec![("content-type".to_string(), "application/octet-stream".to_string())];
-        if let Some((name, value)) = cond {
-            action.headers_mut().insert(name, value.clone());
-            headers.push((name.to_string(), value));
-        }
-        self.finish(op, HttpMethod::Put, action.sign(self.expiry), headers, Some(body), key)
+        self.build(op, HttpMethod::Put, self.urls.object_path(key), Vec::new(), cond, Some(body), key)
     }
 
     /// `DELETE key`.
     pub fn delete(&self, key: &str) -> HttpRequest {
-        let action = self.bucket.delete_object(Some(&self.credentials), key);
-        self.finish(Op::Delete, HttpMethod::Delete, action.sign(self.expiry), Vec::new(), None, key)
+        self.build(Op::Delete, HttpMethod::Delete, self.urls.object_path(key), Vec::new(), Vec::new(), None, key)
     }
 
     /// One page of `ListObjectsV2` under `prefix` (at most 1,000 keys), continuing after
     /// `continuation` when given.
     pub fn list(&self, prefix: &str, continuation: Option<&str>) -> HttpRequest {
-        let mut action = self.bucket.list_objects_v2(Some(&self.credentials));
-        action.with_prefix(prefix.to_string());
+        let mut query = vec![
+            ("list-type".to_string(), "2".to_string()),
+            ("prefix".to_string(), prefix.to_string()),
+            ("encoding-type".to_string(), "url".to_string()),
+        ];
         if let Some(token) = continuation {
-            action.with_continuation_token(token.to_string());
+            query.push(("continuation-token".to_string(), token.to_string()));
         }
-        self.finish(Op::List, HttpMethod::Get, action.sign(self.expiry), Vec::new(), None, prefix)
+        self.build(Op::List, HttpMethod::Get, self.urls.bucket_path(), query, Vec::new(), None, prefix)
     }
 }
