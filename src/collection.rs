@@ -96,9 +96,9 @@ impl Collection {
     /// commit, and each resolves once that commit is durable. Invalid input is rejected before
     /// it joins a group, so it never fails anyone else's write.
     pub async fn upsert(&self, records: &[Record]) -> Result<CommitReceipt> {
-        let dimension = self.state.borrow().manifest.dimension;
-        validate::batch(records, dimension)?;
-        let r = self.committer.submit(&self.storage, &self.name, records.to_vec()).await?;
+        let schema = self.snapshot();
+        validate::batch(records, schema.dimension)?;
+        let r = self.committer.submit(&self.storage, &schema, records.to_vec()).await?;
         self.catch_up(r.version).await?;
         Ok(r)
     }

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 
 use crate::error::{Error, Result};
+use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::storage::{CommitReceipt, Storage};
 
@@ -130,7 +131,13 @@ impl GroupCommitter {
 
     /// Commits `records` (already validated by the caller) to collection `name`, coalesced
     /// with concurrent callers. Resolves once the commit holding them is durable.
-    pub async fn submit(&self, storage: &Storage, name: &str, records: Vec<Record>) -> Result<CommitReceipt> {
+    pub async fn submit(
+        &self,
+        storage: &Storage,
+        schema: &CollectionManifest,
+        records: Vec<Record>,
+    ) -> Result<CommitReceipt> {
+        let name = schema.collection.as_str();
         let (tx, rx) = oneshot::channel();
         let slot = Rc::new(Slot { result: RefCell::new(None), wake: RefCell::new(Some(tx)) });
         let bytes = approx_bytes(&records);
@@ -154,7 +161,7 @@ impl GroupCommitter {
                 return Err(Error::Storage("group commit was abandoned; the outcome is unknown, retry".into()));
             }
             let batches: Vec<&[Record]> = group.iter().map(|p| p.records.as_slice()).collect();
-            let outcome = storage.write_segment_batches(name, &batches).await;
+            let outcome = storage.write_segment_batches_as(name, schema, &batches).await;
             for p in &group {
                 *p.slot.result.borrow_mut() = Some(outcome.clone());
                 if !Rc::ptr_eq(&p.slot, &slot) {

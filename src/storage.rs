@@ -354,15 +354,29 @@ impl Storage {
     /// (one per caller under group commit) written as ONE segment in ONE commit: all batches or
     /// none. An id may repeat across batches; the later batch wins.
     pub async fn write_segment_batches(&self, name: &str, batches: &[&[Record]]) -> Result<CommitReceipt> {
+        let schema = self.load_manifest(name).await?;
+        self.write_segment_batches_as(name, &schema, batches).await
+    }
+
+    /// The write path with the collection's schema already known (`schema` is any manifest
+    /// version of the collection: its dimension, distance and identity are what matter). In
+    /// protocol order: validate, write the segment object, THEN read the manifest and commit —
+    /// so the compare-and-swap window does not include the segment upload, and an uncontended
+    /// write costs three store requests (segment PUT, manifest GET, manifest PUT).
+    pub async fn write_segment_batches_as(
+        &self,
+        name: &str,
+        schema: &CollectionManifest,
+        batches: &[&[Record]],
+    ) -> Result<CommitReceipt> {
         if batches.is_empty() {
             return Err(Error::invalid("batch is empty: upsert needs at least one record"));
         }
-        let (manifest, token) = self.load_manifest_versioned(name).await?;
         for b in batches {
-            validate::batch(b, manifest.dimension)?;
+            validate::batch(b, schema.dimension)?;
         }
-        let mut seg = Segment::from_batches(batches, manifest.dimension, self.clock.unix_ms());
-        if manifest.distance == Distance::Cosine {
+        let mut seg = Segment::from_batches(batches, schema.dimension, self.clock.unix_ms());
+        if schema.distance == Distance::Cosine {
             normalize_rows(&mut seg)?;
         }
         let bytes = segment::encode(&seg);
@@ -370,16 +384,16 @@ impl Storage {
             id: Uuid::new_v4(),
             state: SegmentState::Active,
             record_count: seg.len() as u64,
-            dimension: manifest.dimension,
+            dimension: schema.dimension,
             size_bytes: bytes.len() as u64,
             checksum: segment::checksum_hex(&bytes),
             seq: 0,
         };
         self.put_segment_object(name, &desc.id, bytes).await?;
-        let identity = (manifest.created_at_ms, manifest.dimension);
+        let identity = (schema.created_at_ms, schema.dimension, schema.distance);
         let out = self
-            .update_manifest(name, Some((manifest, token)), |m| {
-                if (m.created_at_ms, m.dimension) != identity {
+            .update_manifest(name, None, |m| {
+                if (m.created_at_ms, m.dimension, m.distance) != identity {
                     return Err(Error::Conflict(format!(
                         "collection '{name}' was dropped and re-created during the write"
                     )));

@@ -186,3 +186,44 @@ fn a_failing_commit_fails_exactly_the_callers_it_carried() {
         c.upsert(&records("after-", 1, 4, 77)).await.unwrap();
     });
 }
+
+/// Counts store requests by kind.
+#[derive(Default)]
+struct CountingKv {
+    inner: MemoryKv,
+    log: std::cell::RefCell<Vec<String>>,
+}
+
+#[async_trait(?Send)]
+impl Kv for CountingKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+        self.log.borrow_mut().push(format!("GET {}", key.rsplit('/').next().unwrap_or(key)));
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
+        let what = if key.ends_with("manifest.json") { "manifest" } else { "segment" };
+        self.log.borrow_mut().push(format!("PUT {what}"));
+        self.inner.put(key, value, c).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[test]
+fn an_uncontended_upsert_costs_three_requests_in_protocol_order() {
+    let kv = Arc::new(CountingKv::default());
+    let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>));
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        kv.log.borrow_mut().clear();
+        c.upsert(&records("a", 3, 4, 1)).await.unwrap();
+        let log = kv.log.borrow().clone();
+        // Data first, then read-modify-CAS of the manifest (then the handle catches up).
+        assert_eq!(&log[..3], ["PUT segment", "GET manifest.json", "PUT manifest"], "{log:?}");
+    });
+}

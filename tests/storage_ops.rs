@@ -203,7 +203,11 @@ fn retry_exhaustion_follows_the_seed_schedule() {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
         let e = s.write_segment_with_data("c", &records("x", 2, 3, 4)).await.unwrap_err();
         assert_eq!(e.code(), "CONFLICT");
-        assert_eq!(e.to_string(), "Manifest version mismatch: expected 1, found 1. Retry operation.");
+        assert_eq!(
+            e.to_string(),
+            "Manifest version mismatch: expected 1, found 1. Retry operation. \
+             Gave up after 10 retries in 10230 ms (limits: 10 retries, time limit none)."
+        );
         let ms: Vec<u128> = clock.sleeps().iter().map(|d| d.as_millis()).collect();
         assert_eq!(ms, vec![10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120], "exactly max_retries backoffs");
         let m = s.metrics().snapshot();

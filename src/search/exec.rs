@@ -88,12 +88,14 @@ pub struct SearchHit {
     pub metadata: Option<Value>,
 }
 
+/// int8 codes per segment: `Rc` address → (the segment, its codes).
+type QuantizedCache = HashMap<usize, (Weak<Segment>, Rc<QuantizedMatrix>)>;
+
 thread_local! {
     /// int8 codes per segment, keyed by the address of its `Rc`. The `Weak` keeps that
     /// allocation (not the segment's data) alive, so the address cannot be reused by another
     /// segment while the entry exists; entries of dropped segments are purged on insert.
-    static QUANTIZED: RefCell<HashMap<usize, (Weak<Segment>, Rc<QuantizedMatrix>)>> =
-        RefCell::new(HashMap::new());
+    static QUANTIZED: RefCell<QuantizedCache> = RefCell::new(HashMap::new());
 }
 
 /// The int8 codes of `seg`, computed on first use and shared by every snapshot.

@@ -313,7 +313,11 @@ mod tests {
         let mut rng = XorShift(8);
         for n in [1usize, 4, 7, 63, 64] {
             let v = rng.vec(n);
-            let want = v.iter().enumerate().filter(|(_, &x)| !(x + 0.1 < 0.2)).fold(0u64, |m, (i, _)| m | 1 << i);
+            let want = v
+                .iter()
+                .enumerate()
+                .filter(|(_, &x)| (x + 0.1f32).partial_cmp(&0.2) != Some(std::cmp::Ordering::Less))
+                .fold(0u64, |m, (i, _)| m | 1 << i);
             assert_eq!(not_below_mask(&v, 0.1, 0.2), want, "n={n}");
             assert_eq!(scalar::not_below_mask(&v, 0.1, 0.2), want, "n={n}");
         }

@@ -7,9 +7,12 @@
 //! can be appended at any time.
 //!
 //! Rows are padded with zero codes to a multiple of 16 bytes (`stride`), so the SIMD scan
-//! has no tails, and the query is widened to i16 once per search ([`QuantizedQuery`]):
-//! the scan then costs one load, two sign extensions and two `i32x4.dot_i16x8_s` per 16
-//! bytes of a row, four rows at a time.
+//! has no tails, and stored in a *paired* layout: even dimensions hold `code + 128` as an
+//! unsigned byte, odd ones `code`. Read as i16 lanes, two neighbouring codes are then
+//! `w = odd·256 + even + 128` and `w >> 8 = odd`, so the scan needs one shift and two
+//! `i32x4.dot_i16x8_s` per 16 bytes instead of two sign extensions (see
+//! `kernels::simd128::dot_paired_rows`); the query is prepared once per search
+//! ([`QuantizedQuery`]) so that the bias `128·Σ q_even` comes off as one subtraction.
 //!
 //! **Error bounds.** Besides its scale, every row keeps its exact norm `‖x‖` and the norm
 //! of its quantisation residual `r = ‖x − scale·codes‖` (computed in f64, rounded up). With
@@ -56,7 +59,8 @@ pub fn padded(dim: usize) -> usize {
 fn f32_up(x: f64) -> f32 {
     let f = x as f32;
     if (f as f64) < x {
-        f.next_up()
+        // `f32::next_up` for a non-negative finite f (stable only since Rust 1.86).
+        f32::from_bits(f.to_bits() + 1)
     } else {
         f
     }
@@ -98,8 +102,11 @@ fn norms(v: &[f32], codes: &[i8], scale: f32) -> (f32, f32, f32) {
 pub struct QuantizedQuery {
     /// int8 codes, one per dimension.
     pub codes: Vec<i8>,
-    /// The codes widened to i16 and zero-padded to [`padded`]`(dim)`, for the scan.
+    /// The codes in the scan's paired form, zero-padded to [`padded`]`(dim)`: per 16
+    /// dimensions, the 8 even codes, then the 8 values `odd − 256·even`.
     pub wide: Vec<i16>,
+    /// `128·Σ even codes`: what the paired scan adds to every dot product.
+    pub bias: i32,
     /// Dequantisation scale: `query ≈ codes · scale`.
     pub scale: f32,
     /// Squared L2 norm of the f32 query (for L2 estimates).
@@ -117,15 +124,24 @@ pub fn quantize_query(query: &[f32]) -> QuantizedQuery {
     let mut codes = vec![0i8; query.len()];
     let scale = quantize_into(query, &mut codes);
     let (norm, residual, sq_norm) = norms(query, &codes, scale);
-    let mut wide = vec![0i16; padded(query.len())];
-    for (w, &c) in wide.iter_mut().zip(&codes) {
-        *w = i16::from(c);
+    let mut padded_codes = codes.clone();
+    padded_codes.resize(padded(query.len()), 0);
+    let mut wide = vec![0i16; padded_codes.len()];
+    let mut bias = 0i32;
+    for (w, c) in wide.chunks_exact_mut(16).zip(padded_codes.chunks_exact(16)) {
+        for l in 0..8 {
+            let (even, odd) = (i16::from(c[2 * l]), i16::from(c[2 * l + 1]));
+            w[l] = even;
+            // |odd − 256·even| ≤ 127 + 256·127 = 32639: fits in i16.
+            w[8 + l] = odd - 256 * even;
+            bias += 128 * i32::from(even);
+        }
     }
     // The f32 kernels sum at most dim/4 + 8 rounded terms in sequence (two accumulators of
     // four lanes, a reduction tree, a short tail), and the approximation rounds three times:
     // (dim + 64)·2⁻²³ of ‖q‖‖x‖ covers both with a wide margin.
     let eps = (query.len() as f32 + 64.0) * f32::EPSILON;
-    QuantizedQuery { codes, wide, scale, sq_norm, norm, residual, eps }
+    QuantizedQuery { codes, wide, bias, scale, sq_norm, norm, residual, eps }
 }
 
 impl QuantizedQuery {
@@ -208,6 +224,10 @@ impl QuantizedMatrix {
         let codes = &mut self.codes[start..start + row.len()];
         let scale = quantize_into(row, codes);
         let (norm, residual, sq) = norms(row, codes, scale);
+        // Paired layout: bias the even positions (padding included) by +128.
+        for c in self.codes[start..start + self.stride].iter_mut().step_by(2) {
+            *c = (*c as u8 ^ 0x80) as i8;
+        }
         self.scales.push(scale);
         self.sq_norms.push(sq);
         self.norms.push(norm);
@@ -241,9 +261,25 @@ impl QuantizedMatrix {
         &self.codes
     }
 
-    /// Codes of row `i`, without padding (panics if out of range, like slice indexing).
-    pub fn row(&self, i: usize) -> &[i8] {
-        &self.codes[i * self.stride..i * self.stride + self.dim]
+    /// Codes of row `i`, without padding or bias (panics if out of range).
+    pub fn row(&self, i: usize) -> Vec<i8> {
+        let stored = &self.codes[i * self.stride..i * self.stride + self.dim];
+        stored.iter().enumerate().map(|(j, &c)| if j % 2 == 0 { (c as u8 ^ 0x80) as i8 } else { c }).collect()
+    }
+
+    /// Exact integer dot products `Σ query.codes·codes` of rows `start..start + out.len()`
+    /// (rows past the end are not written). Panics if the query's dimension differs.
+    pub fn int_dots(&self, query: &QuantizedQuery, start: usize, out: &mut [i32]) {
+        assert_eq!(query.wide.len(), self.stride, "query dimension differs from matrix");
+        let end = self.len().min(start.saturating_add(out.len()));
+        if start >= end {
+            return;
+        }
+        let out = &mut out[..end - start];
+        imp::dot_paired_rows(&query.wide, &self.codes[start * self.stride..end * self.stride], out);
+        for d in out.iter_mut() {
+            *d = d.wrapping_sub(query.bias);
+        }
     }
 
     /// Per-row dequantisation scales.
@@ -305,14 +341,12 @@ pub fn approx_scores_at(
         out.fill(0.0);
         return;
     }
-    let stride = matrix.stride;
     let qs = query.scale;
     let mut dots = [0i32; 256];
     let mut row = start;
     for out in out.chunks_mut(dots.len()) {
         let dots = &mut dots[..out.len()];
-        let codes = &matrix.codes[row * stride..(row + out.len()) * stride];
-        imp::dot_i8_rows(&query.wide, codes, dots);
+        matrix.int_dots(query, row, dots);
         let scales = &matrix.scales[row..row + out.len()];
         match distance {
             Distance::Cosine | Distance::Dot => {
@@ -411,9 +445,9 @@ mod tests {
     #[test]
     fn zero_and_degenerate_rows() {
         let m = QuantizedMatrix::from_f32(&[0.0, 0.0, 1.0, -2.0], 2);
-        assert_eq!(m.row(0), &[0, 0]);
+        assert_eq!(m.row(0), [0, 0]);
         assert_eq!(m.scales()[0], 0.0);
-        assert_eq!(m.row(1), &[64, -127]);
+        assert_eq!(m.row(1), [64, -127]);
         let q = quantize_query(&[0.0, 0.0]);
         assert_eq!(q.scale, 0.0);
         let mut out = [f32::NAN; 2];
@@ -427,20 +461,38 @@ mod tests {
 
         // A NaN/inf value is not expected, but must not spread through the row.
         let bad = QuantizedMatrix::from_f32(&[f32::NAN, 1.0, f32::INFINITY, -0.5], 4);
-        assert_eq!(bad.row(0), &[0, 127, 127, -64]);
+        assert_eq!(bad.row(0), [0, 127, 127, -64]);
     }
 
     #[test]
-    fn dot_i8x4_matches_scalar() {
+    fn paired_int_dots_are_exact() {
         let mut rng = XorShift(77);
-        for n in [16usize, 32, 48, 128, 384, 4096] {
-            let q: Vec<i16> = (0..n).map(|_| i16::from(rng.i8())).collect();
-            let rows: Vec<Vec<i8>> = (0..4).map(|_| (0..n).map(|_| rng.i8()).collect()).collect();
-            let want: Vec<i32> =
-                rows.iter().map(|r| r.iter().zip(&q).map(|(&x, &y)| x as i32 * y as i32).sum()).collect();
-            let got = imp::dot_i8x4(&q, [&rows[0], &rows[1], &rows[2], &rows[3]]);
-            assert_eq!(got.to_vec(), want, "n={n}");
-            assert_eq!(scalar::dot_i8x4(&q, [&rows[0], &rows[1], &rows[2], &rows[3]]).to_vec(), want);
+        for dim in [1usize, 2, 15, 16, 17, 33, 128, 384, 1000, 4096] {
+            let rows = 9;
+            // Extremes included: rows and queries whose codes hit ±127 everywhere.
+            let mut flat: Vec<f32> = (0..dim * rows).map(|_| rng.f32()).collect();
+            flat[..dim].iter_mut().enumerate().for_each(|(j, x)| *x = if j % 3 == 0 { 1.0 } else { -1.0 });
+            flat[dim..2 * dim].iter_mut().for_each(|x| *x = -1.0);
+            let m = QuantizedMatrix::from_f32(&flat, dim);
+            for q in [flat[..dim].to_vec(), flat[dim..2 * dim].to_vec(), (0..dim).map(|_| rng.f32()).collect()] {
+                let qq = quantize_query(&q);
+                for start in [0usize, 1, 5] {
+                    let mut got = vec![i32::MIN; rows + 2];
+                    m.int_dots(&qq, start, &mut got);
+                    for i in start..rows {
+                        let want: i32 = m.row(i).iter().zip(&qq.codes).map(|(&x, &y)| x as i32 * y as i32).sum();
+                        assert_eq!(got[i - start], want, "dim {dim} row {i}");
+                        assert_eq!(dot_i8(&m.row(i), &qq.codes), want);
+                    }
+                    assert!(got[rows - start..].iter().all(|&x| x == i32::MIN));
+                }
+                // The portable kernel gives the same sums.
+                let mut simd = vec![0; rows];
+                let mut portable = vec![0; rows];
+                imp::dot_paired_rows(&qq.wide, m.codes(), &mut simd);
+                scalar::dot_paired_rows(&qq.wide, m.codes(), &mut portable);
+                assert_eq!(simd, portable);
+            }
         }
     }
 

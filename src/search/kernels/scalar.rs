@@ -88,24 +88,27 @@ pub fn l2_sq4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
     rows.map(|r| l2_sq(q, &r[..q.len()]))
 }
 
-/// Integer inner products of an i16-widened query with four int8 rows (wrapping i32).
-/// Every row must be at least as long as `q16`.
-#[inline]
-pub fn dot_i8x4(q16: &[i16], rows: [&[i8]; 4]) -> [i32; 4] {
-    rows.map(|r| q16.iter().zip(&r[..q16.len()]).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y))))
-}
-
-/// Integer inner products of `q16` with consecutive rows of `codes`, `q16.len()` bytes
-/// each (see the SIMD version). Panics if `codes` holds fewer than `out.len()` rows.
-pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
-    let stride = q16.len();
+/// Integer inner products of a query with consecutive int8 rows in the paired layout; the
+/// same sums as the SIMD version (see there). Panics if `codes` holds fewer than
+/// `out.len()` rows or the query length is not a multiple of 16.
+pub fn dot_paired_rows(q: &[i16], codes: &[i8], out: &mut [i32]) {
+    let stride = q.len();
+    assert!(stride % 16 == 0, "query length {stride} is not a multiple of 16");
     if stride == 0 {
         out.fill(0);
         return;
     }
     assert!(codes.len() / stride >= out.len(), "codes hold too few rows");
     for (o, row) in out.iter_mut().zip(codes.chunks_exact(stride)) {
-        *o = q16.iter().zip(row).fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)));
+        let mut s = 0i32;
+        for (chunk, qc) in row.chunks_exact(16).zip(q.chunks_exact(16)) {
+            let (qe, qb) = qc.split_at(8);
+            for l in 0..8 {
+                let w = i16::from_le_bytes([chunk[2 * l] as u8, chunk[2 * l + 1] as u8]);
+                s = s.wrapping_add(i32::from(w) * i32::from(qe[l])).wrapping_add(i32::from(w >> 8) * i32::from(qb[l]));
+            }
+        }
+        *o = s;
     }
 }
 
@@ -113,7 +116,10 @@ pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
 #[inline]
 pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
     assert!(v.len() <= 64);
-    v.iter().enumerate().filter(|(_, &x)| !(x + add < floor)).fold(0u64, |m, (i, _)| m | 1 << i)
+    v.iter()
+        .enumerate()
+        .filter(|(_, &x)| (x + add).partial_cmp(&floor) != Some(std::cmp::Ordering::Less))
+        .fold(0u64, |m, (i, _)| m | 1 << i)
 }
 
 /// The largest element, NaN if any element is NaN, `-inf` for an empty slice.

@@ -202,7 +202,7 @@ pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {
         i += 4;
     }
     for &x in chunks.remainder() {
-        if !(x + add < floor) {
+        if (x + add).partial_cmp(&floor) != Some(core::cmp::Ordering::Less) {
             m |= 1 << i;
         }
         i += 1;
@@ -282,28 +282,21 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     sum
 }
 
-/// Integer inner products of a query, already widened to i16, with four int8 rows:
-/// `[Σ q16ᵢ·r0ᵢ, .., Σ q16ᵢ·r3ᵢ]` (wrapping i32). `q16.len()` must be a multiple of 16 and
-/// every row at least that long (panics otherwise); callers pad rows and query with zeros.
-#[inline]
-pub fn dot_i8x4(q16: &[i16], rows: [&[i8]; 4]) -> [i32; 4] {
-    let n = q16.len();
-    assert!(n % 16 == 0, "query length {n} is not a multiple of 16");
-    let [r0, r1, r2, r3] = rows.map(|r| &r[..n]);
-    // SAFETY: every row holds at least `n` bytes (sliced above) and `n % 16 == 0`.
-    let s = unsafe { dot_i8_4rows(q16, [r0.as_ptr(), r1.as_ptr(), r2.as_ptr(), r3.as_ptr()]) };
-    [i32x4_extract_lane::<0>(s), i32x4_extract_lane::<1>(s), i32x4_extract_lane::<2>(s), i32x4_extract_lane::<3>(s)]
-}
-
-/// Integer inner products of `q16` (a multiple of 16 long) with consecutive rows of
-/// `codes`, `q16.len()` bytes each: `out[r] = Σ q16ᵢ·codes[r·stride + i]` (wrapping).
-/// Panics if `codes` holds fewer than `out.len()` rows or the query length is not a
-/// multiple of 16.
+/// Integer inner products of a query with consecutive int8 rows in the *paired* layout
+/// (see `search::quant`): every row is `stride = q.len()` bytes, a multiple of 16, whose
+/// even bytes hold `code + 128` (unsigned) and odd bytes `code` (signed). Read as eight i16
+/// lanes, 16 bytes are `w = odd·256 + (even + 128)`, and `w >> 8` (arithmetic) is `odd`.
+/// For each 16 dimensions the query supplies eight i16 `qe` (its even codes) followed by
+/// eight `qo − 256·qe`, so that
+/// `Σ w·qe + Σ (w >> 8)·(qo − 256·qe) = Σ (even + 128)·qe + Σ odd·qo`: the true dot
+/// product plus `128·Σ qe`, which the caller subtracts. `out[r]` gets that sum for row `r`
+/// (wrapping i32: intermediate overflow cancels, the result is exact when it fits).
 ///
-/// Widening the query once per search leaves one load, two sign extensions and two
-/// `i32x4.dot_i16x8_s` per 16 bytes of each row; four rows share every query load.
-pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
-    let stride = q16.len();
+/// Per 16 bytes of a row: one load, one shift, two `i32x4.dot_i16x8_s`, two adds; four rows
+/// share each query load. Panics if `codes` holds fewer than `out.len()` rows or the query
+/// length is not a multiple of 16.
+pub fn dot_paired_rows(q: &[i16], codes: &[i8], out: &mut [i32]) {
+    let stride = q.len();
     assert!(stride % 16 == 0, "query length {stride} is not a multiple of 16");
     assert!(codes.len() / stride.max(1) >= out.len(), "codes hold too few rows");
     if stride == 0 {
@@ -317,7 +310,7 @@ pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
         // SAFETY: rows r..r+4 lie inside `codes` (checked above).
         let s = unsafe {
             let p = base.add(r * stride);
-            dot_i8_4rows(q16, [p, p.add(stride), p.add(2 * stride), p.add(3 * stride)])
+            paired_4rows(q, [p, p.add(stride), p.add(2 * stride), p.add(3 * stride)])
         };
         // SAFETY: `o` is 4 i32 = 16 writable bytes.
         unsafe { v128_store(o.as_mut_ptr() as *mut v128, s) };
@@ -327,40 +320,37 @@ pub fn dot_i8_rows(q16: &[i16], codes: &[i8], out: &mut [i32]) {
         // SAFETY: row r lies inside `codes`; repeating it fills the unused lanes.
         let s = unsafe {
             let p = base.add(r * stride);
-            dot_i8_4rows(q16, [p, p, p, p])
+            paired_4rows(q, [p, p, p, p])
         };
         *o = i32x4_extract_lane::<0>(s);
         r += 1;
     }
 }
 
-/// The four dot products of [`dot_i8_rows`] as one `i32x4`.
+/// The four sums of [`dot_paired_rows`] as one `i32x4`.
 ///
 /// # Safety
-/// Each pointer must be valid for reads of `q16.len()` bytes, a multiple of 16.
+/// Each pointer must be valid for reads of `q.len()` bytes, a multiple of 16.
 #[inline(always)]
-unsafe fn dot_i8_4rows(q16: &[i16], rows: [*const i8; 4]) -> v128 {
-    let n = q16.len();
-    let q = q16.as_ptr();
+unsafe fn paired_4rows(q: &[i16], rows: [*const i8; 4]) -> v128 {
+    let n = q.len();
+    let qp = q.as_ptr();
     let [p0, p1, p2, p3] = rows;
     let z = i32x4_splat(0);
     let (mut a, mut b, mut c, mut d) = (z, z, z, z);
     #[inline(always)]
-    unsafe fn acc(s: v128, p: *const i8, ql: v128, qh: v128) -> v128 {
-        let v = v128_load(p as *const v128);
-        i32x4_add(
-            s,
-            i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(v), ql), i32x4_dot_i16x8(i16x8_extend_high_i8x16(v), qh)),
-        )
+    unsafe fn acc(s: v128, p: *const i8, qe: v128, qb: v128) -> v128 {
+        let w = v128_load(p as *const v128);
+        i32x4_add(s, i32x4_add(i32x4_dot_i16x8(w, qe), i32x4_dot_i16x8(i16x8_shr(w, 8), qb)))
     }
     let mut i = 0;
     while i < n {
-        let ql = v128_load(q.add(i) as *const v128);
-        let qh = v128_load(q.add(i + 8) as *const v128);
-        a = acc(a, p0.add(i), ql, qh);
-        b = acc(b, p1.add(i), ql, qh);
-        c = acc(c, p2.add(i), ql, qh);
-        d = acc(d, p3.add(i), ql, qh);
+        let qe = v128_load(qp.add(i) as *const v128);
+        let qb = v128_load(qp.add(i + 8) as *const v128);
+        a = acc(a, p0.add(i), qe, qb);
+        b = acc(b, p1.add(i), qe, qb);
+        c = acc(c, p2.add(i), qe, qb);
+        d = acc(d, p3.add(i), qe, qb);
         i += 16;
     }
     hsum4_i32(a, b, c, d)
