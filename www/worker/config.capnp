@@ -45,6 +45,7 @@ const akidbWorker :Workerd.Worker = (
     (name = "MAX_BODY_BYTES", fromEnvironment = "AKIDB_MAX_BODY_BYTES"),
     (name = "RETRY_MAX_RETRIES", fromEnvironment = "AKIDB_RETRY_MAX_RETRIES"),
     (name = "RETRY_MAX_ELAPSED_MS", fromEnvironment = "AKIDB_RETRY_MAX_ELAPSED_MS"),
+    (name = "RETRY_MAX_BACKOFF_MS", fromEnvironment = "AKIDB_RETRY_MAX_BACKOFF_MS"),
     (name = "LOG_LEVEL", fromEnvironment = "AKIDB_LOG_LEVEL"),
   ],
 );

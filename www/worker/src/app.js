@@ -1,7 +1,7 @@
 // The REST worker's request handler, independent of the runtime entry point: opens the
-// database once per isolate (S3 settings from the environment), shares collection handles
-// between concurrent requests (so their upserts group-commit), checks API keys, routes, and
-// turns every failure into a JSON error. Request counters go to /metrics with the engine's.
+// database once per isolate (S3 settings from the environment), keeps collection handles (and
+// their segment caches) between requests, checks API keys, routes, and turns every failure
+// into a JSON error. Request counters go to /metrics with the engine's.
 
 import { apiKeys, authorize } from './auth.js';
 import { openOptions, limits } from './config.js';
@@ -10,7 +10,9 @@ import { match } from './routes.js';
 
 /** Creates the handler around the AkiDB class of the package. */
 export function createApp(AkiDB) {
-  let dbPromise = null;
+  // Only settled objects are shared between requests, never in-flight promises: a Workers
+  // request must not wait on I/O that belongs to another request.
+  let db = null;
   const handles = new Map();
   const requests = new Map();
 
@@ -19,28 +21,35 @@ export function createApp(AkiDB) {
     requests.set(key, (requests.get(key) ?? 0) + 1);
   }
 
-  function database(env) {
-    if (!dbPromise) {
-      dbPromise = AkiDB.open(openOptions(env)).catch((e) => {
-        dbPromise = null;
+  async function database(env) {
+    if (!db) {
+      try {
+        db = await AkiDB.open(openOptions(env));
+      } catch (e) {
         throw new HttpError(500, 'MISCONFIGURED', `the worker's store settings are invalid: ${e.message}`);
-      });
+      }
     }
-    return dbPromise;
+    return db;
   }
 
-  function context(db, env) {
+  function context(env) {
     return {
       db,
       limits: limits(env),
-      collection(name) {
+      async collection(name) {
         let h = handles.get(name);
         if (!h) {
-          h = db.collection(name);
-          handles.set(name, h);
-          h.catch(() => handles.delete(name));
+          // Opened with this request's own I/O; kept once settled for later requests.
+          h = await db.collection(name);
+          if (!handles.has(name)) handles.set(name, h);
         }
         return h;
+      },
+      // A handle for this request alone. Upserts through one handle are serialised (its group
+      // committer has one leader at a time), and a Workers request must never wait on another
+      // request's I/O: workerd cancels it as "hung". Segments stay cached database-wide.
+      writer(name) {
+        return db.collection(name);
       },
       forget(name) {
         handles.delete(name);
@@ -70,7 +79,8 @@ export function createApp(AkiDB) {
         throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${allow} on ${found.label}`, { allow });
       }
       if (!found.route.public) authorize(request, apiKeys(env));
-      const ctx = found.route.public ? null : context(await database(env), env);
+      if (!found.route.public) await database(env);
+      const ctx = found.route.public ? null : context(env);
       response = await handler(ctx, request, ...found.params);
     } catch (e) {
       // A dropped collection: the next request opens a fresh handle.

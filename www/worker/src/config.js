@@ -30,6 +30,9 @@ export function openOptions(env) {
     sessionToken: env.S3_SESSION_TOKEN || undefined,
     forcePathStyle: bool(env.S3_FORCE_PATH_STYLE),
     logLevel: env.LOG_LEVEL || 'warn',
+    // Workers cancel a request that waits on I/O started by another request ("hung"), which is
+    // what a group-commit follower does; each request commits through its own handle instead.
+    groupCommit: false,
     retry: Object.keys(retry).length ? retry : undefined,
   };
 }
