@@ -27,3 +27,6 @@ wasm scripts/build-pkg.sh
 
 step "JS API tests in Node"
 node --test tests/js/
+
+step "edge: S3Kv against a real S3 server (ministack), concurrency + faults, REST worker on workerd, load"
+wasm tests/edge/run.sh
