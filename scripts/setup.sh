@@ -58,8 +58,10 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt_install chromium chromium-driver
 fi
 
-# 5. Node dev dependencies (binaryen's wasm-opt/wasm-dis, playwright-core, benchmark peers).
-if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# 5. Node dev dependencies (binaryen's wasm-opt/wasm-dis, playwright-core, workerd, typescript,
+#    benchmark peers).
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/workerd ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

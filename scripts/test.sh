@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: lints on both targets, native Rust tests (unit, conformance, concurrency
-# with real threads), the same core suite compiled to wasm32 in Node, the npm package build
-# (fails without SIMD128), and the JS API tests in Node.
+# with real threads), the same core suite compiled to wasm32 in Node, the IndexedDB suite in
+# headless Chromium, the npm package build (fails without SIMD128), the JS API tests in Node,
+# the package smoke test in every runtime, and the browser end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -22,11 +23,24 @@ cargo test
 step "wasm32 tests in Node (wasm-pack test --node)"
 wasm wasm-pack test --node
 
+step "wasm32 tests in headless Chromium: IndexedDbKv conformance, CAS across connections, collection API"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+wasm wasm-pack test --headless --chrome --test browser_indexeddb
+
 step "npm package build (checks SIMD128 is in the shipped wasm)"
 wasm scripts/build-pkg.sh
 
 step "JS API tests in Node"
 node --test tests/js/
+
+step "npm package: smoke test in Node ESM + CJS, Chromium and workerd; index.d.ts type check"
+node --test --test-concurrency=1 tests/pkg/
+
+step "browser end-to-end (playwright-core + Debian Chromium): 4 tabs, persistence, quota, demo page"
+node --test --test-concurrency=1 tests/e2e/
+
+step "browser demo server (scripts/demo.sh --check)"
+node www/app/serve.mjs --check --port 0
 
 step "edge: S3Kv against a real S3 server (ministack), concurrency + faults, REST worker on workerd, load"
 wasm tests/edge/run.sh

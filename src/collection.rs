@@ -15,7 +15,7 @@ use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
-use crate::storage::{CommitReceipt, Storage};
+use crate::storage::{BatchReceipt, CommitReceipt, Storage};
 use crate::validate;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
@@ -99,6 +99,19 @@ impl Collection {
         let schema = self.snapshot();
         validate::batch(records, schema.dimension)?;
         let r = self.committer.submit(&self.storage, &schema, records.to_vec()).await?;
+        self.catch_up(r.version).await?;
+        Ok(r)
+    }
+
+    /// Writes `records` atomically as segments of at most `segment_size` records, all listed by
+    /// one manifest commit; `progress(records_written, total)` is called after each segment.
+    pub async fn upsert_batched(
+        &self,
+        records: &[Record],
+        segment_size: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<BatchReceipt> {
+        let r = self.storage.write_segments_with_data(&self.name, records, segment_size, progress).await?;
         self.catch_up(r.version).await?;
         Ok(r)
     }

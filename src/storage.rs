@@ -17,6 +17,9 @@ use crate::search::kernels;
 use crate::segment::{self, Segment};
 use crate::validate;
 
+mod batch;
+pub use batch::{BatchReceipt, DEFAULT_SEGMENT_SIZE};
+
 /// What a committed (or already-applied) change produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommitReceipt {

@@ -315,6 +315,50 @@ fn filters_prefilter_and_return_exactly_k() {
 }
 
 #[test]
+fn repeated_filters_give_the_same_results() {
+    // A filter used again on the same snapshot is served from a list of matching rows; more
+    // than FILTER_CACHE filters evict older ones; broad filters keep the lazy scan; a new
+    // snapshot starts afresh. Every answer must equal brute force over the matching records.
+    let dim = 32;
+    let data = tagged(600, dim);
+    let batches: Vec<Vec<Record>> = data.chunks(200).map(|c| c.to_vec()).collect();
+    run(async {
+        let db = Database::memory();
+        let c = collection(&db, dim as u32, Distance::Cosine, &batches).await;
+        let mut live = data.clone();
+        let mut rng = Rng(12);
+        for round in 0..4 {
+            for lo in (0..600).step_by(50).chain([0usize]) {
+                // lo = 0 with lt 560: a broad filter (93 % match).
+                let hi = if lo == 0 { 560 } else { lo + 40 };
+                let f = json!({"must": [{"key": "n", "range": {"gte": lo, "lt": hi}}]});
+                let matching: Vec<Record> = live
+                    .iter()
+                    .filter(|r| (lo..hi).contains(&(r.metadata.as_ref().unwrap()["n"].as_u64().unwrap() as usize)))
+                    .cloned()
+                    .collect();
+                let q = rng.vector(dim);
+                for k in [1usize, 10] {
+                    for mode in [ScanMode::Exact, ScanMode::Int8 { oversample: 10 }] {
+                        let got = c.search(&q, &SearchOptions { mode, ..with_filter(k, f.clone()) }).await.unwrap();
+                        let want = brute_force(Distance::Cosine, &matching, &q, k);
+                        assert_eq!(got.len(), want.len(), "round {round} lo {lo}");
+                        if mode == ScanMode::Exact {
+                            let got: Vec<(String, f32)> = got.into_iter().map(|h| (h.id, h.score)).collect();
+                            assert_eq!(got, want, "round {round} lo {lo} k {k}");
+                        }
+                    }
+                }
+            }
+            // A new snapshot: delete some records.
+            let gone: Vec<String> = (0..600).filter(|i| i % 7 == round).map(|i| format!("r{i}")).collect();
+            c.delete(&gone).await.unwrap();
+            live.retain(|r| !gone.contains(&r.id));
+        }
+    });
+}
+
+#[test]
 fn filters_skip_deleted_and_replaced_records() {
     run(async {
         let db = Database::memory();

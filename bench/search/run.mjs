@@ -481,7 +481,7 @@ async function main() {
   for (const d of datasetNames) if (!DATASETS[d]) throw new Error(`unknown dataset ${d}`);
   const budgets = quick
     ? { warmupMs: 800, searchMs: 8000, buildMs: 60000 }
-    : { warmupMs: 1500, searchMs: 25000, buildMs: 150000 };
+    : { warmupMs: 1500, searchMs: 25000, buildMs: 300000 };
   const childTimeout = budgets.buildMs * 2 + budgets.searchMs * 2 + 60000;
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'akidb-search-bench-'));

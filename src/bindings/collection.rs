@@ -9,7 +9,7 @@ use super::convert::{self, to_js};
 use super::errors::{to_js as err_of, JsResult};
 use super::options;
 use crate::collection::Collection;
-use crate::storage::CommitReceipt;
+use crate::storage::{BatchReceipt, CommitReceipt};
 
 /// A collection handle: `await db.collection('docs')`.
 #[wasm_bindgen(js_name = Collection)]
@@ -33,6 +33,18 @@ fn receipt(r: &CommitReceipt) -> JsValue {
     o.into()
 }
 
+fn batch_receipt(r: &BatchReceipt) -> JsValue {
+    let o = Object::new();
+    if let Some(first) = r.segment_ids.first() {
+        let _ = Reflect::set(&o, &"segmentId".into(), &JsValue::from_str(&first.to_string()));
+    }
+    let ids: Array = r.segment_ids.iter().map(|id| JsValue::from_str(&id.to_string())).collect();
+    let _ = Reflect::set(&o, &"segmentIds".into(), &ids);
+    let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(r.version as f64));
+    let _ = Reflect::set(&o, &"retries".into(), &JsValue::from_f64(r.retries as f64));
+    o.into()
+}
+
 #[wasm_bindgen(js_class = Collection)]
 impl JsCollection {
     /// The collection name.
@@ -41,10 +53,37 @@ impl JsCollection {
         self.inner.name().to_string()
     }
 
-    /// Atomically writes `[{ id, vector, metadata }]` as one segment → `{ segmentId, version, retries }`.
-    pub async fn upsert(&self, records: JsValue) -> JsResult<JsValue> {
+    /// Atomically writes `[{ id, vector, metadata }]` → `{ segmentId, segmentIds, version, retries }`.
+    /// Options: `segmentSize` (records per segment object, default 10,000) and
+    /// `onProgress(done, total)` (called after each segment object is written). However many
+    /// segments a batch needs, one manifest commit lists them all: all records or none.
+    pub async fn upsert(&self, records: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let opts = options::upsert(&options)?;
         let records = convert::records(&records)?;
-        Ok(receipt(&self.inner.upsert(&records).await.map_err(err_of)?))
+        let mut progress = |done: usize, total: usize| {
+            if let Some(f) = &opts.on_progress {
+                if let Err(e) =
+                    f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64))
+                {
+                    log::warn!("upsert onProgress callback threw: {e:?}");
+                }
+            }
+        };
+        // One segment's worth goes through group commit (coalesced with concurrent upserts);
+        // larger batches are split into segments listed by one commit.
+        let r = if records.len() <= opts.segment_size {
+            let r = self.inner.upsert(&records).await.map_err(err_of)?;
+            progress(records.len(), records.len());
+            BatchReceipt {
+                segment_ids: r.segment_id.into_iter().collect(),
+                version: r.version,
+                retries: r.retries,
+                committed: r.committed,
+            }
+        } else {
+            self.inner.upsert_batched(&records, opts.segment_size, &mut progress).await.map_err(err_of)?
+        };
+        Ok(batch_receipt(&r))
     }
 
     /// Deletes ids in one commit → `{ version }`.

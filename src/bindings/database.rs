@@ -20,7 +20,8 @@ pub struct AkiDB {
 
 #[wasm_bindgen]
 impl AkiDB {
-    /// Opens a database. Options: `store` ('memory'), `name` (shared named memory store),
+    /// Opens a database. Options: `store` ('memory' | 'indexeddb'), `name` (shared named memory
+    /// store; for 'indexeddb' required: the IndexedDB database `akidb:{name}`),
     /// `prefix`, `retry` ({ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter,
     /// maxElapsedMs }), `simulatedLatencyMs` (memory only: random delay per store operation),
     /// `logLevel` ('error' | 'warn' | 'info' | 'debug'), `groupCommit` (default true: concurrent
@@ -83,8 +84,10 @@ impl AkiDB {
         self.db.metrics_text()
     }
 
-    /// Releases the handle (the memory store lives on while named).
+    /// Closes the store connection (IndexedDB); later calls on this handle fail with STORAGE.
+    /// A memory store lives on while named, and its handles keep working.
     pub async fn close(&self) -> JsResult<()> {
+        self.db.storage().kv().close();
         Ok(())
     }
 }

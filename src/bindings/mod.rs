@@ -7,6 +7,7 @@ mod database;
 mod errors;
 mod options;
 mod s3_store;
+mod store_indexeddb;
 mod stores;
 
 pub use collection::JsCollection;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::{is_absent, json, prop, string};
 use super::errors::{invalid, JsResult};
@@ -10,6 +10,7 @@ use crate::group_commit::GroupCommitConfig;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::search::exec::{ScanMode, SearchOptions};
 use crate::search::filter::Filter;
+use crate::storage::DEFAULT_SEGMENT_SIZE;
 
 /// A non-negative number, or `None` when absent.
 pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
@@ -108,4 +109,28 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
         }
     };
     Ok(SearchOptions { k, filter, include_metadata, mode })
+}
+
+/// Options of `collection.upsert(records, options)`.
+pub struct UpsertOptions {
+    /// Records per segment object.
+    pub segment_size: usize,
+    /// `onProgress(done, total)`.
+    pub on_progress: Option<js_sys::Function>,
+}
+
+/// `{ segmentSize = 10000, onProgress }`.
+pub fn upsert(options: &JsValue) -> JsResult<UpsertOptions> {
+    let segment_size = match prop(options, "segmentSize") {
+        v if is_absent(&v) => DEFAULT_SEGMENT_SIZE,
+        v => match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 1.0 => n.min(u32::MAX as f64) as usize,
+            _ => return Err(invalid("options.segmentSize must be a whole number of at least 1")),
+        },
+    };
+    let on_progress = match prop(options, "onProgress") {
+        v if is_absent(&v) => None,
+        v => Some(v.dyn_into::<js_sys::Function>().map_err(|_| invalid("options.onProgress must be a function"))?),
+    };
+    Ok(UpsertOptions { segment_size, on_progress })
 }

@@ -35,8 +35,8 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
     let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
     let kv = match kind.as_str() {
         "memory" => memory(options)?,
+        "indexeddb" => super::store_indexeddb::open(options).await?,
         "s3" => super::s3_store::open(options)?,
-        "indexeddb" => return Err(invalid(format!("store '{kind}' is not available in this build yet; use 'memory'"))),
         other => return Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
     };
     Ok(OpenedStore { kv, prefix })

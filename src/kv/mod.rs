@@ -6,12 +6,16 @@ use thiserror::Error;
 
 pub mod chaos;
 pub mod conformance;
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
 pub mod memory;
 pub mod s3;
 #[cfg(target_arch = "wasm32")]
 pub mod s3_fetch;
 
 pub use chaos::{ChaosConfig, ChaosKv};
+#[cfg(target_arch = "wasm32")]
+pub use indexeddb::IndexedDbKv;
 pub use memory::MemoryKv;
 pub use s3::{S3Config, S3Kv};
 
@@ -111,6 +115,10 @@ pub trait Kv {
 
     /// All keys starting with `prefix`, in ascending byte order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError>;
+
+    /// Releases connections (IndexedDB); later operations fail with [`KvError::Backend`].
+    /// Stores without connections keep working (the default does nothing).
+    fn close(&self) {}
 }
 
 /// A shared store is a store: lets threads share one `Arc<MemoryKv>` and wrappers take it.
@@ -130,5 +138,8 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         (**self).list(prefix).await
+    }
+    fn close(&self) {
+        (**self).close()
     }
 }

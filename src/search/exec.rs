@@ -18,7 +18,10 @@
 //! **Filters** are evaluated lazily: a row is tested only when its score (or upper bound)
 //! could still enter the top k. Rows that fail are never kept, so the results are exactly
 //! those of pre-filtering (the best k among matching rows) while most rows are never
-//! tested.
+//! tested. A filter used a second time on the same snapshot is evaluated once for every
+//! live row; if it is selective (at most half the rows match), the list of matching rows
+//! is kept (for up to [`FILTER_CACHE`] filters per snapshot, dropped with the snapshot) and
+//! later searches with that filter scan only those rows.
 //!
 //! The int8 codes of a segment are computed once, on first use, and shared by every
 //! snapshot that contains the segment (segments are immutable and cached by id).
@@ -50,6 +53,9 @@ const SCREEN_MIN_DIM: usize = 16;
 /// Exact search screens only if `k · SCREEN_MAX_K_FRACTION <= live rows`: with a large
 /// `k` most rows end up re-scored anyway.
 const SCREEN_MAX_K_FRACTION: usize = 8;
+
+/// Filters whose matching rows a snapshot remembers (oldest forgotten first).
+pub const FILTER_CACHE: usize = 8;
 
 /// How the candidates are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,6 +142,22 @@ pub struct SnapshotView {
     all_live: Vec<bool>,
     live_count: usize,
     quantized: Vec<OnceCell<Rc<QuantizedMatrix>>>,
+    filters: RefCell<Vec<FilterEntry>>,
+}
+
+/// What a snapshot knows about one filter.
+struct FilterEntry {
+    filter: Filter,
+    state: FilterState,
+}
+
+enum FilterState {
+    /// Used once: evaluated lazily.
+    Seen,
+    /// Live matching rows of every segment, ascending.
+    Selective(Rc<Vec<Vec<u32>>>),
+    /// Matches more than half of the rows: the lazy full scan is as good.
+    Broad,
 }
 
 impl SnapshotView {
@@ -176,6 +198,7 @@ impl SnapshotView {
             offsets,
             live,
             live_count,
+            filters: RefCell::new(Vec::new()),
         }
     }
 
@@ -191,6 +214,44 @@ impl SnapshotView {
     #[inline]
     fn is_live(&self, si: usize, row: usize) -> bool {
         self.all_live[si] || self.live[si][row]
+    }
+
+    /// The live rows matching `filter`, per segment, when this filter was used before on
+    /// this snapshot and is selective; `None` means "scan everything, filter lazily".
+    fn filter_rows(&self, filter: &Filter) -> Option<Rc<Vec<Vec<u32>>>> {
+        let mut cache = self.filters.try_borrow_mut().ok()?;
+        let Some(e) = cache.iter_mut().find(|e| &e.filter == filter) else {
+            if cache.len() >= FILTER_CACHE {
+                cache.remove(0);
+            }
+            cache.push(FilterEntry { filter: filter.clone(), state: FilterState::Seen });
+            return None;
+        };
+        if let FilterState::Seen = e.state {
+            let mut matching = 0;
+            let rows: Vec<Vec<u32>> = self
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(si, seg)| {
+                    let r: Vec<u32> = (0..seg.len())
+                        .filter(|&row| self.is_live(si, row) && filter.matches(seg.metadata[row].as_ref()))
+                        .map(|row| row as u32)
+                        .collect();
+                    matching += r.len();
+                    r
+                })
+                .collect();
+            e.state = if matching * 2 <= self.live_count {
+                FilterState::Selective(Rc::new(rows))
+            } else {
+                FilterState::Broad
+            };
+        }
+        match &e.state {
+            FilterState::Selective(rows) => Some(rows.clone()),
+            _ => None,
+        }
     }
 
     /// (segment, row) of a global row index.
@@ -232,6 +293,8 @@ fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32
 struct Admit<'a> {
     view: &'a SnapshotView,
     filter: Option<&'a Filter>,
+    /// The live matching rows per segment, when known: then only those are scanned.
+    rows: Option<Rc<Vec<Vec<u32>>>>,
 }
 
 impl Admit<'_> {
@@ -249,7 +312,8 @@ impl Admit<'_> {
 /// Runs one search on `view`.
 pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
     let q = prepare_query(view, query, opts.k)?;
-    let admit = Admit { view, filter: opts.filter.as_ref().filter(|f| !f.is_empty()) };
+    let filter = opts.filter.as_ref().filter(|f| !f.is_empty());
+    let admit = Admit { view, filter, rows: filter.and_then(|f| view.filter_rows(f)) };
     let best = match opts.mode {
         ScanMode::Exact if screening_pays(view, opts.k) => screened(view, &q, opts.k, usize::MAX, &admit),
         ScanMode::Exact => exact_f32(view, &q, opts.k, &admit),
@@ -288,6 +352,15 @@ fn exact_f32(view: &SnapshotView, q: &[f32], k: usize, admit: &Admit) -> TopK {
     let mut best = TopK::new(k);
     let mut buf = [0.0f32; BLOCK];
     for (si, seg) in view.segments.iter().enumerate() {
+        if let Some(rows) = &admit.rows {
+            for &row in &rows[si] {
+                let s = kernels::score(view.distance, q, seg.vector(row as usize));
+                if s >= best.threshold() {
+                    best.push(s, (view.offsets[si] + row as usize) as u32);
+                }
+            }
+            continue;
+        }
         for (start, n) in blocks(seg.len()) {
             let scores = &mut buf[..n];
             let rows = &seg.vectors[start * dim..(start + n) * dim];
@@ -326,6 +399,33 @@ fn screened(view: &SnapshotView, q: &[f32], k: usize, cap: usize, admit: &Admit)
     for (si, seg) in view.segments.iter().enumerate() {
         let qm = view.quantized(si);
         let worst = qq.bound(d, qm.max_norm(), qm.max_residual());
+        if let Some(rows) = &admit.rows {
+            // Only the live matching rows: no liveness or filter checks left to do.
+            for ids in rows[si].chunks(BLOCK) {
+                let approx = &mut buf[..ids.len()];
+                quant::approx_scores_rows(d, &qq, qm, ids, approx);
+                if kernels::max(approx) + worst < lower.threshold() {
+                    continue;
+                }
+                kernels::for_each_not_below(
+                    approx,
+                    worst,
+                    &mut (&mut lower, &mut candidates),
+                    |(lower, _)| lower.threshold(),
+                    |(lower, candidates), j| {
+                        let row = ids[j] as usize;
+                        let (lo, hi) = screen_bounds(&qq, d, qm, row, approx[j]);
+                        if hi < lower.threshold() {
+                            return;
+                        }
+                        let idx = (view.offsets[si] + row) as u32;
+                        lower.push(lo, idx);
+                        candidates.push((hi, idx));
+                    },
+                );
+            }
+            continue;
+        }
         for (start, n) in blocks(seg.len()) {
             let approx = &mut buf[..n];
             quant::approx_scores_at(d, &qq, qm, start, approx);

@@ -365,6 +365,33 @@ pub fn approx_scores_at(
     }
 }
 
+/// [`approx_scores_at`] for the rows listed in `rows`: `out[j]` estimates row `rows[j]`.
+/// Panics if a row is out of range, `out.len() != rows.len()` or the query's dimension
+/// differs from the matrix.
+pub fn approx_scores_rows(
+    distance: Distance,
+    query: &QuantizedQuery,
+    matrix: &QuantizedMatrix,
+    rows: &[u32],
+    out: &mut [f32],
+) {
+    assert_eq!(query.wide.len(), matrix.stride, "query dimension differs from matrix");
+    assert_eq!(rows.len(), out.len(), "one output per row");
+    let qs = query.scale;
+    let mut dots = [0i32; 256];
+    for (ids, out) in rows.chunks(dots.len()).zip(out.chunks_mut(dots.len())) {
+        let dots = &mut dots[..ids.len()];
+        imp::dot_paired_gather(&query.wide, &matrix.codes, ids, dots);
+        for ((o, &d), &r) in out.iter_mut().zip(dots.iter()).zip(ids) {
+            let qv = d.wrapping_sub(query.bias) as f32 * (qs * matrix.scales[r as usize]);
+            *o = match distance {
+                Distance::Cosine | Distance::Dot => qv,
+                Distance::L2 => 2.0 * qv - query.sq_norm - matrix.sq_norms[r as usize],
+            };
+        }
+    }
+}
+
 /// [`approx_scores_at`] for every row: expects `out.len() == matrix.len()`.
 pub fn approx_scores(distance: Distance, query: &QuantizedQuery, matrix: &QuantizedMatrix, out: &mut [f32]) {
     debug_assert_eq!(out.len(), matrix.len(), "output length differs from row count");
@@ -491,6 +518,30 @@ mod tests {
                 let mut portable = vec![0; rows];
                 imp::dot_paired_rows(&qq.wide, m.codes(), &mut simd);
                 scalar::dot_paired_rows(&qq.wide, m.codes(), &mut portable);
+                assert_eq!(simd, portable);
+            }
+        }
+    }
+
+    #[test]
+    fn approx_scores_rows_matches_contiguous() {
+        let mut rng = XorShift(31);
+        let (dim, rows) = (40, 37);
+        let flat: Vec<f32> = (0..dim * rows).map(|_| rng.f32()).collect();
+        let m = QuantizedMatrix::from_f32(&flat, dim);
+        let q = quantize_query(&flat[dim..2 * dim]);
+        for d in [Distance::Dot, Distance::L2] {
+            let mut all = vec![0.0; rows];
+            approx_scores(d, &q, &m, &mut all);
+            for ids in [vec![], vec![5u32], vec![36, 0, 7, 7, 1], (0..37).rev().collect::<Vec<u32>>()] {
+                let mut out = vec![f32::NAN; ids.len()];
+                approx_scores_rows(d, &q, &m, &ids, &mut out);
+                let want: Vec<f32> = ids.iter().map(|&i| all[i as usize]).collect();
+                assert_eq!(out, want);
+                let mut simd = vec![0; ids.len()];
+                let mut portable = vec![0; ids.len()];
+                imp::dot_paired_gather(&q.wide, m.codes(), &ids, &mut simd);
+                scalar::dot_paired_gather(&q.wide, m.codes(), &ids, &mut portable);
                 assert_eq!(simd, portable);
             }
         }

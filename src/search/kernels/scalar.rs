@@ -112,6 +112,17 @@ pub fn dot_paired_rows(q: &[i16], codes: &[i8], out: &mut [i32]) {
     }
 }
 
+/// [`dot_paired_rows`] for the rows listed in `rows`. Panics if a row lies outside
+/// `codes` or `out.len() != rows.len()`.
+pub fn dot_paired_gather(q: &[i16], codes: &[i8], rows: &[u32], out: &mut [i32]) {
+    assert_eq!(rows.len(), out.len(), "one output per row");
+    let stride = q.len();
+    for (o, &r) in out.iter_mut().zip(rows) {
+        let start = r as usize * stride;
+        dot_paired_rows(q, &codes[start..start + stride], std::slice::from_mut(o));
+    }
+}
+
 /// Bit `i` set iff `!(v[i] + add < floor)` (so NaN sums are set), for `v.len() <= 64`.
 #[inline]
 pub fn not_below_mask(v: &[f32], add: f32, floor: f32) -> u64 {

@@ -327,6 +327,41 @@ pub fn dot_paired_rows(q: &[i16], codes: &[i8], out: &mut [i32]) {
     }
 }
 
+/// [`dot_paired_rows`] for the rows listed in `rows` (indices into `codes`, any order):
+/// `out[j]` gets the sum of row `rows[j]`. Panics if a row lies outside `codes` or
+/// `out.len() != rows.len()`.
+pub fn dot_paired_gather(q: &[i16], codes: &[i8], rows: &[u32], out: &mut [i32]) {
+    let stride = q.len();
+    assert!(stride % 16 == 0, "query length {stride} is not a multiple of 16");
+    assert_eq!(rows.len(), out.len(), "one output per row");
+    if stride == 0 {
+        out.fill(0);
+        return;
+    }
+    let n = codes.len() / stride;
+    assert!(rows.iter().all(|&r| (r as usize) < n), "row index out of range");
+    let base = codes.as_ptr();
+    let mut blocks = out.chunks_exact_mut(4);
+    let mut ids = rows.chunks_exact(4);
+    for (o, r) in (&mut blocks).zip(&mut ids) {
+        // SAFETY: every row index was checked to lie inside `codes`.
+        let s = unsafe {
+            let p = |i: usize| base.add(r[i] as usize * stride);
+            paired_4rows(q, [p(0), p(1), p(2), p(3)])
+        };
+        // SAFETY: `o` is 4 i32 = 16 writable bytes.
+        unsafe { v128_store(o.as_mut_ptr() as *mut v128, s) };
+    }
+    for (o, &r) in blocks.into_remainder().iter_mut().zip(ids.remainder()) {
+        // SAFETY: as above; repeating the row fills the unused lanes.
+        let s = unsafe {
+            let p = base.add(r as usize * stride);
+            paired_4rows(q, [p, p, p, p])
+        };
+        *o = i32x4_extract_lane::<0>(s);
+    }
+}
+
 /// The four sums of [`dot_paired_rows`] as one `i32x4`.
 ///
 /// # Safety

@@ -1,0 +1,380 @@
+// Type definitions for the `akidb` npm package (hand-written; the same API in browsers, Node ≥ 20
+// and workerd). See docs/BROWSER.md for a guide.
+
+/** Stable error codes carried by every error AkiDB throws, as `error.code`. */
+export type ErrorCode =
+  /** A compare-and-swap lost and the retries were exhausted (or a version check failed). */
+  | 'CONFLICT'
+  /** A collection or segment does not exist. */
+  | 'NOT_FOUND'
+  /** A collection with that name already exists. */
+  | 'ALREADY_EXISTS'
+  /** The arguments were unusable; nothing was written. */
+  | 'INVALID_ARGUMENT'
+  /** Stored bytes failed to decode or verify (checksum, missing segment object). */
+  | 'CORRUPT'
+  /** The store failed: IndexedDB quota exceeded (nothing written), closed connection, I/O. */
+  | 'STORAGE'
+  /** The store rejected the credentials. */
+  | 'AUTH';
+
+/** Every rejection of an AkiDB promise is an `Error` with `name === 'AkiDBError'` and a `code`. */
+export interface AkiDBError extends Error {
+  /** `'AkiDBError'`. */
+  name: 'AkiDBError';
+  /** Machine-readable reason. */
+  code: ErrorCode;
+}
+
+/**
+ * How similarity is measured. Scores are always "higher is better": cosine similarity (vectors
+ * are normalised on insert), dot product, or the NEGATIVE squared Euclidean distance.
+ */
+export type Distance = 'cosine' | 'l2' | 'dot';
+
+/** Backoff of the manifest compare-and-swap loop when concurrent writers conflict. */
+export interface RetryOptions {
+  /** Retries after the first attempt before failing with CONFLICT. Default 10. */
+  maxRetries?: number;
+  /** First backoff delay in milliseconds. Default 10. */
+  initialBackoffMs?: number;
+  /** Largest backoff delay in milliseconds. Default 5120. */
+  maxBackoffMs?: number;
+  /** Growth factor of the delay per retry, ≥ 1. Default 2. */
+  multiplier?: number;
+  /** Randomisation of each delay so contenders spread out. Default `'full'`. */
+  jitter?: 'none' | 'full' | 'equal';
+  /** Give up (CONFLICT) once this many milliseconds have passed since the first attempt. Default: no limit. */
+  maxElapsedMs?: number;
+}
+
+/** Options of {@link AkiDB.open}. */
+export interface OpenOptions {
+  /**
+   * Where data lives. `'memory'` (default): in this JS realm only. `'indexeddb'`: persisted in
+   * the browser's IndexedDB database `akidb:{name}` and shared safely by every tab and worker of
+   * the origin. `'s3'`: an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO) over `fetch`,
+   * shared safely by any number of instances (conditional writes); see docs/EDGE.md.
+   */
+  store?: 'memory' | 'indexeddb' | 's3';
+  /**
+   * For `'indexeddb'` (required): the database name; the IndexedDB database is `akidb:{name}`.
+   * For `'memory'`: optional; handles opened with the same name share one store in this realm.
+   */
+  name?: string;
+  /** Prefix of every key inside the store, e.g. `'tenant-a/'`, so several databases can share one store. Default `''`. */
+  prefix?: string;
+  /** For `'s3'` (required): endpoint URL, e.g. `'https://<account>.r2.cloudflarestorage.com'`. */
+  endpoint?: string;
+  /** For `'s3'`: signing region. Default `'us-east-1'` (`'auto'` for R2). */
+  region?: string;
+  /** For `'s3'` (required): bucket name. */
+  bucket?: string;
+  /** For `'s3'` (required): access key id. */
+  accessKeyId?: string;
+  /** For `'s3'` (required): secret access key. Never logged or put in error messages. */
+  secretAccessKey?: string;
+  /** For `'s3'`: session token of temporary credentials. */
+  sessionToken?: string;
+  /** For `'s3'`: path-style URLs (`endpoint/bucket/key`). Default: only for IP addresses and localhost. */
+  forcePathStyle?: boolean;
+  /** For `'s3'`: abort a request after this many milliseconds (a retryable STORAGE failure). Default 30000. */
+  requestTimeoutMs?: number;
+  /** Retry policy of every commit. */
+  retry?: RetryOptions;
+  /**
+   * `'memory'` only: a random delay of up to this many milliseconds before each store operation,
+   * to see concurrent writers interleave as they do on a real store. Default 0.
+   */
+  simulatedLatencyMs?: number;
+  /** Console logging threshold. Default `'warn'` (conflict retries are logged as warnings). */
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** Options of {@link AkiDB.createCollection}. */
+export interface CreateCollectionOptions {
+  /** Vector length, 1..=4096. */
+  dimension: number;
+  /** Similarity measure. Default `'cosine'`. */
+  distance?: Distance;
+}
+
+/** Summary of a collection. */
+export interface CollectionInfo {
+  /** Collection name. */
+  name: string;
+  /** Vector length. */
+  dimension: number;
+  /** Similarity measure. */
+  distance: Distance;
+  /** Records stored across listed segments (superseded and deleted records count until compaction). */
+  totalVectors: number;
+  /** Current manifest version (1 when created; +1 per commit). */
+  version: number;
+}
+
+/** JSON-compatible metadata stored with a record. */
+export type Metadata = { [key: string]: unknown };
+
+/** A record to upsert. */
+export interface VectorRecord {
+  /** Unique id within the collection (1..=1024 bytes); writing an existing id replaces that record. */
+  id: string;
+  /** The vector; its length must equal the collection's dimension and every value must be finite. */
+  vector: Float32Array | number[];
+  /** Optional JSON object, usable in filters and returned with `includeMetadata`. */
+  metadata?: Metadata | null;
+}
+
+/** Options of {@link Collection.upsert}. */
+export interface UpsertOptions {
+  /**
+   * Records per segment object. A larger batch is split into several segment objects, all
+   * listed by ONE manifest commit, so the whole upsert stays atomic. Default 10,000.
+   */
+  segmentSize?: number;
+  /**
+   * Called after each segment object is written, with the number of records written so far and
+   * the total. Records become visible only when the upsert's promise resolves (after the commit).
+   * Exceptions thrown by the callback are logged and ignored.
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What an upsert committed. */
+export interface UpsertReceipt {
+  /** The first (for batches within `segmentSize`, the only) segment written. */
+  segmentId: string;
+  /** Every segment written, in record order. */
+  segmentIds: string[];
+  /** The manifest version that contains the upsert. */
+  version: number;
+  /** How many times the manifest commit was retried because of concurrent writers. */
+  retries: number;
+}
+
+/** What a delete or seal committed. */
+export interface CommitReceipt {
+  /** The sealed segment (seal only). */
+  segmentId?: string;
+  /** The manifest version that contains the change. */
+  version: number;
+  /** Commit retries spent. */
+  retries: number;
+}
+
+/** A scalar a `match` condition compares with (numbers compare as f64). */
+export type Scalar = string | number | boolean;
+
+/** `{ key, match }`: the metadata value at `key` equals a scalar, or any of a list. */
+export interface MatchCondition {
+  /** Dotted path into the metadata (`'a.b'`); arrays on the way are looked through. */
+  key: string;
+  /** A scalar, `{ value: scalar }`, or `{ any: [scalar, ...] }`. */
+  match: Scalar | { value: Scalar } | { any: Scalar[] };
+}
+
+/** `{ key, range }`: the numeric metadata value at `key` lies within the bounds (at least one bound). */
+export interface RangeCondition {
+  /** Dotted path into the metadata. */
+  key: string;
+  /** Bounds: greater than, greater or equal, less than, less or equal. */
+  range: { gt?: number; gte?: number; lt?: number; lte?: number };
+}
+
+/** `{ key, exists }`: a non-null value is (or is not) present at `key`. */
+export interface ExistsCondition {
+  /** Dotted path into the metadata. */
+  key: string;
+  /** `true`: must exist; `false`: must not. */
+  exists: boolean;
+}
+
+/** One condition of a filter clause (a nested filter is a condition too). */
+export type Condition = MatchCondition | RangeCondition | ExistsCondition | Filter;
+
+/**
+ * Qdrant-style metadata filter: every `must` condition holds, at least one `should` condition
+ * holds (when there are any), and no `must_not` condition holds. `{}` matches everything.
+ */
+export interface Filter {
+  /** All of these must hold. */
+  must?: Condition[];
+  /** At least one of these must hold (when non-empty). */
+  should?: Condition[];
+  /** None of these may hold. */
+  must_not?: Condition[];
+}
+
+/** Options of {@link Collection.search}. */
+export interface SearchOptions {
+  /** Number of results, 1..=10,000. Default 10. */
+  k?: number;
+  /** Metadata pre-filter: only matching records are scored. */
+  filter?: Filter;
+  /** Return each hit's metadata. Default false. */
+  includeMetadata?: boolean;
+  /**
+   * `'exact'` (default): exact f32 scores for every live record (SIMD128).
+   * `'int8'`: int8-quantised scan, then exact re-ranking of the best `k × oversample` candidates —
+   * faster on large collections, and the returned scores are exact.
+   */
+  mode?: 'exact' | 'int8';
+  /** Candidate multiplier for `mode: 'int8'` re-ranking, ≥ 1. Default 10. */
+  oversample?: number;
+}
+
+/** One search result. */
+export interface SearchHit {
+  /** Record id. */
+  id: string;
+  /** Cosine similarity, dot product, or negative squared L2 distance: higher is better. */
+  score: number;
+  /** Present (object or `null`) only with `includeMetadata: true`. */
+  metadata?: Metadata | null;
+}
+
+/** A segment listed in a manifest. */
+export interface SegmentDescriptor {
+  /** UUID; the object key is `collections/{name}/segments/{id}.seg`. */
+  id: string;
+  /** `'Active'`, or `'Sealed'` once closed for good. */
+  state: 'Active' | 'Sealed';
+  /** Records in the segment object. */
+  record_count: number;
+  /** Vector length. */
+  dimension: number;
+  /** Encoded size in bytes. */
+  size_bytes: number;
+  /** CRC-32 of the object, 8 hex digits. */
+  checksum: string;
+  /** Commit order: a higher `seq` replaces records with the same id in a lower one. */
+  seq: number;
+}
+
+/** The committed manifest of a collection (Manifest V1, see docs/PROTOCOL.md). */
+export interface Manifest {
+  /** Collection name. */
+  collection: string;
+  /** Vector length. */
+  dimension: number;
+  /** Similarity measure. */
+  distance: Distance;
+  /** Segments in commit order. */
+  segments: SegmentDescriptor[];
+  /** Records across listed segments. */
+  total_vectors: number;
+  /** Monotonic version, +1 per commit. */
+  version: number;
+  /** Id of the commit that produced this version (null for a fresh collection). */
+  commit_id: string | null;
+  /** Next commit sequence number. */
+  next_seq: number;
+  /** Delete markers: `{ id, seq }`. */
+  tombstones: { id: string; seq: number }[];
+  /** Ids of the most recent commits, newest last (at most 64). */
+  recent_commits: string[];
+  /** Creation time, ms since the Unix epoch. */
+  created_at_ms: number;
+  /** Time of the last commit, ms since the Unix epoch. */
+  updated_at_ms: number;
+}
+
+/** Commit metrics of one {@link AkiDB} instance. */
+export interface Metrics {
+  /** Conditional manifest writes that lost to a concurrent writer and were retried. */
+  manifestConflictRetriesTotal: number;
+  /** Operations that failed with CONFLICT. */
+  manifestConflictFailuresTotal: number;
+  /** Manifest commits that succeeded. */
+  manifestCommitsTotal: number;
+  /** Duration of successful commits in seconds (cumulative buckets; `+Inf` equals `count`). */
+  manifestPersistDurationSeconds: { count: number; sum: number; buckets: { le: number; count: number }[] };
+}
+
+/** A database handle. */
+export declare class AkiDB {
+  private constructor();
+  /**
+   * Opens a database.
+   * @example
+   * const db = await AkiDB.open({ store: 'indexeddb', name: 'my-app' });
+   * @throws {AkiDBError} INVALID_ARGUMENT for bad options; STORAGE when the store cannot be opened
+   * (IndexedDB unavailable, blocked by an old connection, newer schema).
+   */
+  static open(options?: OpenOptions): Promise<AkiDB>;
+  /**
+   * Creates an empty collection (version 1).
+   * @throws {AkiDBError} ALREADY_EXISTS, INVALID_ARGUMENT (name: 1..=128 bytes without `/`, `\`, `..`
+   * or control characters; dimension 1..=4096; distance).
+   */
+  createCollection(name: string, options: CreateCollectionOptions): Promise<CollectionInfo>;
+  /** Every collection, ordered by name. */
+  listCollections(): Promise<CollectionInfo[]>;
+  /**
+   * Drops a collection: its manifest first (it disappears atomically), then its segment objects.
+   * @throws {AkiDBError} NOT_FOUND
+   */
+  dropCollection(name: string): Promise<void>;
+  /**
+   * A handle on an existing collection, reading its current manifest.
+   * @throws {AkiDBError} NOT_FOUND
+   */
+  collection(name: string): Promise<Collection>;
+  /** Commit metrics of this instance. */
+  metrics(): Metrics;
+  /** The same metrics in Prometheus text exposition format. */
+  metricsText(): string;
+  /**
+   * Closes the store connection (IndexedDB): later calls on this handle and its collections fail
+   * with STORAGE. Memory stores keep working. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Frees the wasm-side object now instead of at garbage collection. */
+  free(): void;
+}
+
+/** A handle on one collection. Reads run on one manifest version (a snapshot) until {@link refresh}. */
+export declare class Collection {
+  private constructor();
+  /** The collection name. */
+  readonly name: string;
+  /**
+   * Inserts or replaces records, atomically: however many segment objects the batch needs, ONE
+   * manifest commit lists them all, so other readers see all of the records or none. Concurrent
+   * writers (other tabs, workers) are serialised by compare-and-swap with retries.
+   * @throws {AkiDBError} INVALID_ARGUMENT (empty batch, duplicate ids, wrong dimension, NaN/Infinity,
+   * metadata not an object: nothing is written), CONFLICT (retries exhausted), STORAGE (e.g. quota).
+   */
+  upsert(records: VectorRecord[], options?: UpsertOptions): Promise<UpsertReceipt>;
+  /**
+   * Deletes records by id in one commit (ids that do not exist are fine).
+   * @throws {AkiDBError} INVALID_ARGUMENT for an empty list or bad ids.
+   */
+  delete(ids: string[]): Promise<CommitReceipt>;
+  /**
+   * Nearest neighbours of `query` on the current snapshot, best first.
+   * @throws {AkiDBError} INVALID_ARGUMENT (dimension, k, filter shape, mode).
+   */
+  search(query: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * Seals a segment (Active → Sealed) in one commit; sealing a sealed segment is a no-op.
+   * @throws {AkiDBError} INVALID_ARGUMENT (not a UUID), NOT_FOUND.
+   */
+  seal(segmentId: string): Promise<CommitReceipt>;
+  /** The latest committed manifest (refreshes the snapshot first). */
+  manifest(): Promise<Manifest>;
+  /**
+   * Re-reads the manifest; resolves to `true` when the snapshot moved to a newer version
+   * (e.g. another tab committed).
+   * @throws {AkiDBError} NOT_FOUND when the collection was dropped.
+   */
+  refresh(): Promise<boolean>;
+  /** Live records in the current snapshot (deleted and superseded records excluded). */
+  count(): Promise<number>;
+  /** Frees the wasm-side object now instead of at garbage collection. */
+  free(): void;
+}
+
+declare const _default: { AkiDB: typeof AkiDB; Collection: typeof Collection };
+export default _default;

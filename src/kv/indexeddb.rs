@@ -1,0 +1,393 @@
+//! `IndexedDbKv`: the [`Kv`] trait on IndexedDB, for browser windows and web workers (wasm32 only).
+//!
+//! Layout: one IndexedDB database per AkiDB database, named `akidb:{name}`, schema version
+//! [`SCHEMA_VERSION`], with two object stores:
+//!
+//! - `kv`: one record per key (out-of-line string keys), `{ v: Uint8Array, t: number }` — the
+//!   value and its version counter. Manifests and every segment object are separate records, so
+//!   opening a collection reads its manifest and the segments it needs, never a whole-database blob.
+//! - `meta`: the store-wide version counter under the key `"version"`.
+//!
+//! Every put is ONE readwrite transaction over both stores: read the counter and (for conditional
+//! puts) the current record, compare, then write the record with `counter + 1` and the counter.
+//! IndexedDB serialises readwrite transactions with overlapping scopes across every tab and worker
+//! of the origin, so the compare-and-put is atomic everywhere; and because the counter is
+//! store-wide and never goes back, a deleted and re-created key never reuses a token (no ABA).
+//! Only IndexedDB requests are awaited inside the transaction (see `events.rs`).
+
+mod errors;
+mod events;
+mod range;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use log::warn;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    Event, IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+    IdbVersionChangeEvent,
+};
+
+use super::{Kv, KvError, PutCondition, VersionToken, Versioned};
+use events::settle;
+
+/// Prefix of the IndexedDB database name: `AkiDB.open({ store: 'indexeddb', name: 'x' })` uses the
+/// IndexedDB database `akidb:x`.
+pub const DB_NAME_PREFIX: &str = "akidb:";
+/// Schema version of the IndexedDB database (object stores `kv` and `meta`).
+pub const SCHEMA_VERSION: u32 = 1;
+const DATA: &str = "kv";
+const META: &str = "meta";
+const COUNTER: &str = "version";
+
+/// A key-value store in one IndexedDB database. Dropping it closes the connection.
+pub struct IndexedDbKv {
+    db_name: String,
+    db: IdbDatabase,
+    /// Why the connection is closed, once it is.
+    closed: Rc<RefCell<Option<String>>>,
+    _on_versionchange: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(Event)>,
+}
+
+fn factory() -> Result<IdbFactory, KvError> {
+    let f = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB")).unwrap_or(JsValue::UNDEFINED);
+    if f.is_object() {
+        Ok(f.unchecked_into())
+    } else {
+        Err(KvError::Backend(
+            "IndexedDB is not available in this runtime: store 'indexeddb' needs a browser window or worker \
+             (or an IndexedDB implementation such as fake-indexeddb); use store 'memory' or 's3' elsewhere"
+                .into(),
+        ))
+    }
+}
+
+/// `onupgradeneeded`: creates the object stores that do not exist yet.
+fn create_stores(ev: IdbVersionChangeEvent) {
+    let db = ev.target().and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok()).and_then(|r| r.result().ok());
+    let Some(db) = db.and_then(|d| d.dyn_into::<IdbDatabase>().ok()) else { return };
+    let names = db.object_store_names();
+    for store in [DATA, META] {
+        if !names.contains(store) {
+            if let Err(e) = db.create_object_store(store) {
+                warn!("could not create IndexedDB object store '{store}': {e:?}");
+            }
+        }
+    }
+}
+
+/// The IndexedDB database name used for an AkiDB database name.
+pub fn database_name(name: &str) -> String {
+    format!("{DB_NAME_PREFIX}{name}")
+}
+
+impl IndexedDbKv {
+    /// Opens (creating if needed) the IndexedDB database `akidb:{name}`.
+    ///
+    /// Errors: IndexedDB unavailable; the open is blocked by a connection that will not close; the
+    /// database has a newer schema (`VersionError`); it exists without AkiDB's object stores.
+    pub async fn open(name: &str) -> Result<Self, KvError> {
+        let db_name = database_name(name);
+        let req =
+            factory()?.open_with_u32(&db_name, SCHEMA_VERSION).map_err(|e| errors::from_js(&db_name, "open", &e))?;
+        let upgrade = Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(create_stores);
+        req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let kind = settle(&req, &["success", "error", "blocked"])?.kind().await;
+        match kind.as_str() {
+            "success" => req.set_onupgradeneeded(None),
+            "blocked" => {
+                // The open stays queued; if it is granted later, close that connection at once.
+                let late = Closure::once_into_js(move |ev: Event| {
+                    let db =
+                        ev.target().and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok()).and_then(|r| r.result().ok());
+                    if let Some(db) = db.and_then(|d| d.dyn_into::<IdbDatabase>().ok()) {
+                        db.close();
+                    }
+                });
+                req.set_onsuccess(Some(late.unchecked_ref()));
+                // `upgrade` must outlive a later upgradeneeded event: leak it (one closure).
+                upgrade.forget();
+                return Err(KvError::Backend(format!(
+                    "opening IndexedDB database '{db_name}' is blocked (blocked event): another tab or worker \
+                     holds an older version open and does not close it; close the other tabs of this app and retry"
+                )));
+            }
+            _ => {
+                req.set_onupgradeneeded(None);
+                return Err(errors::from_exception(&db_name, "open", req.error().ok().flatten()));
+            }
+        }
+        drop(upgrade);
+        let db: IdbDatabase = req.result().map_err(|e| errors::from_js(&db_name, "open", &e))?.unchecked_into();
+        let names = db.object_store_names();
+        if !(names.contains(DATA) && names.contains(META)) {
+            db.close();
+            return Err(KvError::Backend(format!(
+                "IndexedDB database '{db_name}' exists but was not created by AkiDB (object stores '{DATA}' and \
+                 '{META}' missing)"
+            )));
+        }
+        let closed = Rc::new(RefCell::new(None));
+        let on_versionchange = {
+            let (closed, name) = (closed.clone(), db_name.clone());
+            Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+                // Let the other side (an upgrade or a deleteDatabase elsewhere) proceed.
+                if let Some(db) = ev.target().and_then(|t| t.dyn_into::<IdbDatabase>().ok()) {
+                    db.close();
+                }
+                warn!("IndexedDB database '{name}': versionchange from another connection; closing this one");
+                closed.borrow_mut().get_or_insert_with(|| {
+                    format!(
+                        "IndexedDB connection to '{name}' was closed because another tab or worker upgraded or \
+                         deleted the database (versionchange); open the database again"
+                    )
+                });
+            })
+        };
+        let on_close = {
+            let (closed, name) = (closed.clone(), db_name.clone());
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                warn!("IndexedDB database '{name}': the browser closed the connection");
+                closed.borrow_mut().get_or_insert_with(|| {
+                    format!(
+                        "IndexedDB connection to '{name}' was closed by the browser (site data cleared or a \
+                         storage failure); open the database again"
+                    )
+                });
+            })
+        };
+        db.set_onversionchange(Some(on_versionchange.as_ref().unchecked_ref()));
+        db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(IndexedDbKv { db_name, db, closed, _on_versionchange: on_versionchange, _on_close: on_close })
+    }
+
+    /// Deletes the IndexedDB database `akidb:{name}` and everything in it. Open AkiDB connections
+    /// to it close themselves (their later operations fail with a clear error). Fails when the
+    /// deletion is blocked by a connection that does not close (it then happens once that closes).
+    pub async fn delete_database(name: &str) -> Result<(), KvError> {
+        let db_name = database_name(name);
+        let req = factory()?.delete_database(&db_name).map_err(|e| errors::from_js(&db_name, "deleteDatabase", &e))?;
+        match settle(&req, &["success", "error", "blocked"])?.kind().await.as_str() {
+            "success" => Ok(()),
+            "blocked" => Err(KvError::Backend(format!(
+                "deleting IndexedDB database '{db_name}' is blocked (blocked event): another connection does not \
+                 close; it will be deleted once that closes"
+            ))),
+            _ => Err(errors::from_exception(&db_name, "deleteDatabase", req.error().ok().flatten())),
+        }
+    }
+
+    /// The IndexedDB database name (`akidb:{name}`).
+    pub fn database_name(&self) -> &str {
+        &self.db_name
+    }
+
+    /// True once the connection is closed ([`Kv::close`], a versionchange, or the browser).
+    pub fn is_closed(&self) -> bool {
+        self.closed.borrow().is_some()
+    }
+
+    fn transaction(&self, stores: &[&str], mode: IdbTransactionMode, op: &str) -> Result<IdbTransaction, KvError> {
+        if let Some(reason) = self.closed.borrow().as_ref() {
+            return Err(KvError::Backend(reason.clone()));
+        }
+        let names = Array::new();
+        for s in stores {
+            names.push(&JsValue::from_str(s));
+        }
+        self.db.transaction_with_str_sequence_and_mode(&names, mode).map_err(|e| match self.closed.borrow().as_ref() {
+            Some(reason) => KvError::Backend(reason.clone()),
+            None => errors::from_js(&self.db_name, op, &e),
+        })
+    }
+
+    fn store(&self, tx: &IdbTransaction, name: &str, op: &str) -> Result<IdbObjectStore, KvError> {
+        tx.object_store(name).map_err(|e| errors::from_js(&self.db_name, op, &e))
+    }
+
+    /// Takes an issued request and starts listening for its outcome at once (so a request that
+    /// completes before it is awaited is never missed).
+    fn start(&self, req: Result<IdbRequest, JsValue>, op: &'static str) -> Result<Pending, KvError> {
+        let req = req.map_err(|e| errors::from_js(&self.db_name, op, &e))?;
+        let wait = settle(&req, &["success", "error"])?;
+        Ok(Pending { req, wait, op })
+    }
+
+    /// The result of a started request (inside the transaction it belongs to).
+    async fn result(&self, p: Pending) -> Result<JsValue, KvError> {
+        if p.wait.kind().await != "success" {
+            return Err(errors::from_exception(&self.db_name, p.op, p.req.error().ok().flatten()));
+        }
+        p.req.result().map_err(|e| errors::from_js(&self.db_name, p.op, &e))
+    }
+
+    fn corrupt(&self, key: &str, what: &str) -> KvError {
+        KvError::Backend(format!("IndexedDB record '{key}' in '{}' is not an AkiDB record ({what})", self.db_name))
+    }
+
+    /// `{ v, t }` → value and token; `undefined` → `None`.
+    fn decode(&self, key: &str, rec: &JsValue) -> Result<Option<Versioned>, KvError> {
+        if rec.is_undefined() {
+            return Ok(None);
+        }
+        let t = Reflect::get(rec, &JsValue::from_str("t")).ok().and_then(|t| t.as_f64());
+        let t = t.ok_or_else(|| self.corrupt(key, "no version counter"))?;
+        let v = Reflect::get(rec, &JsValue::from_str("v")).unwrap_or(JsValue::UNDEFINED);
+        let bytes = if let Some(a) = v.dyn_ref::<Uint8Array>() {
+            a.to_vec()
+        } else if let Some(b) = v.dyn_ref::<ArrayBuffer>() {
+            Uint8Array::new(b).to_vec()
+        } else {
+            return Err(self.corrupt(key, "value is not bytes"));
+        };
+        Ok(Some(Versioned { value: bytes, version: token(t) }))
+    }
+
+    /// The version counter of a stored record, for the compare step of a put.
+    fn version_of(&self, key: &str, rec: &JsValue) -> Result<Option<f64>, KvError> {
+        if rec.is_undefined() {
+            return Ok(None);
+        }
+        Reflect::get(rec, &JsValue::from_str("t"))
+            .ok()
+            .and_then(|t| t.as_f64())
+            .map(Some)
+            .ok_or_else(|| self.corrupt(key, "no version counter"))
+    }
+
+    /// Waits for a readwrite transaction to commit; an abort reports its error (quota, ...).
+    async fn finish(&self, tx: &IdbTransaction, done: events::Settle, op: &str) -> Result<(), KvError> {
+        // Commit now instead of when the last callback returns (ignored where unsupported).
+        // web-sys marks IDBTransaction.commit() deprecated, but it is standard (IndexedDB 3.0).
+        #[allow(deprecated)]
+        let _ = tx.commit();
+        if done.kind().await == "complete" {
+            Ok(())
+        } else {
+            Err(errors::from_exception(&self.db_name, op, tx.error()))
+        }
+    }
+}
+
+/// An issued request whose outcome is being listened for.
+struct Pending {
+    req: IdbRequest,
+    wait: events::Settle,
+    op: &'static str,
+}
+
+fn token(counter: f64) -> VersionToken {
+    VersionToken(format!("{}", counter as u64))
+}
+
+#[async_trait(?Send)]
+impl Kv for IndexedDbKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+        let tx = self.transaction(&[DATA], IdbTransactionMode::Readonly, "get")?;
+        let data = self.store(&tx, DATA, "get")?;
+        let rec = self.result(self.start(data.get(&JsValue::from_str(key)), "get")?).await?;
+        self.decode(key, &rec)
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+        let tx = self.transaction(&[DATA, META], IdbTransactionMode::Readwrite, "put")?;
+        let done = settle(&tx, &["complete", "abort"])?;
+        let (data, meta) = (self.store(&tx, DATA, "put")?, self.store(&tx, META, "put")?);
+        let k = JsValue::from_str(key);
+        // Both reads are queued at once; they complete in order inside this transaction.
+        let counter = self.start(meta.get(&JsValue::from_str(COUNTER)), "put (read counter)")?;
+        let current = match condition {
+            PutCondition::Any => None,
+            _ => Some(self.start(data.get(&k), "put (read current)")?),
+        };
+        let counter = match self.result(counter).await {
+            Ok(c) if c.is_undefined() => 0.0,
+            Ok(c) => c.as_f64().ok_or_else(|| self.corrupt(COUNTER, "counter is not a number"))?,
+            Err(e) => {
+                let _ = tx.abort();
+                return Err(e);
+            }
+        };
+        let current = match current {
+            None => None,
+            Some(p) => match self.result(p).await.and_then(|rec| self.version_of(key, &rec)) {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = tx.abort();
+                    return Err(e);
+                }
+            },
+        };
+        let allowed = match (&condition, current) {
+            (PutCondition::Any, _) => true,
+            (PutCondition::IfAbsent, cur) => cur.is_none(),
+            (PutCondition::IfVersion(_), None) => false,
+            (PutCondition::IfVersion(t), Some(cur)) => *t == token(cur),
+        };
+        if !allowed {
+            let _ = tx.abort();
+            return Err(KvError::PreconditionFailed);
+        }
+        let next = counter + 1.0;
+        let rec = Object::new();
+        let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::from(&value[..]));
+        let _ = Reflect::set(&rec, &JsValue::from_str("t"), &JsValue::from_f64(next));
+        let writes = meta
+            .put_with_key(&JsValue::from_f64(next), &JsValue::from_str(COUNTER))
+            .and_then(|_| data.put_with_key(&rec, &k));
+        if let Err(e) = writes {
+            let _ = tx.abort();
+            return Err(errors::from_js(&self.db_name, "put", &e));
+        }
+        self.finish(&tx, done, "put").await?;
+        Ok(token(next))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        let tx = self.transaction(&[DATA], IdbTransactionMode::Readwrite, "delete")?;
+        let done = settle(&tx, &["complete", "abort"])?;
+        let data = self.store(&tx, DATA, "delete")?;
+        if let Err(e) = data.delete(&JsValue::from_str(key)) {
+            let _ = tx.abort();
+            return Err(errors::from_js(&self.db_name, "delete", &e));
+        }
+        self.finish(&tx, done, "delete").await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        let tx = self.transaction(&[DATA], IdbTransactionMode::Readonly, "list")?;
+        let data = self.store(&tx, DATA, "list")?;
+        let range = range::prefix_range(prefix).map_err(|e| errors::from_js(&self.db_name, "list", &e))?;
+        let req = match &range {
+            Some(r) => data.get_all_keys_with_key(r),
+            None => data.get_all_keys(),
+        };
+        let keys = self.result(self.start(req, "list")?).await?;
+        let keys = keys.dyn_into::<Array>().map_err(|_| self.corrupt(prefix, "getAllKeys returned no array"))?;
+        let mut out: Vec<String> =
+            keys.iter().filter_map(|k| k.as_string()).filter(|k| k.starts_with(prefix)).collect();
+        // IndexedDB orders by UTF-16 code units; the trait promises byte order.
+        out.sort();
+        Ok(out)
+    }
+
+    fn close(&self) {
+        self.closed.borrow_mut().get_or_insert_with(|| {
+            format!("IndexedDB connection to '{}' is closed (close() was called)", self.db_name)
+        });
+        self.db.close();
+    }
+}
+
+impl Drop for IndexedDbKv {
+    fn drop(&mut self) {
+        self.db.set_onversionchange(None);
+        self.db.set_onclose(None);
+        self.db.close();
+    }
+}

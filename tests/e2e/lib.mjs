@@ -1,0 +1,45 @@
+// Shared setup of the end-to-end tests: a static server for the test pages and the built package,
+// and a Chromium on a fresh profile; everything is stopped and removed afterwards.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../../www/server.mjs';
+import { echoErrors, freshProfile, launch, removeProfile } from '../support/chromium.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+
+/** Serves tests/e2e/pages at / and pkg/ at /pkg/ (plus `extraMounts`). */
+export function serve(extraMounts = {}) {
+  return startServer({ mounts: { '/': path.join(here, 'pages'), '/pkg/': path.join(ROOT, 'pkg'), ...extraMounts } });
+}
+
+/**
+ * Runs `fn({ server, profile, launchBrowser })` and cleans up: `launchBrowser()` starts Chromium
+ * on the one profile of this run (call it again after closing to restart on the same data).
+ */
+export async function withBrowser(fn, { mounts } = {}) {
+  const server = await serve(mounts);
+  const profile = freshProfile('akidb-e2e');
+  const open = [];
+  const launchBrowser = async () => {
+    const ctx = await launch(profile);
+    open.push(ctx);
+    return ctx;
+  };
+  try {
+    return await fn({ server, profile, launchBrowser });
+  } finally {
+    for (const ctx of open) await ctx.close().catch(() => {});
+    await server.close();
+    removeProfile(profile);
+  }
+}
+
+/** A new page of the test origin with errors echoed to stderr. */
+export async function blankPage(ctx, server, label) {
+  const page = await ctx.newPage();
+  echoErrors(page, label);
+  await page.goto(server.url + 'blank.html');
+  return page;
+}

@@ -1,0 +1,64 @@
+// Type-checked (never run) by tests/pkg/types.test.mjs against pkg/index.d.ts: every public
+// method and option, plus misuses that must NOT compile.
+import { AkiDB, type AkiDBError, type Manifest, type SearchHit } from '../../pkg/index.js';
+
+export async function usage(): Promise<void> {
+  const db = await AkiDB.open({
+    store: 'indexeddb',
+    name: 'app',
+    prefix: 'tenant/',
+    retry: { maxRetries: 20, initialBackoffMs: 5, maxBackoffMs: 1000, multiplier: 2, jitter: 'full', maxElapsedMs: 30_000 },
+    logLevel: 'error',
+  });
+  const mem = await AkiDB.open({ store: 'memory', name: 'shared', simulatedLatencyMs: 2 });
+  const info = await db.createCollection('docs', { dimension: 3, distance: 'cosine' });
+  const version: number = info.version;
+  const all = await db.listCollections();
+  const total: number = all[0].totalVectors;
+  const docs = await db.collection('docs');
+  const name: string = docs.name;
+  const r = await docs.upsert([{ id: 'a', vector: new Float32Array(3), metadata: { tag: 'x' } }, { id: 'b', vector: [1, 2, 3] }], {
+    segmentSize: 1000,
+    onProgress: (done: number, totalRecords: number) => void [done, totalRecords],
+  });
+  const ids: string[] = r.segmentIds;
+  const hits: SearchHit[] = await docs.search([1, 0, 0], {
+    k: 5,
+    includeMetadata: true,
+    mode: 'int8',
+    oversample: 4,
+    filter: {
+      must: [{ key: 'tag', match: 'x' }, { key: 'n', range: { gte: 1, lt: 9 } }],
+      should: [{ key: 'tags', match: { any: ['a', 'b'] } }, { must: [{ key: 'deep.k', exists: true }] }],
+      must_not: [{ key: 'gone', exists: true }],
+    },
+  });
+  const score: number = hits[0].score;
+  await docs.seal(r.segmentId);
+  const m: Manifest = await docs.manifest();
+  const state: 'Active' | 'Sealed' = m.segments[0].state;
+  const moved: boolean = await docs.refresh();
+  const n: number = await docs.count();
+  await docs.delete(['a']);
+  const retries: number = db.metrics().manifestConflictRetriesTotal;
+  const text: string = db.metricsText();
+  await db.dropCollection('docs');
+  await db.close();
+  await mem.close();
+  try {
+    await db.collection('nope');
+  } catch (e) {
+    const code: AkiDBError['code'] = (e as AkiDBError).code;
+    void code;
+  }
+  void [version, total, name, ids, score, state, moved, n, retries, text];
+
+  // @ts-expect-error: not a distance
+  await db.createCollection('x', { dimension: 3, distance: 'manhattan' });
+  // @ts-expect-error: dimension is required
+  await db.createCollection('x', {});
+  // @ts-expect-error: not a store
+  await AkiDB.open({ store: 'floppy' });
+  // @ts-expect-error: not a search mode
+  await docs.search([1], { mode: 'hnsw' });
+}
