@@ -53,7 +53,8 @@ export interface OpenOptions {
   /**
    * Where data lives. `'memory'` (default): in this JS realm only. `'indexeddb'`: persisted in
    * the browser's IndexedDB database `akidb:{name}` and shared safely by every tab and worker of
-   * the origin. (`'s3'` is reserved for the object-storage backend.)
+   * the origin. `'s3'`: an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO) over `fetch`,
+   * shared safely by any number of instances (conditional writes); see docs/EDGE.md.
    */
   store?: 'memory' | 'indexeddb' | 's3';
   /**
@@ -63,6 +64,22 @@ export interface OpenOptions {
   name?: string;
   /** Prefix of every key inside the store, e.g. `'tenant-a/'`, so several databases can share one store. Default `''`. */
   prefix?: string;
+  /** For `'s3'` (required): endpoint URL, e.g. `'https://<account>.r2.cloudflarestorage.com'`. */
+  endpoint?: string;
+  /** For `'s3'`: signing region. Default `'us-east-1'` (`'auto'` for R2). */
+  region?: string;
+  /** For `'s3'` (required): bucket name. */
+  bucket?: string;
+  /** For `'s3'` (required): access key id. */
+  accessKeyId?: string;
+  /** For `'s3'` (required): secret access key. Never logged or put in error messages. */
+  secretAccessKey?: string;
+  /** For `'s3'`: session token of temporary credentials. */
+  sessionToken?: string;
+  /** For `'s3'`: path-style URLs (`endpoint/bucket/key`). Default: only for IP addresses and localhost. */
+  forcePathStyle?: boolean;
+  /** For `'s3'`: abort a request after this many milliseconds (a retryable STORAGE failure). Default 30000. */
+  requestTimeoutMs?: number;
   /** Retry policy of every commit. */
   retry?: RetryOptions;
   /**

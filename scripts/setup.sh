@@ -69,4 +69,16 @@ fi
 # 6. Components rustfmt/clippy for the lint step.
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 
+
+# 7. The S3-compatible test server for the edge tests (PyPI ministack, pinned) in a venv.
+MINISTACK_VERSION=1.5.33
+if [ "$(.venv-s3/bin/python -c 'import importlib.metadata as m; print(m.version("ministack"))' 2>/dev/null)" != "$MINISTACK_VERSION" ] \
+  || ! .venv-s3/bin/python -c 'import boto3' 2>/dev/null; then
+  log "installing ministack $MINISTACK_VERSION + boto3 in .venv-s3"
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m venv .venv-s3 2>/dev/null || { apt_install python3-venv; python3 -m venv .venv-s3; }
+  .venv-s3/bin/pip install --quiet --disable-pip-version-check "ministack==$MINISTACK_VERSION" boto3
+fi
+command -v curl >/dev/null || apt_install curl
+
 log "ready: $(rustc --version), node $(node --version), $(wasm-bindgen --version), $(wasm-pack --version)"

@@ -41,3 +41,6 @@ node --test --test-concurrency=1 tests/e2e/
 
 step "browser demo server (scripts/demo.sh --check)"
 node www/app/serve.mjs --check --port 0
+
+step "edge: S3Kv against a real S3 server (ministack), concurrency + faults, REST worker on workerd, load"
+wasm tests/edge/run.sh

@@ -139,7 +139,9 @@ impl CollectionManifest {
             segments: Vec::new(),
             total_vectors: 0,
             version: 1,
-            commit_id: None,
+            // A fresh id even at creation, so no two manifest writes are byte-identical: stores
+            // whose version tokens are content hashes (S3 ETags) then never repeat a token.
+            commit_id: Some(Uuid::new_v4()),
             next_seq: 1,
             tombstones: Vec::new(),
             recent_commits: Vec::new(),

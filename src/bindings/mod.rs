@@ -6,6 +6,7 @@ mod convert;
 mod database;
 mod errors;
 mod options;
+mod s3_store;
 mod store_indexeddb;
 mod stores;
 

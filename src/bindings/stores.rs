@@ -36,7 +36,7 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
     let kv = match kind.as_str() {
         "memory" => memory(options)?,
         "indexeddb" => super::store_indexeddb::open(options).await?,
-        "s3" => return Err(invalid(format!("store '{kind}' is not available in this build yet; use 'memory'"))),
+        "s3" => super::s3_store::open(options)?,
         other => return Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
     };
     Ok(OpenedStore { kv, prefix })

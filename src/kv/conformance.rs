@@ -29,6 +29,17 @@ fn kv_err(step: &str) -> impl Fn(KvError) -> String + '_ {
     move |e| format!("{step}: unexpected error {e:?}")
 }
 
+/// How a backend's version tokens relate to the stored bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenModel {
+    /// Tokens never repeat for a key, even across delete and re-create (counters).
+    Unique,
+    /// Tokens are content hashes (S3 ETags): a key re-created with identical bytes gets its old
+    /// token back. Overwrites with different bytes must still change the token, and a token
+    /// from before a delete must not match a re-created key holding different bytes.
+    ContentHash,
+}
+
 /// Runs every check with default options under `prefix` (which must be empty) and cleans up.
 pub async fn run_all(kv: &dyn Kv, prefix: &str) -> Result<(), String> {
     run_all_with(kv, prefix, &ConformanceOptions::default()).await
@@ -36,12 +47,22 @@ pub async fn run_all(kv: &dyn Kv, prefix: &str) -> Result<(), String> {
 
 /// Runs every check under `prefix` (which must be empty) and cleans up.
 pub async fn run_all_with(kv: &dyn Kv, prefix: &str, opts: &ConformanceOptions) -> Result<(), String> {
+    run_all_with_tokens(kv, prefix, opts, TokenModel::Unique).await
+}
+
+/// [`run_all_with`] for a backend whose tokens follow `tokens`.
+pub async fn run_all_with_tokens(
+    kv: &dyn Kv,
+    prefix: &str,
+    opts: &ConformanceOptions,
+    tokens: TokenModel,
+) -> Result<(), String> {
     check!(kv.list(prefix).await.map_err(kv_err("initial list"))?.is_empty(), "prefix '{prefix}' must start empty");
     get_put_round_trip(kv, prefix).await?;
     if_absent(kv, prefix).await?;
     if_version(kv, prefix).await?;
     conditional_get(kv, prefix).await?;
-    delete_and_no_aba(kv, prefix).await?;
+    delete_and_no_aba(kv, prefix, tokens).await?;
     listing(kv, prefix, opts.many_keys).await?;
     for k in kv.list(prefix).await.map_err(kv_err("cleanup list"))? {
         kv.delete(&k).await.map_err(kv_err("cleanup delete"))?;
@@ -109,13 +130,17 @@ async fn conditional_get(kv: &dyn Kv, p: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn delete_and_no_aba(kv: &dyn Kv, p: &str) -> Result<(), String> {
+async fn delete_and_no_aba(kv: &dyn Kv, p: &str, tokens: TokenModel) -> Result<(), String> {
     let key = format!("{p}del/k");
     let old = kv.put(&key, b"same".to_vec(), PutCondition::Any).await.map_err(kv_err("seed"))?;
     kv.delete(&key).await.map_err(kv_err("delete"))?;
     check!(kv.get(&key).await.map_err(kv_err("get"))?.is_none(), "deleted key still readable");
     kv.delete(&key).await.map_err(kv_err("delete missing key"))?;
-    kv.put(&key, b"same".to_vec(), PutCondition::IfAbsent).await.map_err(kv_err("re-create"))?;
+    let again: &[u8] = match tokens {
+        TokenModel::Unique => b"same",
+        TokenModel::ContentHash => b"different",
+    };
+    kv.put(&key, again.to_vec(), PutCondition::IfAbsent).await.map_err(kv_err("re-create"))?;
     let aba = kv.put(&key, b"x".to_vec(), PutCondition::IfVersion(old)).await;
     check!(aba == Err(KvError::PreconditionFailed), "token from before a delete still matched (ABA): {aba:?}");
     Ok(())

@@ -9,11 +9,15 @@ pub mod conformance;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
 pub mod memory;
+pub mod s3;
+#[cfg(target_arch = "wasm32")]
+pub mod s3_fetch;
 
 pub use chaos::{ChaosConfig, ChaosKv};
 #[cfg(target_arch = "wasm32")]
 pub use indexeddb::IndexedDbKv;
 pub use memory::MemoryKv;
+pub use s3::{S3Config, S3Kv};
 
 /// Opaque version token of a stored value (an ETag, a counter). Compare only for equality.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

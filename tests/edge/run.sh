@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The edge test step: starts a real S3 server (ministack, SigV4 checked) on 127.0.0.1, then runs
+#   1. the KV conformance suite and S3 edge cases against S3Kv from the wasm build in Node
+#      (tests/s3_kv.rs via wasm-pack test --node),
+#   2. the Node tests in tests/edge/*.test.mjs: concurrency (8 processes x 25 commits), faults
+#      (through a fault-injecting proxy), the REST worker on workerd, and load on 3 workerds.
+# Every server is started here or by the tests themselves and stopped by PID.
+# Needs scripts/setup.sh (venv, npm) and pkg/ built (scripts/build-pkg.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+LOG_DIR="${LOG_DIR:-$(mktemp -d /tmp/akidb-edge.XXXXXX)}"
+export LOG_DIR
+. tests/edge/lib/ministack.sh
+trap stop_ministack EXIT INT TERM
+wasm() { ( if [ -f .cargo/env-wasm-fallback ]; then . .cargo/env-wasm-fallback; fi; "$@" ); }
+
+[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb_bg.wasm ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
+start_ministack
+export AKIDB_S3_REQUIRED=1
+
+echo "--- S3Kv conformance + S3 edge cases (wasm in Node)"
+wasm wasm-pack test --node -- --test s3_kv
+
+echo "--- concurrency, faults, worker on workerd, load"
+node --test --test-concurrency=1 tests/edge/
+echo "edge logs in $LOG_DIR"

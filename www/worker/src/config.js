@@ -1,0 +1,47 @@
+// Settings of the REST worker from its environment (workerd bindings, or wrangler vars and
+// secrets). Secrets are passed to the engine only; nothing here logs them.
+
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+
+function number(v, fallback) {
+  const n = Number(v);
+  return v === undefined || v === null || v === '' || !Number.isFinite(n) || n < 0 ? fallback : n;
+}
+
+function bool(v) {
+  if (v === undefined || v === null || v === '') return undefined;
+  return ['1', 'true', 'yes'].includes(String(v).toLowerCase());
+}
+
+/** `AkiDB.open` options for the S3 store named by the environment. */
+export function openOptions(env) {
+  const retry = {};
+  if (env.RETRY_MAX_RETRIES) retry.maxRetries = number(env.RETRY_MAX_RETRIES, 10);
+  if (env.RETRY_MAX_ELAPSED_MS) retry.maxElapsedMs = number(env.RETRY_MAX_ELAPSED_MS, 30000);
+  if (env.RETRY_MAX_BACKOFF_MS) retry.maxBackoffMs = number(env.RETRY_MAX_BACKOFF_MS, 5120);
+  return {
+    store: 's3',
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION || 'auto',
+    bucket: env.S3_BUCKET,
+    prefix: env.S3_PREFIX || '',
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    sessionToken: env.S3_SESSION_TOKEN || undefined,
+    forcePathStyle: bool(env.S3_FORCE_PATH_STYLE),
+    logLevel: env.LOG_LEVEL || 'warn',
+    // Workers cancel a request that waits on I/O started by another request ("hung"), which is
+    // what a group-commit follower does; each request commits through its own handle instead.
+    groupCommit: false,
+    retry: Object.keys(retry).length ? retry : undefined,
+  };
+}
+
+/** Request limits. */
+export function limits(env) {
+  return {
+    maxBodyBytes: number(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY),
+    maxVectorsPerRequest: 10000,
+    maxK: 10000,
+  };
+}

@@ -1,0 +1,137 @@
+// The routes of the AkiDB REST service: request JSON in, engine call, response JSON out.
+// `ctx` gives the database, the collection handle cache and the limits.
+
+import { HttpError, json, readJson } from './http.js';
+
+function invalid(message) {
+  return new HttpError(400, 'INVALID_ARGUMENT', message);
+}
+
+function info(m) {
+  return {
+    name: m.collection,
+    dimension: m.dimension,
+    distance: m.distance,
+    totalVectors: m.total_vectors,
+    version: m.version,
+    segments: m.segments.length,
+  };
+}
+
+async function listCollections(ctx) {
+  return json({ collections: await ctx.db.listCollections() });
+}
+
+async function createCollection(ctx, request) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes);
+  if (typeof body.name !== 'string') throw invalid('name must be a string');
+  if (!Number.isInteger(body.dimension)) throw invalid('dimension must be a whole number');
+  if (body.distance !== undefined && typeof body.distance !== 'string') throw invalid('distance must be a string');
+  const created = await ctx.db.createCollection(body.name, { dimension: body.dimension, distance: body.distance });
+  ctx.forget(body.name);
+  return json(created, 201);
+}
+
+async function getCollection(ctx, _request, name) {
+  const c = await ctx.collection(name);
+  return json(info(await c.manifest()));
+}
+
+async function dropCollection(ctx, _request, name) {
+  await ctx.db.dropCollection(name);
+  ctx.forget(name);
+  return json({ dropped: name });
+}
+
+async function upsert(ctx, request, name) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes);
+  const vectors = body.vectors;
+  if (!Array.isArray(vectors)) throw invalid('vectors must be an array of { id, vector, metadata }');
+  if (vectors.length > ctx.limits.maxVectorsPerRequest) {
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `at most ${ctx.limits.maxVectorsPerRequest} vectors per request, got ${vectors.length}`,
+    );
+  }
+  if (vectors.length === 0) throw invalid('vectors must not be empty');
+  const c = await ctx.writer(name);
+  const r = await c.upsert(vectors);
+  return json({ upserted: vectors.length, segmentId: r.segmentId, version: r.version });
+}
+
+async function search(ctx, request, name) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes);
+  if (!Array.isArray(body.vector)) throw invalid('vector must be an array of numbers');
+  const k = body.k ?? 10;
+  if (!Number.isInteger(k) || k < 1 || k > ctx.limits.maxK) throw invalid(`k must be a whole number in 1..${ctx.limits.maxK}`);
+  if (body.includeMetadata !== undefined && typeof body.includeMetadata !== 'boolean') {
+    throw invalid('includeMetadata must be a boolean');
+  }
+  const c = await ctx.collection(name);
+  // Read what other instances committed: a cheap conditional GET (304 when unchanged).
+  await c.refresh();
+  const results = await c.search(body.vector, {
+    k,
+    filter: body.filter ?? undefined,
+    includeMetadata: body.includeMetadata ?? false,
+  });
+  return json({ results });
+}
+
+async function deleteRecords(ctx, request, name) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes);
+  if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) {
+    throw invalid('ids must be an array of strings');
+  }
+  if (body.ids.length > ctx.limits.maxVectorsPerRequest) {
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `at most ${ctx.limits.maxVectorsPerRequest} ids per request`);
+  }
+  const c = await ctx.collection(name);
+  const r = await c.delete(body.ids);
+  return json({ deleted: body.ids.length, version: r.version });
+}
+
+async function seal(ctx, _request, name, segmentId) {
+  const c = await ctx.collection(name);
+  const r = await c.seal(segmentId);
+  return json({ segmentId: r.segmentId, version: r.version });
+}
+
+/**
+ * Route table: path segments (`:x` captures) → { METHOD: handler }. `public` routes need no
+ * API key.
+ */
+export const ROUTES = [
+  { path: ['health'], public: true, methods: { GET: async () => json({ status: 'ok' }) } },
+  { path: ['metrics'], methods: { GET: async (ctx) => ctx.metricsResponse() } },
+  { path: ['collections'], methods: { GET: listCollections, POST: createCollection } },
+  { path: ['collections', ':name'], methods: { GET: getCollection, DELETE: dropCollection } },
+  { path: ['collections', ':name', 'vectors'], methods: { POST: upsert } },
+  { path: ['collections', ':name', 'search'], methods: { POST: search } },
+  { path: ['collections', ':name', 'delete'], methods: { POST: deleteRecords } },
+  { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: seal } },
+];
+
+/** Finds the route of `pathname`: `{ route, params, label }` or null. */
+export function match(pathname) {
+  let parts;
+  try {
+    parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  } catch {
+    throw invalid('the path is not valid percent-encoding');
+  }
+  for (const route of ROUTES) {
+    if (route.path.length !== parts.length) continue;
+    const params = [];
+    const ok = route.path.every((seg, i) => {
+      if (seg.startsWith(':')) {
+        params.push(parts[i]);
+        return true;
+      }
+      return seg === parts[i];
+    });
+    if (ok) return { route, params, label: '/' + route.path.join('/') };
+  }
+  return null;
+}
