@@ -19,7 +19,7 @@ function percentile(sorted, p) {
 
 /**
  * Runs `search(query, i)` (may be async; resolves to row numbers) for every query: first a
- * warm-up (so JITs and lazily built caches are warm, at most `warmupMs`), then timed passes
+ * warm-up (so JITs and lazily built caches are warm: `warmupMs` of queries), then timed passes
  * over all queries, one query at a time. Up to `passes` passes while the time budget lasts;
  * the best pass is reported (the machine may be shared), and a single pass stops early
  * after `budgetMs`. Returns recall@10 (first pass), QPS and latencies in ms.
@@ -28,7 +28,8 @@ export async function measure({ queries, dim, gt, gtK, search, warmupMs = 1500, 
   const nq = queries.length / dim;
   const q = (i) => queries.subarray(i * dim, (i + 1) * dim);
   const start = now();
-  for (let i = 0, n = 0; n < nq && (n < 3 || now() - start < warmupMs); i = (i + 1) % nq, n++) await search(q(i), i);
+  // Warm-up: cycle through the queries for `warmupMs` (at least 3 queries).
+  for (let i = 0, n = 0; n < 3 || now() - start < warmupMs; i = (i + 1) % nq, n++) await search(q(i), i);
   const t0 = now();
   let best;
   let recall;
@@ -50,7 +51,7 @@ export async function measure({ queries, dim, gt, gtK, search, warmupMs = 1500, 
     const total = now() - p0;
     recall ??= found / done;
     lat.sort((a, b) => a - b);
-    const r = { qps: done / (total / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), queries: done, of: nq, passes: pass + 1 };
+    const r = { qps: done / (total / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), queries: done, of: nq, bestPass: pass + 1 };
     // A pass cut short by the budget only counts if there is nothing better.
     if (!best || (r.queries === nq && (best.queries < nq || r.qps > best.qps))) best = r;
     if (done < nq || now() - t0 > budgetMs / 2) break;
