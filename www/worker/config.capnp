@@ -46,6 +46,9 @@ const akidbWorker :Workerd.Worker = (
     (name = "RETRY_MAX_RETRIES", fromEnvironment = "AKIDB_RETRY_MAX_RETRIES"),
     (name = "RETRY_MAX_ELAPSED_MS", fromEnvironment = "AKIDB_RETRY_MAX_ELAPSED_MS"),
     (name = "RETRY_MAX_BACKOFF_MS", fromEnvironment = "AKIDB_RETRY_MAX_BACKOFF_MS"),
+    (name = "RETRY_INITIAL_BACKOFF_MS", fromEnvironment = "AKIDB_RETRY_INITIAL_BACKOFF_MS"),
+    (name = "RETRY_JITTER", fromEnvironment = "AKIDB_RETRY_JITTER"),
+    (name = "GROUP_COMMIT", fromEnvironment = "AKIDB_GROUP_COMMIT"),
     (name = "LOG_LEVEL", fromEnvironment = "AKIDB_LOG_LEVEL"),
   ],
 );

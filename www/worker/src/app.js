@@ -45,12 +45,6 @@ export function createApp(AkiDB) {
         }
         return h;
       },
-      // A handle for this request alone. Upserts through one handle are serialised (its group
-      // committer has one leader at a time), and a Workers request must never wait on another
-      // request's I/O: workerd cancels it as "hung". Segments stay cached database-wide.
-      writer(name) {
-        return db.collection(name);
-      },
       forget(name) {
         handles.delete(name);
       },

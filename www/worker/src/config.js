@@ -19,6 +19,8 @@ export function openOptions(env) {
   if (env.RETRY_MAX_RETRIES) retry.maxRetries = number(env.RETRY_MAX_RETRIES, 10);
   if (env.RETRY_MAX_ELAPSED_MS) retry.maxElapsedMs = number(env.RETRY_MAX_ELAPSED_MS, 30000);
   if (env.RETRY_MAX_BACKOFF_MS) retry.maxBackoffMs = number(env.RETRY_MAX_BACKOFF_MS, 5120);
+  if (env.RETRY_INITIAL_BACKOFF_MS) retry.initialBackoffMs = number(env.RETRY_INITIAL_BACKOFF_MS, 10);
+  if (env.RETRY_JITTER) retry.jitter = String(env.RETRY_JITTER);
   return {
     store: 's3',
     endpoint: env.S3_ENDPOINT,
@@ -30,9 +32,10 @@ export function openOptions(env) {
     sessionToken: env.S3_SESSION_TOKEN || undefined,
     forcePathStyle: bool(env.S3_FORCE_PATH_STYLE),
     logLevel: env.LOG_LEVEL || 'warn',
-    // Workers cancel a request that waits on I/O started by another request ("hung"), which is
-    // what a group-commit follower does; each request commits through its own handle instead.
-    groupCommit: false,
+    // Group commit across the requests of this isolate. Workers cancel a request that waits on
+    // another request's I/O or wake-up ("hung"), so waiting requests poll their own outcome on
+    // their own timer (pollIntervalMs) instead of being woken by the committing request.
+    groupCommit: bool(env.GROUP_COMMIT) === false ? false : { pollIntervalMs: 2 },
     retry: Object.keys(retry).length ? retry : undefined,
   };
 }
