@@ -24,7 +24,7 @@ use crate::storage::{CommitReceipt, Storage};
 /// Limits of one coalesced commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupCommitConfig {
-    /// Coalesce at all (false: one commit per upsert call).
+    /// Coalesce at all (false: every upsert call commits on its own, concurrently).
     pub enabled: bool,
     /// Most records in one group (a single larger upsert still commits alone).
     pub max_records: usize,
@@ -127,7 +127,7 @@ impl GroupCommitter {
         let (mut records, mut bytes) = (0usize, 0usize);
         while let Some(p) = q.front() {
             let fits = records + p.records.len() <= self.config.max_records && bytes + p.bytes <= self.config.max_bytes;
-            if !group.is_empty() && (!fits || !self.config.enabled) {
+            if !group.is_empty() && !fits {
                 break;
             }
             records += p.records.len();
@@ -146,6 +146,11 @@ impl GroupCommitter {
         records: Vec<Record>,
     ) -> Result<CommitReceipt> {
         let name = schema.collection.as_str();
+        if !self.config.enabled {
+            // No coalescing and no queue: concurrent callers commit independently (and contend
+            // through the manifest CAS), none waits for another.
+            return storage.write_segment_batches_as(name, schema, &[records.as_slice()]).await;
+        }
         let (tx, rx) = oneshot::channel();
         let slot = Rc::new(Slot { result: RefCell::new(None), wake: RefCell::new(Some(tx)) });
         let bytes = approx_bytes(&records);

@@ -71,7 +71,15 @@ fn concurrent_upserts_share_commits_and_all_land() {
 #[test]
 fn without_group_commit_every_upsert_is_a_commit() {
     let mem = Arc::new(MemoryKv::new());
-    let db = db_over(yielding(&mem), GroupCommitConfig { enabled: false, ..Default::default() });
+    // Independent commits contend; retry without sleeping so this also runs under block_on on wasm.
+    let no_wait = akidb::RetryPolicy {
+        max_retries: 1000,
+        initial_backoff: std::time::Duration::ZERO,
+        max_backoff: std::time::Duration::ZERO,
+        ..akidb::RetryPolicy::seed()
+    };
+    let db = Database::new(Storage::new(yielding(&mem)).with_retry_policy(no_wait))
+        .with_group_commit(GroupCommitConfig { enabled: false, ..Default::default() });
     run(async {
         db.create_collection("c", 4, Distance::L2).await.unwrap();
         let c = db.collection("c").await.unwrap();
@@ -80,6 +88,7 @@ fn without_group_commit_every_upsert_is_a_commit() {
             a.unwrap();
         }
         assert_eq!(db.metrics().manifest_commits_total, 10);
+        assert!(db.metrics().manifest_conflict_retries_total > 0, "ungrouped writers contend");
     });
 }
 
