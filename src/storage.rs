@@ -393,29 +393,10 @@ impl Storage {
         for b in batches {
             validate::batch(b, schema.dimension)?;
         }
-        let mut seg = Segment::from_batches(batches, schema.dimension, self.clock.unix_ms());
-        if schema.distance == Distance::Cosine {
-            normalize_rows(&mut seg)?;
-        }
-        let bytes = segment::encode(&seg);
-        let desc = SegmentDescriptor {
-            id: Uuid::new_v4(),
-            state: SegmentState::Active,
-            record_count: seg.len() as u64,
-            dimension: schema.dimension,
-            size_bytes: bytes.len() as u64,
-            checksum: segment::checksum_hex(&bytes),
-            seq: 0,
-        };
-        self.put_segment_object(name, &desc.id, bytes).await?;
-        let identity = (schema.created_at_ms, schema.dimension, schema.distance);
+        let desc = self.write_segment_object(name, schema, batches).await?;
         let out = self
             .update_manifest(name, None, |m| {
-                if (m.created_at_ms, m.dimension, m.distance) != identity {
-                    return Err(Error::Conflict(format!(
-                        "collection '{name}' was dropped and re-created during the write"
-                    )));
-                }
+                ensure_same_collection(schema, m)?;
                 Ok(m.add_segment(desc.clone()))
             })
             .await?;
@@ -507,6 +488,48 @@ impl Storage {
         }
         Ok(report)
     }
+}
+
+impl Storage {
+    /// Encodes validated `batches` as one segment (normalised for cosine) and writes it
+    /// create-only under a fresh id; returns its descriptor, not yet listed anywhere.
+    pub(crate) async fn write_segment_object(
+        &self,
+        name: &str,
+        schema: &CollectionManifest,
+        batches: &[&[Record]],
+    ) -> Result<SegmentDescriptor> {
+        let mut seg = Segment::from_batches(batches, schema.dimension, self.clock.unix_ms());
+        if schema.distance == Distance::Cosine {
+            normalize_rows(&mut seg)?;
+        }
+        let bytes = segment::encode(&seg);
+        let desc = SegmentDescriptor {
+            id: Uuid::new_v4(),
+            state: SegmentState::Active,
+            record_count: seg.len() as u64,
+            dimension: schema.dimension,
+            size_bytes: bytes.len() as u64,
+            checksum: segment::checksum_hex(&bytes),
+            seq: 0,
+        };
+        self.put_segment_object(name, &desc.id, bytes).await?;
+        Ok(desc)
+    }
+}
+
+/// A write validated against `schema` may only be committed to the same collection: not to one
+/// that was dropped and re-created under the name (other identity, dimension or distance).
+pub(crate) fn ensure_same_collection(schema: &CollectionManifest, current: &CollectionManifest) -> Result<()> {
+    if (current.created_at_ms, current.dimension, current.distance)
+        != (schema.created_at_ms, schema.dimension, schema.distance)
+    {
+        return Err(Error::Conflict(format!(
+            "collection '{}' was dropped and re-created during the write",
+            schema.collection
+        )));
+    }
+    Ok(())
 }
 
 fn normalize_rows(seg: &mut Segment) -> Result<()> {

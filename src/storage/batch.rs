@@ -3,11 +3,10 @@
 
 use uuid::Uuid;
 
-use super::{normalize_rows, Storage};
+use super::{ensure_same_collection, Storage};
 use crate::error::{Error, Result};
-use crate::manifest::{CollectionManifest, Distance, SegmentDescriptor, SegmentState};
+use crate::manifest::SegmentDescriptor;
 use crate::record::Record;
-use crate::segment::{self, Segment};
 use crate::validate;
 
 /// Default number of records per segment object in a bulk upsert.
@@ -47,7 +46,7 @@ impl Storage {
         let mut descs = Vec::with_capacity(records.len().div_ceil(segment_size));
         let mut done = 0;
         for chunk in records.chunks(segment_size) {
-            match self.write_segment_object(name, &manifest, chunk).await {
+            match self.write_segment_object(name, &manifest, &[chunk]).await {
                 Ok(d) => descs.push(d),
                 Err(e) => {
                     self.remove_unlisted(name, &descs).await;
@@ -58,14 +57,9 @@ impl Storage {
             progress(done, records.len());
         }
         // Re-read after the uploads: the compare-and-swap window is only read -> put.
-        let identity = (manifest.created_at_ms, manifest.dimension, manifest.distance);
         let out = self
             .update_manifest(name, None, |m| {
-                if (m.created_at_ms, m.dimension, m.distance) != identity {
-                    return Err(Error::Conflict(format!(
-                        "collection '{name}' was dropped and re-created during the write"
-                    )));
-                }
+                ensure_same_collection(&manifest, m)?;
                 let mut changed = false;
                 for d in &descs {
                     changed |= m.add_segment(d.clone());
@@ -90,32 +84,6 @@ impl Storage {
             }
         }
     }
-
-    /// Encodes validated `records` as one segment object, writes it create-only under a fresh
-    /// id, and returns its descriptor (not yet listed anywhere).
-    async fn write_segment_object(
-        &self,
-        name: &str,
-        manifest: &CollectionManifest,
-        records: &[Record],
-    ) -> Result<SegmentDescriptor> {
-        let mut seg = Segment::from_records(records, manifest.dimension, self.clock.unix_ms());
-        if manifest.distance == Distance::Cosine {
-            normalize_rows(&mut seg)?;
-        }
-        let bytes = segment::encode(&seg);
-        let desc = SegmentDescriptor {
-            id: Uuid::new_v4(),
-            state: SegmentState::Active,
-            record_count: seg.len() as u64,
-            dimension: manifest.dimension,
-            size_bytes: bytes.len() as u64,
-            checksum: segment::checksum_hex(&bytes),
-            seq: 0,
-        };
-        self.put_segment_object(name, &desc.id, bytes).await?;
-        Ok(desc)
-    }
 }
 
 #[cfg(test)]
@@ -125,6 +93,7 @@ mod tests {
 
     use super::*;
     use crate::kv::{Kv, KvError, MemoryKv, PutCondition};
+    use crate::manifest::Distance;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
