@@ -48,11 +48,11 @@ export async function stop(child, graceMs = 3000) {
 }
 
 /**
- * Starts the REST worker on workerd at 127.0.0.1:<port> with S3 settings `s3` (AkiDB.open-style
- * option names) and extra environment. Resolves once /health answers.
+ * Starts the REST worker on workerd at 127.0.0.1:<port> (`port`, or a free one) with S3 settings
+ * `s3` (AkiDB.open-style option names) and extra environment. Resolves once /health answers.
  */
-export async function startWorkerd({ s3, prefix, apiKeys, env = {}, logFile }) {
-  const port = await freePort();
+export async function startWorkerd({ s3, prefix, apiKeys, env = {}, logFile, port: wanted }) {
+  const port = wanted ?? (await freePort());
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
   const child = spawn(
     join(ROOT, 'node_modules/.bin/workerd'),

@@ -1,6 +1,6 @@
 // A tiny client of the REST worker for the tests and the benchmark.
 
-/** `call(method, path, body?, { key, raw })` → `{ status, body, headers }` (JSON or text body). */
+/** `call(method, path, body?, { key, raw, timeoutMs })` → `{ status, body, headers }` (JSON or text body). */
 export function client(base, key) {
   return async function call(method, path, body, opts = {}) {
     const headers = {};
@@ -10,7 +10,7 @@ export function client(base, key) {
     if (opts.raw !== undefined) payload = opts.raw;
     else if (body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: payload, signal: AbortSignal.timeout(120000) });
+    const res = await fetch(base + path, { method, headers, body: payload, signal: AbortSignal.timeout(opts.timeoutMs ?? 120000) });
     const text = await res.text();
     let parsed = text;
     if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
