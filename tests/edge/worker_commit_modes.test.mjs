@@ -3,8 +3,9 @@
 //  - group commit (default): requests that open the collection handle concurrently share one
 //    handle, so the burst is coalesced into a few commits with no conflicts (each request
 //    committing through its own handle was 20 contending commits);
-//  - AKIDB_GROUP_COMMIT=0: one commit per request, and no request is cancelled by workerd as
-//    "hung" (waiting on a wake-up from another request's commit was).
+//  - AKIDB_GROUP_COMMIT=0: one commit per request, each independent, and no request is
+//    cancelled by workerd as "hung" (with the pkg of eb612b5, requests waited for a wake-up from
+//    another request's commit and were).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // into a JSON error. Request counters go to /metrics with the engine's.
 
 import { apiKeys, authorize } from './auth.js';
-import { openOptions, limits, groupCommit } from './config.js';
+import { openOptions, limits } from './config.js';
 import { HttpError, errorResponse } from './http.js';
 import { match } from './routes.js';
 
@@ -48,15 +48,6 @@ export function createApp(AkiDB) {
           h = handles.get(name);
         }
         return h;
-      },
-      // The handle an upsert commits through. With group commit (default) the shared handle:
-      // its committer coalesces the isolate's concurrent upserts, waiting requests poll on their
-      // own timers. With AKIDB_GROUP_COMMIT=0 a handle of this request alone: a handle without
-      // group commit still has one commit in flight at a time and wakes the next caller from
-      // the committing request, which workerd cancels as "hung"; so each request commits on
-      // its own (one commit per request, as in the seed). Segments stay cached database-wide.
-      async writer(name) {
-        return groupCommit(env) ? this.collection(name) : db.collection(name);
       },
       forget(name) {
         handles.delete(name);

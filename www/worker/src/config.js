@@ -35,14 +35,9 @@ export function openOptions(env) {
     // Group commit across the requests of this isolate. Workers cancel a request that waits on
     // another request's I/O or wake-up ("hung"), so waiting requests poll their own outcome on
     // their own timer (pollIntervalMs) instead of being woken by the committing request.
-    groupCommit: groupCommit(env) ? { pollIntervalMs: 2 } : false,
+    groupCommit: bool(env.GROUP_COMMIT) === false ? false : { pollIntervalMs: 2 },
     retry: Object.keys(retry).length ? retry : undefined,
   };
-}
-
-/** Whether upserts are group-committed across the isolate's requests (AKIDB_GROUP_COMMIT, default on). */
-export function groupCommit(env) {
-  return bool(env.GROUP_COMMIT) !== false;
 }
 
 /** Request limits. */

@@ -55,7 +55,7 @@ async function upsert(ctx, request, name) {
     );
   }
   if (vectors.length === 0) throw invalid('vectors must not be empty');
-  const c = await ctx.writer(name);
+  const c = await ctx.collection(name);
   const r = await c.upsert(vectors);
   return json({ upserted: vectors.length, segmentId: r.segmentId, version: r.version });
 }
