@@ -85,9 +85,10 @@ impl RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// The seed's schedule with full jitter, so contending writers spread out.
+    /// The seed's schedule with full jitter, so contending writers spread out, and a 30 s
+    /// time bound (the seed's schedule alone sleeps at most 10.23 s).
     fn default() -> Self {
-        RetryPolicy { jitter: Jitter::Full, ..Self::seed() }
+        RetryPolicy { jitter: Jitter::Full, max_elapsed: Some(Duration::from_secs(30)), ..Self::seed() }
     }
 }
 
@@ -176,6 +177,8 @@ mod tests {
     fn full_jitter_stays_within_the_base_delay() {
         let p = RetryPolicy::default();
         assert_eq!(p.jitter, Jitter::Full);
+        assert_eq!(p.max_elapsed, Some(Duration::from_secs(30)), "default is bounded by time too");
+        assert_eq!(p.max_retries, 10);
         assert_eq!(p.delay(3, 0.0), Duration::ZERO);
         assert_eq!(p.delay(3, 0.5).as_millis(), 20);
         assert!(p.delay(3, 0.999) <= p.base_delay(3));
