@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { K, akidbEngine, jsLoopEngine, measure } from './lib.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tests/support/chromium.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -421,18 +422,9 @@ async function browserRun(dataDir, names, budgets, timeoutMs) {
   }, timeoutMs);
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     const page = context.pages()[0] || (await context.newPage());
     const errors = [];

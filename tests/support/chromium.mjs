@@ -8,7 +8,8 @@ import { chromium } from 'playwright-core';
 /** The Chromium binary: $CHROMIUM, else Debian's /usr/bin/chromium. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-const ARGS = [
+/** Command-line flags for headless Chromium on this closed-network machine. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -41,7 +42,7 @@ export async function launch(userDataDir, { viewport = { width: 1280, height: 90
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport,
     timeout: 60_000,
   });
