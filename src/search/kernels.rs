@@ -13,6 +13,24 @@ pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
 
+/// How the int8 `approx_paired_rows` kernels (scalar and SIMD128, one definition for both) turn
+/// integer sums into scores and which rows they flag.
+pub struct Epilogue<'a> {
+    /// Subtracted from every integer sum (the paired layout's bias).
+    pub bias: i32,
+    /// The query's scale.
+    pub scale: f32,
+    /// Per-row scales of the rows being scored.
+    pub scales: &'a [f32],
+    /// For L2: the query's squared norm and the rows' squared norms; the score is then
+    /// `2·dot − ‖q‖² − ‖x‖²`.
+    pub l2: Option<(f32, &'a [f32])>,
+    /// A row is flagged unless `score + add < floor`.
+    pub add: f32,
+    /// See `add`.
+    pub floor: f32,
+}
+
 // One switch point: everything below dispatches through `imp`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use scalar as imp;

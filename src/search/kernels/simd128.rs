@@ -362,22 +362,7 @@ pub fn dot_paired_gather(q: &[i16], codes: &[i8], rows: &[u32], out: &mut [i32])
     }
 }
 
-/// How [`approx_paired_rows`] turns integer sums into scores and which it flags.
-pub struct Epilogue<'a> {
-    /// Subtracted from every integer sum (the paired layout's bias).
-    pub bias: i32,
-    /// The query's scale.
-    pub scale: f32,
-    /// Per-row scales of the rows being scored.
-    pub scales: &'a [f32],
-    /// For L2: the query's squared norm and the rows' squared norms; the score is then
-    /// `2·dot − ‖q‖² − ‖x‖²`.
-    pub l2: Option<(f32, &'a [f32])>,
-    /// A row is flagged unless `score + add < floor`.
-    pub add: f32,
-    /// See `add`.
-    pub floor: f32,
-}
+pub use super::Epilogue;
 
 /// Scores of consecutive rows in the paired layout, fused with their scaling and the
 /// candidate test: `out[r] = (sum_r − bias) as f32 · (scale · scales[r])` (L2: then
