@@ -91,9 +91,10 @@ export interface OpenOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /**
    * Group commit (default `true`): concurrent upserts on one collection handle are coalesced into
-   * one segment and one manifest commit; each call resolves once the commit holding its records
-   * is durable, and fails only if that commit fails. A lone writer never waits. `false`: one
-   * commit per call. An object tunes the bounds of one group.
+   * one manifest commit (one segment, plus one more for the calls that queue up while a commit
+   * retries after losing a race with another instance); each call resolves once the commit
+   * holding its records is durable, and fails only if that commit fails. A lone writer never
+   * waits. `false`: one commit per call. An object tunes the bounds of one group.
    */
   groupCommit?: boolean | GroupCommitOptions;
 }

@@ -7,7 +7,15 @@
 //! in it gets the commit's outcome, and leadership passes to the oldest waiting caller, which
 //! commits everything queued meanwhile (bounded by records and bytes). Each caller is
 //! acknowledged only once the commit holding its records is durable, and gets that commit's
-//! error if it fails. One caller's records are never split across commits.
+//! error if it fails. One caller's records are never split across commits (nor segments).
+//!
+//! A commit that loses the compare-and-swap race absorbs the callers that queued up during its
+//! backoff: they are written as one more segment and listed by the same retried commit, instead
+//! of waiting for it and then contending again with a commit of their own. And an instance whose
+//! commit had to retry (other instances are committing too) lets one attempt's worth of time
+//! pass before it commits its next group: the others' retries then find the manifest free
+//! instead of the same instance winning again, and the next group grows meanwhile. Uncontended
+//! commits never wait.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -16,10 +24,10 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 
 use crate::error::{Error, Result};
-use crate::manifest::CollectionManifest;
+use crate::manifest::{CollectionManifest, SegmentDescriptor};
 use crate::record::Record;
 use crate::runtime;
-use crate::storage::{CommitReceipt, Storage};
+use crate::storage::{ensure_same_collection, CommitReceipt, Storage};
 
 /// Limits of one coalesced commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +83,8 @@ impl Drop for Pending {
 pub struct GroupCommitter {
     queue: RefCell<VecDeque<Pending>>,
     leading: Cell<bool>,
+    /// Clock time (ms) before which the next group does not start (after a contended commit).
+    calm_until: Cell<f64>,
     config: GroupCommitConfig,
 }
 
@@ -83,6 +93,26 @@ fn approx_bytes(records: &[Record]) -> usize {
         .iter()
         .map(|r| r.id.len() + r.vector.len() * 4 + r.metadata.as_ref().map_or(0, |m| m.to_string().len()) + 16)
         .sum()
+}
+
+/// The longest pause after a contended commit: the retry policy's longest backoff.
+fn max_calm_ms(storage: &Storage) -> f64 {
+    storage.retry_policy().max_backoff.as_secs_f64() * 1000.0
+}
+
+/// Writes the records of `part` (already validated) as one segment object, not yet listed.
+async fn write_part(storage: &Storage, schema: &CollectionManifest, part: &[Pending]) -> Result<SegmentDescriptor> {
+    let batches: Vec<&[Record]> = part.iter().map(|p| p.records.as_slice()).collect();
+    storage.write_segment_object(&schema.collection, schema, &batches).await
+}
+
+/// Gives every caller in `part` the outcome and wakes it (the leader's own slot is read, not
+/// woken: waking it is harmless).
+fn settle(part: &[Pending], outcome: &Result<CommitReceipt>) {
+    for p in part {
+        *p.slot.result.borrow_mut() = Some(outcome.clone());
+        p.slot.wake();
+    }
 }
 
 /// Hands leadership on if the leader's future is dropped mid-way, so waiters never hang.
@@ -119,22 +149,81 @@ impl GroupCommitter {
         }
     }
 
-    /// Takes the next group from the front of the queue: at least one caller, then more while
-    /// within the limits.
-    fn take_group(&self) -> Vec<Pending> {
+    /// Takes callers from the front of the queue while the commit stays within the limits;
+    /// `used` is what the commit already holds, and a commit holding nothing always takes at
+    /// least one caller (however large).
+    fn take_group(&self, used: &Cell<(usize, usize)>) -> Vec<Pending> {
         let mut q = self.queue.borrow_mut();
         let mut group: Vec<Pending> = Vec::new();
-        let (mut records, mut bytes) = (0usize, 0usize);
+        let (mut records, mut bytes) = used.get();
         while let Some(p) = q.front() {
             let fits = records + p.records.len() <= self.config.max_records && bytes + p.bytes <= self.config.max_bytes;
-            if !group.is_empty() && !fits {
+            if !fits && (records > 0 || !group.is_empty()) {
                 break;
             }
             records += p.records.len();
             bytes += p.bytes;
             group.push(q.pop_front().expect("front exists"));
         }
+        used.set((records, bytes));
         group
+    }
+
+    /// Commits `group` as one segment, plus one more segment per retry for the callers that
+    /// queued up meanwhile, and gives every caller it carried the outcome.
+    async fn commit_group(
+        &self,
+        storage: &Storage,
+        schema: &CollectionManifest,
+        group: Vec<Pending>,
+        used: Cell<(usize, usize)>,
+    ) {
+        let name = schema.collection.as_str();
+        let started = storage.clock().now_ms();
+        let parts: RefCell<Vec<(Vec<Pending>, SegmentDescriptor)>> = RefCell::new(Vec::new());
+        match write_part(storage, schema, &group).await {
+            Ok(desc) => parts.borrow_mut().push((group, desc)),
+            Err(e) => return settle(&group, &Err(e)),
+        }
+        let outcome = storage
+            .update_manifest_with(
+                name,
+                None,
+                |m| {
+                    ensure_same_collection(schema, m)?;
+                    let mut changed = false;
+                    for (_, desc) in parts.borrow().iter() {
+                        changed |= m.add_segment(desc.clone());
+                    }
+                    Ok(changed)
+                },
+                || async {
+                    let more = self.take_group(&used);
+                    if more.is_empty() {
+                        return;
+                    }
+                    match write_part(storage, schema, &more).await {
+                        Ok(desc) => parts.borrow_mut().push((more, desc)),
+                        Err(e) => settle(&more, &Err(e)),
+                    }
+                },
+            )
+            .await
+            .map(|out| CommitReceipt::from_outcome(None, out));
+        if let Ok(r) = &outcome {
+            if r.retries > 0 {
+                let now = storage.clock().now_ms();
+                let attempt = (now - started).min(max_calm_ms(storage));
+                self.calm_until.set(now + attempt);
+            }
+        }
+        for (pending, desc) in parts.into_inner() {
+            let receipt = outcome.clone().map(|mut r| {
+                r.segment_id = Some(desc.id);
+                r
+            });
+            settle(&pending, &receipt);
+        }
     }
 
     /// Commits `records` (already validated by the caller) to collection `name`, coalesced
@@ -145,10 +234,10 @@ impl GroupCommitter {
         schema: &CollectionManifest,
         records: Vec<Record>,
     ) -> Result<CommitReceipt> {
-        let name = schema.collection.as_str();
         if !self.config.enabled {
             // No coalescing and no queue: concurrent callers commit independently (and contend
             // through the manifest CAS), none waits for another.
+            let name = schema.collection.as_str();
             return storage.write_segment_batches_as(name, schema, &[records.as_slice()]).await;
         }
         let (tx, rx) = oneshot::channel();
@@ -180,21 +269,20 @@ impl GroupCommitter {
         }
         let mut guard = LeaderGuard { gc: self, armed: true };
         loop {
-            let group = self.take_group();
+            let calm = self.calm_until.get() - storage.clock().now_ms();
+            // Below a millisecond is below timer resolution: not worth a sleep.
+            if calm >= 1.0 {
+                storage.clock().sleep(std::time::Duration::from_secs_f64(calm / 1000.0)).await;
+            }
+            let used = Cell::new((0, 0));
+            let group = self.take_group(&used);
             if group.is_empty() {
                 // Our request was taken by a previous leader that was dropped mid-commit.
                 guard.armed = false;
                 self.hand_off();
                 return Err(Error::Storage("group commit was abandoned; the outcome is unknown, retry".into()));
             }
-            let batches: Vec<&[Record]> = group.iter().map(|p| p.records.as_slice()).collect();
-            let outcome = storage.write_segment_batches_as(name, schema, &batches).await;
-            for p in &group {
-                *p.slot.result.borrow_mut() = Some(outcome.clone());
-                if !Rc::ptr_eq(&p.slot, &slot) {
-                    p.slot.wake();
-                }
-            }
+            self.commit_group(storage, schema, group, used).await;
             if let Some(r) = slot.result.borrow_mut().take() {
                 guard.armed = false;
                 self.hand_off();

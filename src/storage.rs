@@ -37,7 +37,7 @@ pub struct CommitReceipt {
 }
 
 impl CommitReceipt {
-    fn from_outcome(segment_id: Option<Uuid>, out: CommitOutcome) -> Self {
+    pub(crate) fn from_outcome(segment_id: Option<Uuid>, out: CommitOutcome) -> Self {
         CommitReceipt {
             segment_id,
             version: out.manifest.version,
@@ -123,6 +123,11 @@ impl Storage {
     /// The metrics this storage reports into.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The clock commits sleep and measure on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The retry policy in force.
@@ -278,10 +283,29 @@ impl Storage {
         &self,
         name: &str,
         preloaded: Option<(CollectionManifest, VersionToken)>,
-        mut mutate: F,
+        mutate: F,
     ) -> Result<CommitOutcome>
     where
         F: FnMut(&mut CollectionManifest) -> Result<bool>,
+    {
+        self.update_manifest_with(name, preloaded, mutate, || std::future::ready(())).await
+    }
+
+    /// [`Storage::update_manifest`] with a hook that runs after each lost race (a clean
+    /// precondition failure, never an ambiguous put), after the backoff and before the manifest
+    /// is re-read: the place where group commit adds the writes that queued up meanwhile, so a
+    /// retrying commit carries them instead of leaving them for another contended commit.
+    pub async fn update_manifest_with<F, H, Fut>(
+        &self,
+        name: &str,
+        preloaded: Option<(CollectionManifest, VersionToken)>,
+        mut mutate: F,
+        mut before_retry: H,
+    ) -> Result<CommitOutcome>
+    where
+        F: FnMut(&mut CollectionManifest) -> Result<bool>,
+        H: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
     {
         let start = self.clock.now_ms();
         let key = self.manifest_key(name);
@@ -339,6 +363,9 @@ impl Storage {
             retries += 1;
             let delay = self.policy.delay(retries, self.clock.random_unit());
             self.clock.sleep(delay).await;
+            if transient.is_none() {
+                before_retry().await;
+            }
             let (fresh, fresh_token) = self.load_manifest_versioned(name).await?;
             match &transient {
                 // The put may have landed: if our commit is in the history, we are done.

@@ -268,3 +268,114 @@ fn polling_followers_coalesce_and_take_over() {
         assert_eq!(live_ids(&db, "c").await.len(), 30);
     });
 }
+
+/// Loses the first manifest compare-and-swap (as if another instance had just committed), and
+/// fails segment puts carrying "poison", so a test can schedule a retry and a failed part.
+struct LoseFirstRace {
+    inner: Arc<dyn Kv>,
+    lost: std::cell::Cell<bool>,
+}
+
+#[async_trait(?Send)]
+impl Kv for LoseFirstRace {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
+        if key.ends_with("manifest.json") && matches!(c, PutCondition::IfVersion(_)) && !self.lost.replace(true) {
+            return Err(KvError::PreconditionFailed);
+        }
+        if key.contains("/segments/") && value.windows(6).any(|w| w == b"poison") {
+            return Err(KvError::Backend("disk full (injected)".into()));
+        }
+        self.inner.put(key, value, c).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.list(prefix).await
+    }
+}
+
+fn losing_first_race(mem: &Arc<MemoryKv>) -> Database {
+    let kv: Arc<dyn Kv> = Arc::new(LoseFirstRace { inner: yielding(mem), lost: Default::default() });
+    // No sleeping between attempts, so this runs under block_on on wasm too.
+    let no_wait = akidb::RetryPolicy {
+        initial_backoff: std::time::Duration::ZERO,
+        max_backoff: std::time::Duration::ZERO,
+        ..akidb::RetryPolicy::default()
+    };
+    Database::new(Storage::new(kv).with_retry_policy(no_wait)).with_group_commit(GroupCommitConfig::default())
+}
+
+#[test]
+fn a_retrying_commit_absorbs_the_callers_queued_meanwhile() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = losing_first_race(&mem);
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let batches: Vec<Vec<Record>> = (0..10).map(|i| records(&format!("u{i}-"), 2, 4, i + 1)).collect();
+        // The first caller leads alone and loses the race; the other nine queue during its
+        // commit and ride along on its retry instead of committing after it.
+        let acks: Vec<_> =
+            join_all(batches.iter().map(|b| c.upsert(b))).await.into_iter().map(|a| a.unwrap()).collect();
+        let metrics = db.metrics();
+        assert_eq!(metrics.manifest_commits_total, 1, "ten callers, one lost race, one commit");
+        assert_eq!(metrics.manifest_conflict_retries_total, 1);
+        let m = c.manifest().await.unwrap();
+        assert_eq!(m.version, 2);
+        assert_eq!(m.segments.len(), 2, "the leader's segment and one for the absorbed callers");
+        assert!(acks.iter().all(|a| a.version == 2));
+        assert_ne!(acks[0].segment_id, acks[1].segment_id);
+        assert!(acks[1..].iter().all(|a| a.segment_id == acks[1].segment_id));
+        for (a, b) in acks.iter().zip(&batches) {
+            let seg = m.segment(&a.segment_id.unwrap()).expect("acknowledged segment is listed");
+            assert_eq!(seg.record_count as usize, if a.segment_id == acks[0].segment_id { b.len() } else { 18 });
+        }
+        assert_eq!(live_ids(&db, "c").await.len(), 20, "every acknowledged record is searchable");
+    });
+}
+
+#[test]
+fn an_absorbed_part_that_fails_fails_only_its_callers() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = losing_first_race(&mem);
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let mut batches: Vec<Vec<Record>> = (0..6).map(|i| records(&format!("u{i}-"), 1, 4, i + 1)).collect();
+        batches[3][0].id = "poison-3".into();
+        let out = join_all(batches.iter().map(|b| c.upsert(b))).await;
+        assert!(out[0].is_ok(), "the leader's own part still commits");
+        assert!(out[1..].iter().all(|r| r.as_ref().unwrap_err().code() == "STORAGE"));
+        let live = live_ids(&db, "c").await;
+        assert_eq!(live.len(), 1);
+        assert!(live.contains(&batches[0][0].id));
+        assert_eq!(c.manifest().await.unwrap().segments.len(), 1, "the failed part is not listed");
+    });
+}
+
+#[test]
+fn after_a_contended_commit_the_next_group_waits_one_commit_and_an_uncontended_one_never_waits() {
+    let mem = Arc::new(MemoryKv::new());
+    let clock = Arc::new(akidb::retry::ManualClock::new());
+    let kv: Arc<dyn Kv> = Arc::new(LoseFirstRace { inner: yielding(&mem), lost: Default::default() });
+    let storage = Storage::new(kv).with_retry_policy(akidb::RetryPolicy::seed()).with_clock(clock.clone());
+    let db = Database::new(storage).with_group_commit(GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        // Loses the race once: backs off 10 ms (virtual), then commits; the commit took 10 ms.
+        assert_eq!(c.upsert(&records("a", 1, 4, 1)).await.unwrap().retries, 1);
+        assert_eq!(clock.sleeps(), [std::time::Duration::from_millis(10)]);
+        // Other instances are committing: the next group first lets that much time pass.
+        assert_eq!(c.upsert(&records("b", 1, 4, 2)).await.unwrap().retries, 0);
+        assert_eq!(clock.sleeps(), [std::time::Duration::from_millis(10); 2]);
+        // That commit met no contention, so the one after it starts at once.
+        c.upsert(&records("c", 1, 4, 3)).await.unwrap();
+        assert_eq!(clock.sleeps().len(), 2, "no pause after an uncontended commit");
+        assert_eq!(db.metrics().manifest_commits_total, 3);
+    });
+}
