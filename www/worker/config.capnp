@@ -49,6 +49,7 @@ const akidbWorker :Workerd.Worker = (
     (name = "RETRY_INITIAL_BACKOFF_MS", fromEnvironment = "AKIDB_RETRY_INITIAL_BACKOFF_MS"),
     (name = "RETRY_JITTER", fromEnvironment = "AKIDB_RETRY_JITTER"),
     (name = "GROUP_COMMIT", fromEnvironment = "AKIDB_GROUP_COMMIT"),
+    (name = "GROUP_COMMIT_POLL_MS", fromEnvironment = "AKIDB_GROUP_COMMIT_POLL_MS"),
     (name = "LOG_LEVEL", fromEnvironment = "AKIDB_LOG_LEVEL"),
   ],
 );

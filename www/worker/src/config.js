@@ -36,7 +36,7 @@ export function openOptions(env) {
     // another request's I/O or wake-up ("hung"), so waiting requests poll their own outcome on
     // their own timer (pollIntervalMs) instead of being woken by the committing request. 10 ms:
     // 2 ms cost a third of workerd CPU under load for less throughput (bench/load/README.md).
-    groupCommit: bool(env.GROUP_COMMIT) === false ? false : { pollIntervalMs: 10 },
+    groupCommit: bool(env.GROUP_COMMIT) === false ? false : { pollIntervalMs: number(env.GROUP_COMMIT_POLL_MS, 10) || 10 },
     retry: Object.keys(retry).length ? retry : undefined,
   };
 }
