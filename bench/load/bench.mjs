@@ -144,6 +144,8 @@ async function runConfig(scale, config, ports) {
       ackedShare: run.completed ? acked / run.completed : 0,
       failures,
       sampleFailure: run.failures[0]?.message ?? null,
+      // One message per kind of failure (a CONFLICT and a client-side error read differently).
+      sampleFailures: Object.fromEntries(Object.keys(failures).map((o) => [o, run.failures.find((f) => f.outcome === o)?.message ?? null])),
       commitsPerRequest: acked ? metrics.commits / acked : NaN,
       retriesPerCommit: metrics.commits ? metrics.retries / metrics.commits : NaN,
       metrics,
@@ -249,7 +251,10 @@ console.log(
     : 'Manifest checks: every segment listed once, version = 1 + commits counted by the instances, records listed = acknowledged, at least one segment per commit, in every configuration.',
 );
 const failed = results.filter((r) => Object.keys(r.failures).length);
-for (const r of failed) console.log(`Failures, ${r.scale} ${r.label}: ${JSON.stringify(r.failures)}; e.g. "${r.sampleFailure}"`);
+for (const r of failed) {
+  const eg = Object.entries(r.sampleFailures).map(([o, m]) => `${o}: "${m}"`).join('; ');
+  console.log(`Failures, ${r.scale} ${r.label}: ${JSON.stringify(r.failures)}; e.g. ${eg}`);
+}
 if (lone.length) {
   console.log('');
   console.log(`Lone writer (1 instance, 1 client, ${LONE} sequential single-record upserts, default retry policy):`);

@@ -28,8 +28,8 @@ export function client(base, key) {
 export function lightClient(base, key, { sockets = 256 } = {}) {
   const url = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-  return function call(method, path, body, opts = {}) {
-    return new Promise((resolve, reject) => {
+  const call = (method, path, body, opts = {}, retried = false) =>
+    new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers = { authorization: `Bearer ${key}` };
       if (payload !== undefined) {
@@ -51,10 +51,15 @@ export function lightClient(base, key, { sockets = 256 } = {}) {
         });
       });
       req.setTimeout(opts.timeoutMs ?? 120000, () => req.destroy(Object.assign(new Error('request timed out'), { name: 'TimeoutError' })));
-      req.on('error', reject);
+      req.on('error', (e) => {
+        // The server closed an idle keep-alive socket just as we reused it: the request never
+        // reached it, so send it once more on a fresh socket (the pattern of Node's docs).
+        if (req.reusedSocket && e.code === 'ECONNRESET' && !retried) resolve(call(method, path, body, opts, true));
+        else reject(e);
+      });
       req.end(payload);
     });
-  };
+  return call;
 }
 
 /** Runs `tasks` (functions returning promises) with at most `limit` in flight. */

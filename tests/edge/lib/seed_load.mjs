@@ -100,7 +100,7 @@ export async function runUpserts({ servers, key, collection, dim, requests, conc
         failures.push({ i, atMs: Math.round(t - t0), ms: Math.round(performance.now() - t), outcome, message: r.body?.error?.message });
       }
     } catch (e) {
-      outcome = `client error ${e.name}`;
+      outcome = `client error ${e.code ?? e.name}`;
       failures.push({ i, atMs: Math.round(t - t0), ms: Math.round(performance.now() - t), outcome, message: String(e.message) });
     }
     latencies.push(performance.now() - t);
