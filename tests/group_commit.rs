@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use akidb::group_commit::GroupCommitConfig;
-use akidb::kv::{ChaosConfig, ChaosKv, GetIfChanged, Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
+use akidb::kv::{ChaosConfig, ChaosKv, Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
 use akidb::search::exec::SearchOptions;
 use akidb::{Database, Distance, Record, Storage};
 use async_trait::async_trait;
@@ -144,35 +144,10 @@ fn invalid_input_is_rejected_before_joining_a_group() {
     });
 }
 
-/// Fails any segment put whose bytes contain "poison": the commit carrying it fails.
-struct PoisonKv(Arc<dyn Kv>);
-
-#[async_trait(?Send)]
-impl Kv for PoisonKv {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        self.0.get(key).await
-    }
-    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
-        self.0.get_if_changed(key, known).await
-    }
-    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        if key.contains("/segments/") && value.windows(6).any(|w| w == b"poison") {
-            return Err(KvError::Backend("disk full (injected)".into()));
-        }
-        self.0.put(key, value, c).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.0.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.0.list(prefix).await
-    }
-}
-
 #[test]
 fn a_failing_commit_fails_exactly_the_callers_it_carried() {
     let mem = Arc::new(MemoryKv::new());
-    let db = db_over(Arc::new(PoisonKv(yielding(&mem))), GroupCommitConfig::default());
+    let db = db_over(Arc::new(ScriptedKv::new(yielding(&mem), false)), GroupCommitConfig::default());
     run(async {
         db.create_collection("c", 4, Distance::L2).await.unwrap();
         let c = db.collection("c").await.unwrap();
@@ -269,20 +244,29 @@ fn polling_followers_coalesce_and_take_over() {
     });
 }
 
-/// Loses the first manifest compare-and-swap (as if another instance had just committed), and
-/// fails segment puts carrying "poison", so a test can schedule a retry and a failed part.
-struct LoseFirstRace {
+/// Fails any segment put whose bytes contain "poison" (the commit carrying it fails), and with
+/// `lose_first_race` also loses the first manifest compare-and-swap (as if another instance had
+/// just committed), so a test can schedule a retry and a failed part.
+struct ScriptedKv {
     inner: Arc<dyn Kv>,
+    lose_first_race: bool,
     lost: std::cell::Cell<bool>,
 }
 
+impl ScriptedKv {
+    fn new(inner: Arc<dyn Kv>, lose_first_race: bool) -> Self {
+        ScriptedKv { inner, lose_first_race, lost: Default::default() }
+    }
+}
+
 #[async_trait(?Send)]
-impl Kv for LoseFirstRace {
+impl Kv for ScriptedKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
         self.inner.get(key).await
     }
     async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        if key.ends_with("manifest.json") && matches!(c, PutCondition::IfVersion(_)) && !self.lost.replace(true) {
+        let cas = key.ends_with("manifest.json") && matches!(c, PutCondition::IfVersion(_));
+        if cas && self.lose_first_race && !self.lost.replace(true) {
             return Err(KvError::PreconditionFailed);
         }
         if key.contains("/segments/") && value.windows(6).any(|w| w == b"poison") {
@@ -299,7 +283,7 @@ impl Kv for LoseFirstRace {
 }
 
 fn losing_first_race(mem: &Arc<MemoryKv>) -> Database {
-    let kv: Arc<dyn Kv> = Arc::new(LoseFirstRace { inner: yielding(mem), lost: Default::default() });
+    let kv: Arc<dyn Kv> = Arc::new(ScriptedKv::new(yielding(mem), true));
     // No sleeping between attempts, so this runs under block_on on wasm too.
     let no_wait = akidb::RetryPolicy {
         initial_backoff: std::time::Duration::ZERO,
@@ -361,7 +345,7 @@ fn an_absorbed_part_that_fails_fails_only_its_callers() {
 fn after_a_contended_commit_the_next_group_waits_one_commit_and_an_uncontended_one_never_waits() {
     let mem = Arc::new(MemoryKv::new());
     let clock = Arc::new(akidb::retry::ManualClock::new());
-    let kv: Arc<dyn Kv> = Arc::new(LoseFirstRace { inner: yielding(&mem), lost: Default::default() });
+    let kv: Arc<dyn Kv> = Arc::new(ScriptedKv::new(yielding(&mem), true));
     let storage = Storage::new(kv).with_retry_policy(akidb::RetryPolicy::seed()).with_clock(clock.clone());
     let db = Database::new(storage).with_group_commit(GroupCommitConfig::default());
     run(async {
