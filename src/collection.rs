@@ -15,7 +15,7 @@ use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
-use crate::storage::{BatchReceipt, CommitReceipt, Storage};
+use crate::storage::{BatchReceipt, CommitReceipt, OperationStatus, Storage};
 use crate::validate;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
@@ -97,9 +97,9 @@ impl Collection {
     /// it joins a group, so it never fails anyone else's write.
     pub async fn upsert(&self, records: &[Record]) -> Result<CommitReceipt> {
         let schema = self.snapshot();
-        validate::batch(records, schema.dimension)?;
+        validate::batch_for(records, schema.dimension, schema.distance)?;
         let r = self.committer.submit(&self.storage, &schema, records.to_vec()).await?;
-        self.catch_up(&r).await?;
+        self.catch_up(&r).await;
         Ok(r)
     }
 
@@ -113,7 +113,10 @@ impl Collection {
     ) -> Result<BatchReceipt> {
         let r = self.storage.write_segments_with_data(&self.name, records, segment_size, progress).await?;
         if self.state.borrow().manifest.version < r.version {
-            self.refresh().await?;
+            // The commit is durable: failing to read it back must not report it as failed.
+            if let Err(e) = self.refresh().await {
+                log::warn!("'{}': committed version {}, but refreshing failed: {e}", self.name, r.version);
+            }
         }
         Ok(r)
     }
@@ -121,7 +124,7 @@ impl Collection {
     /// Deletes records by id in one commit.
     pub async fn delete(&self, ids: &[String]) -> Result<CommitReceipt> {
         let r = self.storage.delete_records(&self.name, ids).await?;
-        self.catch_up(&r).await?;
+        self.catch_up(&r).await;
         Ok(r)
     }
 
@@ -130,8 +133,13 @@ impl Collection {
         let id = Uuid::parse_str(segment_id)
             .map_err(|_| Error::invalid(format!("segment id {segment_id:?} is not a UUID")))?;
         let r = self.storage.seal_segment(&self.name, &id).await?;
-        self.catch_up(&r).await?;
+        self.catch_up(&r).await;
         Ok(r)
+    }
+
+    /// Whether the operation of an `OUTCOME_UNKNOWN` error (its `operation` token) committed.
+    pub async fn operation_status(&self, token: &str) -> Result<OperationStatus> {
+        self.storage.operation_status(&self.name, token).await
     }
 
     /// The latest committed manifest (refreshes the snapshot first).
@@ -149,8 +157,11 @@ impl Collection {
             GetIfChanged::Missing => Err(Error::NotFound(format!("collection '{}'", self.name))),
             GetIfChanged::Changed(v) => {
                 let m = CollectionManifest::from_json(&v.value)?;
+                if m.is_dropped() {
+                    return Err(Error::NotFound(format!("collection '{}' (dropped)", self.name)));
+                }
                 let mut st = self.state.borrow_mut();
-                let moved = m.version != st.manifest.version || m.created_at_ms != st.manifest.created_at_ms;
+                let moved = m.version != st.manifest.version || m.incarnation != st.manifest.incarnation;
                 *st = State { manifest: m, token: v.version, view: None };
                 Ok(moved)
             }
@@ -158,19 +169,26 @@ impl Collection {
     }
 
     /// Reads our own writes: after a commit at `version`, make sure the snapshot is at least
-    /// that new.
-    async fn catch_up(&self, r: &CommitReceipt) -> Result<()> {
+    /// that new. The commit is durable whatever happens here, so a failed refresh is logged,
+    /// never reported as a failed write (a caller would retry and apply it twice).
+    async fn catch_up(&self, r: &CommitReceipt) {
         let behind = self.state.borrow().manifest.version < r.version;
         if !behind {
-            return Ok(());
+            return;
         }
         match &r.snapshot {
-            // The commit's own manifest: no round trip (same collection identity only).
-            Some(snap) if snap.0.created_at_ms == self.state.borrow().manifest.created_at_ms => {
+            // A manifest that includes the commit: no round trip (same incarnation only).
+            Some(snap)
+                if snap.0.incarnation == self.state.borrow().manifest.incarnation
+                    && snap.0.version > self.state.borrow().manifest.version =>
+            {
                 *self.state.borrow_mut() = State { manifest: snap.0.clone(), token: snap.1.clone(), view: None };
-                Ok(())
             }
-            _ => self.refresh().await.map(|_| ()),
+            _ => {
+                if let Err(e) = self.refresh().await {
+                    log::warn!("'{}': committed version {}, but refreshing failed: {e}", self.name, r.version);
+                }
+            }
         }
     }
 
@@ -196,7 +214,7 @@ impl Collection {
             let seg = match self.cache.get(&self.name, &desc.id) {
                 Some(s) => s,
                 None => {
-                    let s = Rc::new(self.storage.load_segment(&self.name, desc).await?);
+                    let s = Rc::new(self.storage.load_segment(&manifest, desc).await?);
                     self.cache.insert(&self.name, desc.id, s.clone());
                     s
                 }
@@ -206,7 +224,7 @@ impl Collection {
         let view = Rc::new(SnapshotView::build(&manifest, segments));
         let mut st = self.state.borrow_mut();
         // Keep it only if no refresh moved the snapshot while segments loaded.
-        if st.manifest.version == manifest.version && st.manifest.created_at_ms == manifest.created_at_ms {
+        if st.manifest.version == manifest.version && st.manifest.incarnation == manifest.incarnation {
             st.view = Some(view.clone());
         }
         Ok(view)

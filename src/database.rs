@@ -12,7 +12,7 @@ use crate::group_commit::GroupCommitConfig;
 use crate::kv::{Kv, MemoryKv};
 use crate::manifest::{CollectionManifest, Distance};
 use crate::metrics::MetricsSnapshot;
-use crate::storage::Storage;
+use crate::storage::{GcReport, Storage};
 
 /// Summary of one collection (`db.listCollections()` in JS).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +91,11 @@ impl Database {
         self.storage.drop_collection(name).await?;
         self.cache.forget_collection(name);
         Ok(())
+    }
+
+    /// One garbage-collection pass over a collection (see [`Storage::collect_garbage`]).
+    pub async fn collect_garbage(&self, name: &str) -> Result<GcReport> {
+        self.storage.collect_garbage(name).await
     }
 
     /// Opens a handle on an existing collection (reads its manifest once).

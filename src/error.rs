@@ -30,6 +30,21 @@ pub enum Error {
     /// The backend rejected the credentials.
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The operation may or may not have committed, and the store could not tell which (an
+    /// ambiguous write whose outcome could not be resolved). Retrying blindly could apply it
+    /// twice: ask [`crate::Storage::operation_status`] with `operation` instead. Every other
+    /// error means "not committed".
+    #[error("outcome unknown (operation {operation}): {message}")]
+    OutcomeUnknown {
+        /// The operation token to query later.
+        operation: String,
+        /// What made the outcome unknown.
+        message: String,
+    },
+    /// The stored manifest was written by a newer build (a higher `format`); this build can read
+    /// it but refuses to rewrite it and drop what it does not understand.
+    #[error("unsupported format: {0}")]
+    UnsupportedFormat(String),
 }
 
 impl Error {
@@ -43,6 +58,16 @@ impl Error {
             Error::Corrupt(_) => "CORRUPT",
             Error::Storage(_) => "STORAGE",
             Error::Auth(_) => "AUTH",
+            Error::OutcomeUnknown { .. } => "OUTCOME_UNKNOWN",
+            Error::UnsupportedFormat(_) => "UNSUPPORTED_FORMAT",
+        }
+    }
+
+    /// The operation token of an `OUTCOME_UNKNOWN` error.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            Error::OutcomeUnknown { operation, .. } => Some(operation),
+            _ => None,
         }
     }
 
@@ -79,6 +104,9 @@ mod tests {
         assert_eq!(Error::corrupt("x").code(), "CORRUPT");
         assert_eq!(Error::Storage("x".into()).code(), "STORAGE");
         assert_eq!(Error::Auth("x".into()).code(), "AUTH");
+        let u = Error::OutcomeUnknown { operation: "op".into(), message: "m".into() };
+        assert_eq!((u.code(), u.operation()), ("OUTCOME_UNKNOWN", Some("op")));
+        assert_eq!(Error::UnsupportedFormat("x".into()).code(), "UNSUPPORTED_FORMAT");
     }
 
     #[test]

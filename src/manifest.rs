@@ -6,6 +6,9 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
+mod history;
+pub use history::{OpHistory, OpId, OP_HISTORY};
+
 /// How similarity is measured. Scores are always "higher is better":
 /// cosine similarity, dot product, or the negative squared L2 distance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -68,6 +71,9 @@ pub struct SegmentDescriptor {
     /// Commit order: records in a higher `seq` replace records with the same id in a lower one.
     #[serde(default)]
     pub seq: u64,
+    /// The GC generation the object was written at (part of its key; 0 before generations).
+    #[serde(default)]
+    pub gen: u64,
 }
 
 /// A delete marker: hides every record with this id in segments with `seq < self.seq`.
@@ -79,10 +85,19 @@ pub struct Tombstone {
     pub seq: u64,
 }
 
-/// How many recent commit ids a manifest remembers.
-pub const RECENT_COMMITS: usize = 64;
+/// The manifest format this build writes. It refuses to rewrite a manifest of a higher format
+/// (it would drop fields it does not know); it still reads one.
+pub const MANIFEST_FORMAT: u32 = 2;
 
 fn legacy_version() -> u64 {
+    1
+}
+
+fn legacy_format() -> u32 {
+    1
+}
+
+fn first_gen() -> u64 {
     1
 }
 
@@ -90,13 +105,29 @@ fn legacy_version() -> u64 {
 /// `{prefix}collections/{name}/manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CollectionManifest {
+    /// Format of this JSON; 1 when written before the field existed.
+    #[serde(default = "legacy_format")]
+    pub format: u32,
     /// Collection name.
     pub collection: String,
+    /// Which life of the name this is: a drop + re-create starts the next incarnation, whose
+    /// objects live under another key prefix (0: written before incarnations existed).
+    #[serde(default)]
+    pub incarnation: u64,
+    /// Set when the collection was dropped: the manifest stays as a tombstone so incarnation
+    /// numbers only grow and late writers of the dropped incarnation fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_at_ms: Option<u64>,
     /// Vector dimension, 1..=4096.
     pub dimension: u16,
     /// Similarity measure.
     #[serde(default)]
     pub distance: Distance,
+    /// GC fence: a commit may list a segment written at generation `g` only while
+    /// `g + 1 >= gc_gen`; GC raises it before deleting unlisted objects of generations
+    /// `<= gc_gen - 2` (docs/PROTOCOL.md).
+    #[serde(default = "first_gen")]
+    pub gc_gen: u64,
     /// Segments in commit order.
     #[serde(default)]
     pub segments: Vec<SegmentDescriptor>,
@@ -107,7 +138,8 @@ pub struct CollectionManifest {
     /// Monotonic version; a manifest written before versioning existed loads as 1.
     #[serde(default = "legacy_version")]
     pub version: u64,
-    /// Unique id of the commit that produced this version (resolves ambiguous writes).
+    /// A fresh nonce per write, so no two manifest writes are byte-identical (stores whose
+    /// version tokens are content hashes, like S3 ETags, then never repeat a token).
     #[serde(default)]
     pub commit_id: Option<Uuid>,
     /// Next commit sequence number for segments and tombstones.
@@ -116,11 +148,9 @@ pub struct CollectionManifest {
     /// Delete markers, at most one per id (the newest).
     #[serde(default)]
     pub tombstones: Vec<Tombstone>,
-    /// Ids of the most recent commits (newest last, at most [`RECENT_COMMITS`]), so a writer
-    /// whose put had an ambiguous outcome can tell whether it landed even if others committed
-    /// on top of it since.
+    /// The operations that produced the most recent versions (exactly-once, bounded).
     #[serde(default)]
-    pub recent_commits: Vec<Uuid>,
+    pub history: OpHistory,
     /// Creation time, milliseconds since the Unix epoch.
     #[serde(default)]
     pub created_at_ms: u64,
@@ -129,28 +159,37 @@ pub struct CollectionManifest {
     pub updated_at_ms: u64,
 }
 
+fn overflow(what: &str) -> Error {
+    Error::corrupt(format!("manifest {what} overflowed"))
+}
+
 impl CollectionManifest {
-    /// A fresh, empty manifest at version 1.
-    pub fn new(collection: &str, dimension: u16, distance: Distance, now_ms: u64) -> Self {
+    /// A fresh, empty manifest at version 1 of incarnation `incarnation`, produced by `op`.
+    pub fn new(collection: &str, dimension: u16, distance: Distance, now_ms: u64, incarnation: u64, op: OpId) -> Self {
+        let mut history = OpHistory::starting_at(1);
+        history.record(op, 1);
         CollectionManifest {
+            format: MANIFEST_FORMAT,
             collection: collection.to_string(),
+            incarnation,
+            dropped_at_ms: None,
             dimension,
             distance,
+            gc_gen: 1,
             segments: Vec::new(),
             total_vectors: 0,
             version: 1,
-            // A fresh id even at creation, so no two manifest writes are byte-identical: stores
-            // whose version tokens are content hashes (S3 ETags) then never repeat a token.
             commit_id: Some(Uuid::new_v4()),
             next_seq: 1,
             tombstones: Vec::new(),
-            recent_commits: Vec::new(),
+            history,
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
         }
     }
 
-    /// Parses manifest JSON, accepting legacy manifests without `version`.
+    /// Parses manifest JSON, accepting legacy manifests without `version`, and checks what the
+    /// engine relies on (a stored manifest is input too: CORRUPT, never a panic).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let mut m: CollectionManifest =
             serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("manifest is not valid JSON: {e}")))?;
@@ -161,12 +200,62 @@ impl CollectionManifest {
             }
             m.next_seq = m.segments.len() as u64 + 1;
         }
+        // Written before the history existed: it starts with the next commit.
+        if m.history.from == 0 {
+            m.history = OpHistory::starting_at(m.version.checked_add(1).ok_or_else(|| overflow("version"))?);
+        }
+        m.check_consistent()?;
         Ok(m)
+    }
+
+    fn check_consistent(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::corrupt(format!("manifest of '{}': {what}", self.collection)));
+        if self.dimension == 0 || self.dimension as u32 > crate::validate::MAX_DIMENSION {
+            return bad(format!("dimension {} is out of range", self.dimension));
+        }
+        if self.version == 0 {
+            return bad("version 0".into());
+        }
+        if let Some(s) = self.segments.iter().find(|s| s.dimension != self.dimension) {
+            return bad(format!("segment {} has dimension {}, the collection {}", s.id, s.dimension, self.dimension));
+        }
+        Ok(())
     }
 
     /// Pretty JSON, so `jq '.version'` and humans can read it.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("manifest serialises")
+    }
+
+    /// True for the tombstone a drop leaves.
+    pub fn is_dropped(&self) -> bool {
+        self.dropped_at_ms.is_some()
+    }
+
+    /// Refuses changes this build must not make: to a manifest of a newer format, or to a
+    /// dropped collection.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.format > MANIFEST_FORMAT {
+            return Err(Error::UnsupportedFormat(format!(
+                "collection '{}' has manifest format {}; this build writes format {MANIFEST_FORMAT} and will not \
+                 rewrite a newer one (upgrade akidb)",
+                self.collection, self.format
+            )));
+        }
+        if self.is_dropped() {
+            return Err(Error::NotFound(format!("collection '{}' (dropped)", self.collection)));
+        }
+        Ok(())
+    }
+
+    /// True when a segment written at generation `gen` may still be listed (the GC fence).
+    pub fn accepts_generation(&self, gen: u64) -> bool {
+        gen.saturating_add(1) >= self.gc_gen
+    }
+
+    /// The version operation `op` produced, while the history remembers it.
+    pub fn op_version(&self, op: &OpId) -> Option<u64> {
+        self.history.version_of(op)
     }
 
     /// Finds a listed segment.
@@ -176,14 +265,14 @@ impl CollectionManifest {
 
     /// Lists a new segment unless it is already listed (idempotent re-application on retry).
     /// Returns false when nothing changed.
-    pub fn add_segment(&mut self, mut desc: SegmentDescriptor) -> bool {
+    pub fn add_segment(&mut self, mut desc: SegmentDescriptor) -> Result<bool> {
         if self.segment(&desc.id).is_some() {
-            return false;
+            return Ok(false);
         }
-        desc.seq = self.take_seq();
-        self.total_vectors += desc.record_count;
+        desc.seq = self.take_seq()?;
+        self.total_vectors = self.total_vectors.checked_add(desc.record_count).ok_or_else(|| overflow("total_vectors"))?;
         self.segments.push(desc);
-        true
+        Ok(true)
     }
 
     /// Seals a segment. `Ok(false)` when it was already sealed.
@@ -202,46 +291,46 @@ impl CollectionManifest {
 
     /// Records tombstones for `ids` in one commit sequence. Always changes the manifest when
     /// `ids` is non-empty (a delete must hide records written before it, even re-deletes).
-    pub fn add_tombstones(&mut self, ids: &[String]) -> bool {
+    pub fn add_tombstones(&mut self, ids: &[String]) -> Result<bool> {
         if ids.is_empty() {
-            return false;
+            return Ok(false);
         }
-        let seq = self.take_seq();
+        let seq = self.take_seq()?;
         for id in ids {
             match self.tombstones.iter_mut().find(|t| &t.id == id) {
                 Some(t) => t.seq = seq,
                 None => self.tombstones.push(Tombstone { id: id.clone(), seq }),
             }
         }
-        true
+        Ok(true)
     }
 
-    /// Stamps a commit: bumps the version and sets a fresh commit id.
-    pub fn stamp_commit(&mut self, now_ms: u64) -> Uuid {
-        let id = Uuid::new_v4();
-        self.version += 1;
-        self.commit_id = Some(id);
-        self.recent_commits.push(id);
-        if self.recent_commits.len() > RECENT_COMMITS {
-            let excess = self.recent_commits.len() - RECENT_COMMITS;
-            self.recent_commits.drain(..excess);
-        }
+    /// Turns the manifest into the tombstone of a dropped collection (same incarnation).
+    pub fn mark_dropped(&mut self, now_ms: u64) {
+        self.dropped_at_ms = Some(now_ms);
+        self.segments.clear();
+        self.tombstones.clear();
+        self.total_vectors = 0;
+    }
+
+    /// Stamps a commit made by operation `op`: bumps the version (checked), records `op` in
+    /// the history and sets a fresh nonce.
+    pub fn stamp_commit(&mut self, op: OpId, now_ms: u64) -> Result<()> {
+        self.version = self.version.checked_add(1).ok_or_else(|| overflow("version"))?;
+        self.format = MANIFEST_FORMAT;
+        self.commit_id = Some(Uuid::new_v4());
+        self.history.record(op, self.version);
         self.updated_at_ms = now_ms;
-        id
+        Ok(())
     }
 
-    /// True if the commit `id` is this version or one of the recent ones before it.
-    pub fn contains_commit(&self, id: &Uuid) -> bool {
-        self.commit_id.as_ref() == Some(id) || self.recent_commits.contains(id)
-    }
-
-    fn take_seq(&mut self) -> u64 {
+    fn take_seq(&mut self) -> Result<u64> {
         if self.next_seq == 0 {
             self.next_seq = 1;
         }
         let s = self.next_seq;
-        self.next_seq += 1;
-        s
+        self.next_seq = s.checked_add(1).ok_or_else(|| overflow("next_seq"))?;
+        Ok(s)
     }
 }
 
@@ -261,6 +350,7 @@ mod tests {
             size_bytes: 10,
             checksum: "00000000".into(),
             seq: 0,
+            gen: 1,
         }
     }
 
@@ -277,13 +367,15 @@ mod tests {
         assert_eq!(m.next_seq, 3);
         assert_eq!(m.segments[1].state, SegmentState::Sealed);
         assert!(m.commit_id.is_none());
+        assert_eq!((m.format, m.incarnation, m.gc_gen), (1, 0, 1));
+        assert!(m.history.covers(2) && !m.history.covers(1));
     }
 
     #[test]
     fn json_round_trip_and_version_is_readable() {
-        let mut m = CollectionManifest::new("c", 3, Distance::L2, 5);
-        m.add_segment(desc(4));
-        m.stamp_commit(6);
+        let mut m = CollectionManifest::new("c", 3, Distance::L2, 5, 1, OpId::new());
+        m.add_segment(desc(4)).unwrap();
+        m.stamp_commit(OpId::new(), 6).unwrap();
         let json = m.to_json();
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(v["version"], 2);
@@ -293,20 +385,20 @@ mod tests {
 
     #[test]
     fn add_segment_is_idempotent() {
-        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0);
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
         let d = desc(7);
-        assert!(m.add_segment(d.clone()));
-        assert!(!m.add_segment(d));
+        assert!(m.add_segment(d.clone()).unwrap());
+        assert!(!m.add_segment(d).unwrap());
         assert_eq!(m.segments.len(), 1);
         assert_eq!(m.total_vectors, 7);
     }
 
     #[test]
     fn seal_states() {
-        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0);
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
         let d = desc(1);
         let id = d.id;
-        m.add_segment(d);
+        m.add_segment(d).unwrap();
         assert!(m.seal(&id).unwrap());
         assert!(!m.seal(&id).unwrap());
         assert_eq!(m.seal(&Uuid::new_v4()).unwrap_err().code(), "NOT_FOUND");
@@ -314,27 +406,62 @@ mod tests {
 
     #[test]
     fn tombstones_take_newest_seq() {
-        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0);
-        m.add_segment(desc(1));
-        assert!(m.add_tombstones(&["a".into()]));
-        m.add_segment(desc(1));
-        assert!(m.add_tombstones(&["a".into(), "b".into()]));
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
+        m.add_segment(desc(1)).unwrap();
+        assert!(m.add_tombstones(&["a".into()]).unwrap());
+        m.add_segment(desc(1)).unwrap();
+        assert!(m.add_tombstones(&["a".into(), "b".into()]).unwrap());
         assert_eq!(m.tombstones.len(), 2);
         assert!(m.tombstones.iter().all(|t| t.seq == 4));
-        assert!(!m.add_tombstones(&[]));
+        assert!(!m.add_tombstones(&[]).unwrap());
     }
 
     #[test]
-    fn recent_commits_are_bounded() {
-        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0);
-        let first = m.stamp_commit(1);
-        for _ in 0..RECENT_COMMITS {
-            m.stamp_commit(1);
-        }
-        assert!(!m.contains_commit(&first));
-        let last = m.stamp_commit(2);
-        assert!(m.contains_commit(&last));
-        assert_eq!(m.recent_commits.len(), RECENT_COMMITS);
+    fn commits_record_their_operation_and_versions_are_checked() {
+        let create = OpId::new();
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, create);
+        assert_eq!(m.op_version(&create), Some(1));
+        let op = OpId::new();
+        m.stamp_commit(op, 1).unwrap();
+        assert_eq!((m.version, m.op_version(&op)), (2, Some(2)));
+        m.version = u64::MAX;
+        assert_eq!(m.stamp_commit(OpId::new(), 2).unwrap_err().code(), "CORRUPT");
+        m.next_seq = u64::MAX;
+        assert!(m.add_tombstones(&["x".into()]).is_err());
+    }
+
+    #[test]
+    fn newer_formats_and_dropped_manifests_are_not_writable() {
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
+        assert!(m.check_writable().is_ok());
+        let mut v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+        v["format"] = (MANIFEST_FORMAT + 1).into();
+        v["a_future_field"] = serde_json::json!({ "x": 1 });
+        let newer = CollectionManifest::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(newer.check_writable().unwrap_err().code(), "UNSUPPORTED_FORMAT");
+        m.mark_dropped(5);
+        assert_eq!(m.check_writable().unwrap_err().code(), "NOT_FOUND");
+    }
+
+    #[test]
+    fn inconsistent_stored_manifests_are_corrupt() {
+        let m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
+        let mut v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+        v["dimension"] = 0.into();
+        assert_eq!(CollectionManifest::from_json(&serde_json::to_vec(&v).unwrap()).unwrap_err().code(), "CORRUPT");
+        let mut m2 = m.clone();
+        let mut d = desc(1);
+        d.dimension = 4;
+        m2.add_segment(d).unwrap();
+        assert_eq!(CollectionManifest::from_json(&m2.to_json()).unwrap_err().code(), "CORRUPT");
+    }
+
+    #[test]
+    fn the_fence_accepts_one_generation_back() {
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
+        m.gc_gen = 5;
+        assert!(m.accepts_generation(5) && m.accepts_generation(4));
+        assert!(!m.accepts_generation(3));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
+use crate::manifest::Distance;
 use crate::record::Record;
 
 /// Longest collection name, in bytes.
@@ -93,6 +94,32 @@ pub fn batch(records: &[Record], dim: u16) -> Result<()> {
     Ok(())
 }
 
+/// [`batch`], plus everything that could otherwise only fail later, inside a group commit
+/// carrying other callers' records: zero vectors under cosine distance (they cannot be
+/// normalised) and metadata that would not read back from a segment (one encode → decode
+/// round trip per record, with the decoder's own limits).
+pub fn batch_for(records: &[Record], dim: u16, distance: Distance) -> Result<()> {
+    batch(records, dim)?;
+    for (i, r) in records.iter().enumerate() {
+        if distance == Distance::Cosine && r.vector.iter().all(|x| *x == 0.0) {
+            return Err(Error::invalid(format!(
+                "record {i} (id {:?}): zero vector cannot be used with cosine distance",
+                r.id
+            )));
+        }
+        if let Some(m) = r.metadata.as_ref().filter(|m| !m.is_null()) {
+            let bytes = serde_json::to_vec(m).map_err(|e| Error::invalid(format!("record {i}: metadata: {e}")))?;
+            if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                return Err(Error::invalid(format!(
+                    "record {i} (id {:?}): metadata would not read back ({e}); nest it less deeply",
+                    r.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Ids for a delete: non-empty list of valid ids (duplicates are harmless and removed).
 pub fn delete_ids(ids: &[String]) -> Result<Vec<String>> {
     if ids.is_empty() {
@@ -155,6 +182,20 @@ mod tests {
         assert!(e.to_string().contains("metadata must be a JSON object"), "{e}");
         let e = batch(&[Record::new("", vec![1.0, 2.0], None)], 2).unwrap_err();
         assert!(e.to_string().contains("id must not be empty"), "{e}");
+    }
+
+    #[test]
+    fn batches_for_a_collection_check_what_would_fail_later() {
+        let zero = Record::new("z", vec![0.0, 0.0], None);
+        let e = batch_for(std::slice::from_ref(&zero), 2, Distance::Cosine).unwrap_err();
+        assert!(e.to_string().contains("record 0 (id \"z\"): zero vector"), "{e}");
+        assert!(batch_for(std::slice::from_ref(&zero), 2, Distance::L2).is_ok());
+        let mut deep = serde_json::json!(1);
+        for _ in 0..200 {
+            deep = serde_json::json!({ "a": deep });
+        }
+        let e = batch_for(&[Record::new("d", vec![1.0, 0.0], Some(deep))], 2, Distance::L2).unwrap_err();
+        assert!(e.to_string().contains("would not read back"), "{e}");
     }
 
     #[test]

@@ -104,11 +104,12 @@ fn legacy_writers(kv: &Shared, name: &str, writers: usize, per_writer: usize) ->
                                 size_bytes: bytes.len() as u64,
                                 checksum: segment::checksum_hex(&bytes),
                                 seq: 0,
+                                gen: 1,
                             };
                             run(async {
-                                kv.put(&st.segment_key(name, &desc.id), bytes, PutCondition::IfAbsent).await.unwrap();
+                                kv.put(&st.segment_key(name, 1, &desc), bytes, PutCondition::IfAbsent).await.unwrap();
                                 let mut m = st.load_manifest(name).await.unwrap();
-                                m.add_segment(desc.clone());
+                                m.add_segment(desc.clone()).unwrap();
                                 m.version += 1;
                                 st.persist_manifest(&m).await.unwrap();
                             });

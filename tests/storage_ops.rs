@@ -28,9 +28,14 @@ fn create_list_load_drop() {
         let m = s.load_manifest("b").await.unwrap();
         assert_eq!((m.dimension, m.distance, m.version), (3, Distance::L2, 1));
         s.write_segment_with_data("b", &records("r", 5, 3, 1)).await.unwrap();
-        assert_eq!(kv.list("collections/b/segments/").await.unwrap().len(), 1);
+        assert_eq!(kv.list("collections/b/1/segments/").await.unwrap().len(), 1);
         s.drop_collection("b").await.unwrap();
-        assert!(kv.list("collections/b/").await.unwrap().is_empty(), "drop leaves nothing behind");
+        assert_eq!(
+            kv.list("collections/b/").await.unwrap(),
+            ["collections/b/manifest.json"],
+            "drop leaves only the manifest's tombstone behind"
+        );
+        assert_eq!(s.list_collections().await.unwrap().len(), 1, "dropped collections are not listed");
         assert_eq!(s.load_manifest("b").await.unwrap_err().code(), "NOT_FOUND");
         assert_eq!(s.drop_collection("b").await.unwrap_err().code(), "NOT_FOUND");
     });
@@ -77,7 +82,7 @@ fn write_segment_then_seal() {
         let d = m.segment(&id).unwrap();
         assert_eq!((d.record_count, d.dimension, d.state), (10, 3, SegmentState::Active));
         assert_eq!(m.total_vectors, 10);
-        let seg = s.load_segment("c", d).await.unwrap();
+        let seg = s.load_segment(&m, d).await.unwrap();
         assert_eq!(seg.ids[3], "x3");
         assert_eq!(seg.metadata[3], Some(json!({"i": 3, "group": 3})));
         let sealed = s.seal_segment("c", &id).await.unwrap();
@@ -100,7 +105,7 @@ fn cosine_vectors_are_normalised_at_insert() {
         s.create_collection("c", 2, Distance::Cosine).await.unwrap();
         s.write_segment_with_data("c", &[Record::new("a", vec![3.0, 4.0], None)]).await.unwrap();
         let m = s.load_manifest("c").await.unwrap();
-        let seg = s.load_segment("c", &m.segments[0]).await.unwrap();
+        let seg = s.load_segment(&m, &m.segments[0]).await.unwrap();
         assert!((seg.vectors[0] - 0.6).abs() < 1e-6 && (seg.vectors[1] - 0.8).abs() < 1e-6);
         let e = s.write_segment_with_data("c", &[Record::new("z", vec![0.0, 0.0], None)]).await.unwrap_err();
         assert!(e.to_string().contains("zero vector"), "{e}");
@@ -170,16 +175,16 @@ fn corrupt_segment_objects_are_detected() {
     run(async {
         s.create_collection("c", 3, Distance::L2).await.unwrap();
         let r = s.write_segment_with_data("c", &records("x", 4, 3, 3)).await.unwrap();
-        let key = s.segment_key("c", &r.segment_id.unwrap());
-        let mut bytes = kv.get(&key).await.unwrap().unwrap().value;
         let m = s.load_manifest("c").await.unwrap();
+        let key = s.segment_key("c", m.incarnation, m.segment(&r.segment_id.unwrap()).unwrap());
+        let mut bytes = kv.get(&key).await.unwrap().unwrap().value;
         bytes[30] ^= 0x40;
         kv.put(&key, bytes.clone(), PutCondition::Any).await.unwrap();
-        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
+        assert_eq!(s.load_segment(&m, &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
         kv.put(&key, bytes[..20].to_vec(), PutCondition::Any).await.unwrap();
-        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
+        assert_eq!(s.load_segment(&m, &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
         kv.delete(&key).await.unwrap();
-        assert_eq!(s.load_segment("c", &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
+        assert_eq!(s.load_segment(&m, &m.segments[0]).await.unwrap_err().code(), "CORRUPT");
         kv.put("collections/c/manifest.json", b"{ not json".to_vec(), PutCondition::Any).await.unwrap();
         assert_eq!(s.load_manifest("c").await.unwrap_err().code(), "CORRUPT");
     });
@@ -216,7 +221,7 @@ fn retry_exhaustion_follows_the_seed_schedule() {
         assert_eq!(m.manifest_commits_total, 0);
         // The segment object is an orphan; the manifest never listed it.
         assert_eq!(s.load_manifest("c").await.unwrap().segments.len(), 0);
-        assert_eq!(mem.list("collections/c/segments/").await.unwrap().len(), 1);
+        assert_eq!(mem.list("collections/c/1/segments/").await.unwrap().len(), 1);
     });
 }
 
@@ -251,7 +256,7 @@ fn ambiguous_put_that_landed_is_not_applied_twice() {
         assert_eq!(m.version, 2, "exactly one commit");
         assert_eq!(m.segments.len(), 1);
         assert_eq!(r.version, 2);
-        assert_eq!(mem.list("collections/c/segments/").await.unwrap().len(), 1, "segment written once");
+        assert_eq!(mem.list("collections/c/1/segments/").await.unwrap().len(), 1, "segment written once");
         let d = s.delete_records("c", &["x1".into()]).await.unwrap();
         assert_eq!(d.version, 3);
         assert_eq!(plain.load_manifest("c").await.unwrap().version, 3, "delete applied once");
@@ -281,7 +286,7 @@ fn transient_failures_before_the_put_are_retried() {
 }
 
 #[test]
-fn gc_deletes_only_old_unreferenced_segments() {
+fn gc_deletes_only_fenced_off_unreferenced_segments() {
     let clock = Arc::new(ManualClock::new());
     let (mem, failing) = always_conflicting(clock.clone(), RetryPolicy::none());
     let s = Storage::new(mem.clone() as Arc<dyn Kv>).with_clock(clock.clone() as Arc<dyn Clock>);
@@ -290,15 +295,17 @@ fn gc_deletes_only_old_unreferenced_segments() {
         let kept = s.write_segment_with_data("c", &records("a", 2, 3, 1)).await.unwrap();
         // A failed commit leaves an orphan segment object behind.
         assert_eq!(failing.write_segment_with_data("c", &records("b", 2, 3, 2)).await.unwrap_err().code(), "CONFLICT");
-        assert_eq!(mem.list("collections/c/segments/").await.unwrap().len(), 2);
-        let young = s.collect_garbage("c", Duration::from_secs(3600)).await.unwrap();
-        assert_eq!((young.deleted.len(), young.kept_young), (0, 1), "young orphans are kept");
-        clock.sleep(Duration::from_secs(3601)).await;
-        let old = s.collect_garbage("c", Duration::from_secs(3600)).await.unwrap();
-        assert_eq!(old.deleted.len(), 1);
-        let left = mem.list("collections/c/segments/").await.unwrap();
-        assert_eq!(left, vec![s.segment_key("c", &kept.segment_id.unwrap())], "listed segment survives");
+        assert_eq!(mem.list("collections/c/1/segments/").await.unwrap().len(), 2);
+        let first = s.collect_garbage("c").await.unwrap();
+        assert_eq!((first.generation, first.deleted.len(), first.kept_recent), (2, 0, 1), "one generation back is kept");
+        // However much time passes: time decides nothing.
+        clock.sleep(Duration::from_secs(30 * 86_400)).await;
+        let second = s.collect_garbage("c").await.unwrap();
+        assert_eq!((second.generation, second.deleted.len()), (3, 1));
+        let left = mem.list("collections/c/1/segments/").await.unwrap();
         let m = s.load_manifest("c").await.unwrap();
-        s.load_segment("c", &m.segments[0]).await.unwrap();
+        let listed = m.segment(&kept.segment_id.unwrap()).unwrap();
+        assert_eq!(left, vec![s.segment_key("c", 1, listed)], "listed segment survives");
+        s.load_segment(&m, &m.segments[0]).await.unwrap();
     });
 }

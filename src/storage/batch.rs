@@ -3,9 +3,9 @@
 
 use uuid::Uuid;
 
-use super::{ensure_same_collection, Storage};
+use super::{check_reupload, Operation, Storage};
 use crate::error::{Error, Result};
-use crate::manifest::SegmentDescriptor;
+use crate::manifest::{CollectionManifest, SegmentDescriptor};
 use crate::record::Record;
 use crate::validate;
 
@@ -42,45 +42,62 @@ impl Storage {
             return Err(Error::invalid("segmentSize must be at least 1"));
         }
         let manifest = self.load_manifest(name).await?;
-        validate::batch(records, manifest.dimension)?;
-        let mut descs = Vec::with_capacity(records.len().div_ceil(segment_size));
+        validate::batch_for(records, manifest.dimension, manifest.distance)?;
+        let chunks: Vec<&[Record]> = records.chunks(segment_size).collect();
+        let mut descs = Vec::with_capacity(chunks.len());
         let mut done = 0;
-        for chunk in records.chunks(segment_size) {
-            match self.write_segment_object(name, &manifest, &[chunk]).await {
+        for chunk in &chunks {
+            match self.write_segment_object(name, &manifest, manifest.gc_gen, &[chunk]).await {
                 Ok(d) => descs.push(d),
                 Err(e) => {
-                    self.remove_unlisted(name, &descs).await;
+                    self.remove_unlisted(&manifest, &descs).await;
                     return Err(e);
                 }
             }
             done += chunk.len();
             progress(done, records.len());
         }
-        // Re-read after the uploads: the compare-and-swap window is only read -> put.
-        let out = self
-            .update_manifest(name, None, |m| {
-                ensure_same_collection(&manifest, m)?;
-                let mut changed = false;
-                for d in &descs {
-                    changed |= m.add_segment(d.clone());
+        // Re-read after the uploads: the compare-and-swap window is only read -> put. Uploads
+        // that took long enough for GC to fence them off are written again (we have the
+        // records), under the same operation, so the batch still commits exactly once.
+        let op = Operation::new();
+        let mut rounds = 0;
+        loop {
+            let current = descs.clone();
+            let result = self.commit_segments(&manifest, &op, &|| current.clone(), || async {}).await;
+            let (out, stale) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    // Never delete what a commit of unknown outcome may list.
+                    if e.code() != "OUTCOME_UNKNOWN" {
+                        self.remove_unlisted(&manifest, &descs).await;
+                    }
+                    return Err(e);
                 }
-                Ok(changed)
-            })
-            .await?;
-        Ok(BatchReceipt {
-            segment_ids: descs.iter().map(|d| d.id).collect(),
-            version: out.manifest.version,
-            retries: out.retries,
-            committed: out.committed,
-        })
+            };
+            let Some(gen) = stale else {
+                return Ok(BatchReceipt {
+                    segment_ids: descs.iter().map(|d| d.id).collect(),
+                    version: out.version,
+                    retries: out.retries,
+                    committed: out.committed,
+                });
+            };
+            rounds = check_reupload(rounds, name)?;
+            for (i, chunk) in chunks.iter().enumerate() {
+                if descs[i].gen.saturating_add(1) < gen {
+                    descs[i] = self.write_segment_object(name, &manifest, gen, &[chunk]).await?;
+                }
+            }
+        }
     }
 
     /// Best-effort removal of segment objects this upsert wrote but never listed (a later segment
     /// failed, e.g. on quota), so a failed upsert leaves nothing behind; GC covers what remains.
-    async fn remove_unlisted(&self, name: &str, descs: &[SegmentDescriptor]) {
+    async fn remove_unlisted(&self, manifest: &CollectionManifest, descs: &[SegmentDescriptor]) {
         for d in descs {
-            if let Err(e) = self.kv.delete(&self.segment_key(name, &d.id)).await {
-                log::warn!("could not remove unlisted segment {} of '{name}': {e}", d.id);
+            if let Err(e) = self.kv().delete(&self.segment_key(&manifest.collection, manifest.incarnation, d)).await {
+                log::warn!("could not remove unlisted segment {} of '{}': {e}", d.id, manifest.collection);
             }
         }
     }
@@ -184,7 +201,7 @@ mod tests {
             let e = s.write_segments_with_data("c", &recs(25), 10, &mut |_, _| calls += 1).await.unwrap_err();
             assert_eq!(e.code(), "STORAGE");
             assert_eq!(calls, 2, "two segments were written before the store filled up");
-            assert!(kv.list("collections/c/segments/").await.unwrap().is_empty(), "nothing left behind");
+            assert!(kv.list("collections/c/1/").await.unwrap().is_empty(), "nothing left behind");
             assert_eq!(s.load_manifest("c").await.unwrap().version, 1);
         });
     }

@@ -62,11 +62,13 @@ pub fn error_for(op: Op, key: &str, resp: &HttpResponse) -> KvError {
         (404, _) if op == Op::PutIfVersion => KvError::PreconditionFailed,
         (_, Some(c)) if AUTH_CODES.contains(&c) => KvError::Auth(msg()),
         (401 | 403, _) => KvError::Auth(msg()),
-        // A concurrent conditional write raced this one (ConditionalRequestConflict), or the
-        // server asks to slow down: not applied, safe to retry after re-reading.
-        (409 | 429 | 503, _) | (400, Some("RequestTimeout")) => KvError::Transient { message: msg(), ambiguous: false },
-        // Other server errors: a write may or may not have been applied.
-        (500..=599, _) => KvError::Transient { message: msg(), ambiguous: op.is_write() },
+        // A concurrent conditional write raced this one (ConditionalRequestConflict): not
+        // applied, safe to retry after re-reading.
+        (409, _) | (400, Some("RequestTimeout")) => KvError::Transient { message: msg(), ambiguous: false },
+        // Throttling and server errors: S3 usually has not applied a write it answers with 503
+        // SlowDown, but a proxy or gateway in between may answer 5xx after the write went
+        // through. Any of these after a write is "may have landed"; the commit loop resolves it.
+        (429 | 500..=599, _) => KvError::Transient { message: msg(), ambiguous: op.is_write() },
         _ => KvError::Backend(msg()),
     }
 }
