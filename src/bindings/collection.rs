@@ -9,7 +9,7 @@ use super::convert::{self, to_js};
 use super::errors::{to_js as err_of, JsResult};
 use super::options;
 use crate::collection::Collection;
-use crate::storage::{BatchReceipt, CommitReceipt};
+use crate::storage::{BatchReceipt, CommitReceipt, OperationStatus};
 
 /// A collection handle: `await db.collection('docs')`.
 #[wasm_bindgen(js_name = Collection)]
@@ -119,6 +119,28 @@ impl JsCollection {
             out.set(i as u32, o.into());
         }
         Ok(out.into())
+    }
+
+    /// Settles an `OUTCOME_UNKNOWN` error later: `operationStatus(error.operationId)` →
+    /// `{ status: 'committed', version }` (it landed, creating that version),
+    /// `{ status: 'not_committed' }` (it never will: retrying is safe) or `{ status: 'unknown' }`
+    /// (still undecidable; ask again later). A token that is not an operation id is
+    /// INVALID_ARGUMENT.
+    #[wasm_bindgen(js_name = operationStatus)]
+    pub async fn operation_status(&self, operation_id: JsValue) -> JsResult<JsValue> {
+        let token = convert::string(&operation_id, "operationId")?;
+        let status = self.inner.operation_status(&token).await.map_err(err_of)?;
+        let o = Object::new();
+        let name = match status {
+            OperationStatus::Committed { version } => {
+                let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(version as f64));
+                "committed"
+            }
+            OperationStatus::NotCommitted => "not_committed",
+            OperationStatus::Unknown => "unknown",
+        };
+        let _ = Reflect::set(&o, &"status".into(), &JsValue::from_str(name));
+        Ok(o.into())
     }
 
     /// The committed manifest as a plain object (re-read from the store).

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::collection::JsCollection;
@@ -64,6 +65,22 @@ impl AkiDB {
     pub async fn drop_collection(&self, name: JsValue) -> JsResult<()> {
         let name = string(&name, "name")?;
         self.db.drop_collection(&name).await.map_err(err)
+    }
+
+    /// One garbage-collection pass over a collection: raises its GC generation with one commit,
+    /// then deletes unlisted segment objects no commit can list any more and every object of a
+    /// dropped incarnation → `{ generation, deleted: string[], keptRecent, keptUnknown }`.
+    #[wasm_bindgen(js_name = collectGarbage)]
+    pub async fn collect_garbage(&self, name: JsValue) -> JsResult<JsValue> {
+        let name = string(&name, "name")?;
+        let r = self.db.collect_garbage(&name).await.map_err(err)?;
+        let o = Object::new();
+        let deleted: Array = r.deleted.iter().map(|k| JsValue::from_str(k)).collect();
+        let _ = Reflect::set(&o, &"generation".into(), &JsValue::from_f64(r.generation as f64));
+        let _ = Reflect::set(&o, &"deleted".into(), &deleted);
+        let _ = Reflect::set(&o, &"keptRecent".into(), &JsValue::from_f64(r.kept_recent as f64));
+        let _ = Reflect::set(&o, &"keptUnknown".into(), &JsValue::from_f64(r.kept_unknown as f64));
+        Ok(o.into())
     }
 
     /// A handle on an existing collection.

@@ -5,11 +5,16 @@ use wasm_bindgen::JsValue;
 
 use crate::error::Error;
 
-/// Converts an engine error into a JS `Error` with `name = "AkiDBError"` and `.code`.
+/// Converts an engine error into a JS `Error` with `name = "AkiDBError"` and `.code`; an
+/// `OUTCOME_UNKNOWN` error also carries `.operationId`, the token `collection.operationStatus`
+/// settles later.
 pub fn to_js(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("AkiDBError");
     let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code()));
+    if let Some(op) = e.operation() {
+        let _ = Reflect::set(&err, &JsValue::from_str("operationId"), &JsValue::from_str(op));
+    }
     err.into()
 }
 

@@ -23,7 +23,30 @@ pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
     }
 }
 
-/// `options.groupCommit`: `false` to disable, or `{ maxRecords, maxBytes, pollIntervalMs }`.
+/// The largest duration option, in milliseconds: `setTimeout`'s limit (2^31 - 1 ms, about 24.8
+/// days). Bounding every duration keeps `Duration` construction and the arithmetic on it from
+/// ever panicking, whatever number a caller passes.
+const MAX_DURATION_MS: f64 = 2_147_483_647.0;
+
+/// A duration option in milliseconds, or `None` when absent: a finite number in
+/// `0..=MAX_DURATION_MS` (and above 0 when `positive`).
+pub(super) fn millis(v: &JsValue, what: &str, positive: bool) -> JsResult<Option<Duration>> {
+    if is_absent(v) {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && (if positive { n > 0.0 } else { n >= 0.0 }) && n <= MAX_DURATION_MS => {
+            Ok(Some(Duration::from_secs_f64(n / 1000.0)))
+        }
+        _ => {
+            let low = if positive { "greater than 0" } else { "at least 0" };
+            Err(invalid(format!("{what} must be a number of milliseconds, {low} and at most {MAX_DURATION_MS}")))
+        }
+    }
+}
+
+/// `options.groupCommit`: `false` to disable, or `{ maxRecords, maxBytes, pollIntervalMs,
+/// leaderLeaseMs }`.
 pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
     let g = prop(options, "groupCommit");
     let mut cfg = GroupCommitConfig::default();
@@ -35,7 +58,9 @@ pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
         return Ok(cfg);
     }
     if !g.is_object() {
-        return Err(invalid("options.groupCommit must be a boolean or { maxRecords, maxBytes }"));
+        return Err(invalid(
+            "options.groupCommit must be a boolean or { maxRecords, maxBytes, pollIntervalMs, leaderLeaseMs }",
+        ));
     }
     if let Some(n) = number(&prop(&g, "maxRecords"), "groupCommit.maxRecords")? {
         cfg.max_records = (n as usize).max(1);
@@ -43,8 +68,11 @@ pub fn group_commit(options: &JsValue) -> JsResult<GroupCommitConfig> {
     if let Some(n) = number(&prop(&g, "maxBytes"), "groupCommit.maxBytes")? {
         cfg.max_bytes = (n as usize).max(1);
     }
-    if let Some(n) = number(&prop(&g, "pollIntervalMs"), "groupCommit.pollIntervalMs")? {
-        cfg.poll_interval = Some(Duration::from_secs_f64(n.max(0.1) / 1000.0));
+    if let Some(d) = millis(&prop(&g, "pollIntervalMs"), "groupCommit.pollIntervalMs", false)? {
+        cfg.poll_interval = Some(d.max(Duration::from_micros(100)));
+    }
+    if let Some(d) = millis(&prop(&g, "leaderLeaseMs"), "groupCommit.leaderLeaseMs", true)? {
+        cfg.leader_lease = d;
     }
     Ok(cfg)
 }
@@ -59,17 +87,17 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
     if let Some(n) = number(&prop(&r, "maxRetries"), "retry.maxRetries")? {
         p.max_retries = n as u32;
     }
-    if let Some(n) = number(&prop(&r, "initialBackoffMs"), "retry.initialBackoffMs")? {
-        p.initial_backoff = Duration::from_secs_f64(n / 1000.0);
+    if let Some(d) = millis(&prop(&r, "initialBackoffMs"), "retry.initialBackoffMs", false)? {
+        p.initial_backoff = d;
     }
-    if let Some(n) = number(&prop(&r, "maxBackoffMs"), "retry.maxBackoffMs")? {
-        p.max_backoff = Duration::from_secs_f64(n / 1000.0);
+    if let Some(d) = millis(&prop(&r, "maxBackoffMs"), "retry.maxBackoffMs", false)? {
+        p.max_backoff = d;
     }
     if let Some(n) = number(&prop(&r, "multiplier"), "retry.multiplier")? {
         p.multiplier = n;
     }
-    if let Some(n) = number(&prop(&r, "maxElapsedMs"), "retry.maxElapsedMs")? {
-        p.max_elapsed = Some(Duration::from_secs_f64(n / 1000.0));
+    if let Some(d) = millis(&prop(&r, "maxElapsedMs"), "retry.maxElapsedMs", false)? {
+        p.max_elapsed = Some(d);
     }
     let j = prop(&r, "jitter");
     if !is_absent(&j) {
