@@ -16,7 +16,19 @@ export type ErrorCode =
   /** The store failed: IndexedDB quota exceeded (nothing written), closed connection, I/O. */
   | 'STORAGE'
   /** The store rejected the credentials. */
-  | 'AUTH';
+  | 'AUTH'
+  /**
+   * The operation may or may not have committed and the store could not tell which (e.g. the
+   * answer to the manifest write was lost and re-reading could not decide). Do NOT retry blindly:
+   * ask {@link Collection.operationStatus} with `error.operationId` first. Every other code
+   * means "not committed".
+   */
+  | 'OUTCOME_UNKNOWN'
+  /**
+   * The collection's manifest was written by a newer AkiDB (a higher `format`): it can be read,
+   * but this build refuses to rewrite it (it would drop what it does not understand).
+   */
+  | 'UNSUPPORTED_FORMAT';
 
 /** Every rejection of an AkiDB promise is an `Error` with `name === 'AkiDBError'` and a `code`. */
 export interface AkiDBError extends Error {
@@ -24,6 +36,35 @@ export interface AkiDBError extends Error {
   name: 'AkiDBError';
   /** Machine-readable reason. */
   code: ErrorCode;
+  /**
+   * Only with `code === 'OUTCOME_UNKNOWN'`: the opaque token of the operation, for
+   * {@link Collection.operationStatus}.
+   */
+  operationId?: string;
+}
+
+/** What {@link Collection.operationStatus} learned about an `OUTCOME_UNKNOWN` operation. */
+export type OperationStatus =
+  /** It committed, creating manifest version `version`: do not apply it again. */
+  | { status: 'committed'; version: number }
+  /** It did not commit and never will (no attempt can land any more): retrying is safe. */
+  | { status: 'not_committed' }
+  /**
+   * Still undecidable: an attempt may still land, the collection was dropped meanwhile, or more
+   * commits landed since than the manifest's history remembers. Ask again later.
+   */
+  | { status: 'unknown' };
+
+/** What one {@link AkiDB.collectGarbage} pass did. */
+export interface GcReport {
+  /** The GC generation this pass raised the collection's fence to (one commit). */
+  generation: number;
+  /** Store keys deleted (with the store prefix): fenced-off orphan segments and objects of dropped incarnations. */
+  deleted: string[];
+  /** Unlisted segment objects kept because a commit in flight may still list them (deleted by a later pass). */
+  keptRecent: number;
+  /** Keys kept because this build does not recognise their layout (e.g. written by a newer AkiDB). */
+  keptUnknown: number;
 }
 
 /**
@@ -105,6 +146,17 @@ export interface GroupCommitOptions {
   maxRecords?: number;
   /** Most approximate bytes in one group. Default 33554432 (32 MiB). */
   maxBytes?: number;
+  /**
+   * Polling mode for Workers runtimes: waiting callers check their own outcome every this many
+   * milliseconds instead of being woken by the committing call. Default: off (woken).
+   */
+  pollIntervalMs?: number;
+  /**
+   * Leadership is a lease: a committing call that shows no progress for this many milliseconds
+   * (stalled, or a cancelled request) is replaced by a waiting one. Must be > 0 and at most
+   * 2147483647; longer than one commit can legitimately take. Default 60000.
+   */
+  leaderLeaseMs?: number;
 }
 
 /** Options of {@link AkiDB.createCollection}. */
@@ -163,7 +215,7 @@ export interface UpsertReceipt {
   segmentId: string;
   /** Every segment written, in record order. */
   segmentIds: string[];
-  /** The manifest version that contains the upsert. */
+  /** The manifest version the upsert's commit created (callers of one group commit share it). */
   version: number;
   /** How many times the manifest commit was retried because of concurrent writers. */
   retries: number;
@@ -173,7 +225,7 @@ export interface UpsertReceipt {
 export interface CommitReceipt {
   /** The sealed segment (seal only). */
   segmentId?: string;
-  /** The manifest version that contains the change. */
+  /** The manifest version the change's commit created (the current one for a seal that changed nothing). */
   version: number;
   /** Commit retries spent. */
   retries: number;
@@ -252,7 +304,11 @@ export interface SearchHit {
 
 /** A segment listed in a manifest. */
 export interface SegmentDescriptor {
-  /** UUID; the object key is `collections/{name}/segments/{id}.seg`. */
+  /**
+   * UUID; the object key is `collections/{name}/{incarnation}/segments/{gen}-{id}.seg`
+   * (`collections/{name}/segments/{id}.seg` for objects written before incarnations and
+   * generations).
+   */
   id: string;
   /** `'Active'`, or `'Sealed'` once closed for good. */
   state: 'Active' | 'Sealed';
@@ -266,16 +322,29 @@ export interface SegmentDescriptor {
   checksum: string;
   /** Commit order: a higher `seq` replaces records with the same id in a lower one. */
   seq: number;
+  /** The GC generation the object was written at (part of its key; 0 before generations). */
+  gen: number;
 }
 
-/** The committed manifest of a collection (Manifest V1, see docs/PROTOCOL.md). */
+/** The committed manifest of a collection (see docs/PROTOCOL.md). */
 export interface Manifest {
+  /** Format of the JSON: 2 from this build on (1 for manifests written before the field existed). */
+  format: number;
   /** Collection name. */
   collection: string;
+  /**
+   * Which life of the name this is: a drop + re-create starts the next incarnation, whose objects
+   * live under their own key prefix (0 for collections created before incarnations).
+   */
+  incarnation: number;
+  /** Only on the tombstone a drop leaves behind (never returned by the API: a dropped collection is NOT_FOUND). */
+  dropped_at_ms?: number;
   /** Vector length. */
   dimension: number;
   /** Similarity measure. */
   distance: Distance;
+  /** GC fence: a commit may list a segment of generation `g` only while `g + 1 >= gc_gen`. */
+  gc_gen: number;
   /** Segments in commit order. */
   segments: SegmentDescriptor[];
   /** Records across listed segments. */
@@ -288,8 +357,11 @@ export interface Manifest {
   next_seq: number;
   /** Delete markers: `{ id, seq }`. */
   tombstones: { id: string; seq: number }[];
-  /** Ids of the most recent commits, newest last (at most 64). */
-  recent_commits: string[];
+  /**
+   * The operations that produced the most recent versions (at most 128): `ops[i]` (32 hex
+   * digits) produced version `from + i`; the last one the current version.
+   */
+  history: { from: number; ops: string[] };
   /** Creation time, ms since the Unix epoch. */
   created_at_ms: number;
   /** Time of the last commit, ms since the Unix epoch. */
@@ -328,10 +400,21 @@ export declare class AkiDB {
   /** Every collection, ordered by name. */
   listCollections(): Promise<CollectionInfo[]>;
   /**
-   * Drops a collection: its manifest first (it disappears atomically), then its segment objects.
+   * Drops a collection: its manifest becomes a tombstone (the collection disappears atomically),
+   * then its segment objects are deleted. Re-creating the name starts a new incarnation whose
+   * objects live under their own keys, so late writers of the dropped one can never touch it.
    * @throws {AkiDBError} NOT_FOUND
    */
   dropCollection(name: string): Promise<void>;
+  /**
+   * One garbage-collection pass: raises the collection's GC generation with one commit, then
+   * deletes the unlisted segment objects (left by failed or crashed writes) that no commit can
+   * list any more, and every object of a dropped incarnation. Safe to run at any time, from any
+   * instance, alongside writers: it never compares clocks. An orphan is deleted by the second
+   * pass after it was written.
+   * @throws {AkiDBError} NOT_FOUND, INVALID_ARGUMENT (name), UNSUPPORTED_FORMAT.
+   */
+  collectGarbage(name: string): Promise<GcReport>;
   /**
    * A handle on an existing collection, reading its current manifest.
    * @throws {AkiDBError} NOT_FOUND
@@ -360,12 +443,15 @@ export declare class Collection {
    * manifest commit lists them all, so other readers see all of the records or none. Concurrent
    * writers (other tabs, workers) are serialised by compare-and-swap with retries.
    * @throws {AkiDBError} INVALID_ARGUMENT (empty batch, duplicate ids, wrong dimension, NaN/Infinity,
-   * metadata not an object: nothing is written), CONFLICT (retries exhausted), STORAGE (e.g. quota).
+   * metadata not an object: nothing is written), CONFLICT (retries exhausted), STORAGE (e.g. quota),
+   * UNSUPPORTED_FORMAT; OUTCOME_UNKNOWN with `operationId` when it may have committed (ask
+   * {@link operationStatus} before retrying). Every other error means nothing was committed.
    */
   upsert(records: VectorRecord[], options?: UpsertOptions): Promise<UpsertReceipt>;
   /**
    * Deletes records by id in one commit (ids that do not exist are fine).
-   * @throws {AkiDBError} INVALID_ARGUMENT for an empty list or bad ids.
+   * @throws {AkiDBError} INVALID_ARGUMENT for an empty list or bad ids; OUTCOME_UNKNOWN with
+   * `operationId` when it may have committed (see {@link operationStatus}).
    */
   delete(ids: string[]): Promise<CommitReceipt>;
   /**
@@ -375,9 +461,24 @@ export declare class Collection {
   search(query: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
   /**
    * Seals a segment (Active → Sealed) in one commit; sealing a sealed segment is a no-op.
-   * @throws {AkiDBError} INVALID_ARGUMENT (not a UUID), NOT_FOUND.
+   * @throws {AkiDBError} INVALID_ARGUMENT (not a UUID), NOT_FOUND; OUTCOME_UNKNOWN with
+   * `operationId` when it may have committed (see {@link operationStatus}).
    */
   seal(segmentId: string): Promise<CommitReceipt>;
+  /**
+   * Settles an `OUTCOME_UNKNOWN` error: did the operation `operationId` (the error's
+   * `operationId`) commit? `'committed'` with the version it created, `'not_committed'` (it never
+   * will: retrying is safe), or `'unknown'` (ask again later).
+   * @example
+   * try { await docs.upsert(records); } catch (e) {
+   *   if (e.code === 'OUTCOME_UNKNOWN') {
+   *     const s = await docs.operationStatus(e.operationId);
+   *     if (s.status === 'not_committed') await docs.upsert(records);
+   *   }
+   * }
+   * @throws {AkiDBError} INVALID_ARGUMENT (not an operation id), NOT_FOUND (collection gone).
+   */
+  operationStatus(operationId: string): Promise<OperationStatus>;
   /** The latest committed manifest (refreshes the snapshot first). */
   manifest(): Promise<Manifest>;
   /**

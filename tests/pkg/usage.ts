@@ -1,6 +1,6 @@
 // Type-checked (never run) by tests/pkg/types.test.mjs against pkg/index.d.ts: every public
 // method and option, plus misuses that must NOT compile.
-import { AkiDB, type AkiDBError, type Manifest, type SearchHit } from '../../pkg/index.js';
+import { AkiDB, type AkiDBError, type GcReport, type Manifest, type OperationStatus, type SearchHit } from '../../pkg/index.js';
 
 export async function usage(): Promise<void> {
   const db = await AkiDB.open({
@@ -11,7 +11,7 @@ export async function usage(): Promise<void> {
     logLevel: 'error',
   });
   const mem = await AkiDB.open({ store: 'memory', name: 'shared', simulatedLatencyMs: 2 });
-  const grouped = await AkiDB.open({ store: 'memory', groupCommit: { maxRecords: 5000 } });
+  const grouped = await AkiDB.open({ store: 'memory', groupCommit: { maxRecords: 5000, pollIntervalMs: 10, leaderLeaseMs: 30_000 } });
   await AkiDB.open({ groupCommit: false });
   grouped.metricsText();
   const info = await db.createCollection('docs', { dimension: 3, distance: 'cosine' });
@@ -40,6 +40,12 @@ export async function usage(): Promise<void> {
   await docs.seal(r.segmentId);
   const m: Manifest = await docs.manifest();
   const state: 'Active' | 'Sealed' = m.segments[0].state;
+  const format: number = m.format;
+  const incarnation: number = m.incarnation;
+  const gen: number = m.segments[0].gen + m.gc_gen;
+  const ops: string[] = m.history.ops;
+  const from: number = m.history.from;
+  const dropped: number | undefined = m.dropped_at_ms;
   const moved: boolean = await docs.refresh();
   const n: number = await docs.count();
   await docs.delete(['a']);
@@ -54,7 +60,27 @@ export async function usage(): Promise<void> {
     const code: AkiDBError['code'] = (e as AkiDBError).code;
     void code;
   }
-  void [version, total, name, ids, score, state, moved, n, retries, text];
+  try {
+    await docs.upsert([{ id: 'c', vector: [0, 0, 1] }]);
+  } catch (e) {
+    const err = e as AkiDBError;
+    if (err.code === 'OUTCOME_UNKNOWN' && err.operationId !== undefined) {
+      const s: OperationStatus = await docs.operationStatus(err.operationId);
+      if (s.status === 'committed') {
+        const created: number = s.version;
+        void created;
+      } else if (s.status === 'not_committed') {
+        await docs.upsert([{ id: 'c', vector: [0, 0, 1] }]);
+      }
+    }
+    const other: AkiDBError['code'] = 'UNSUPPORTED_FORMAT';
+    void other;
+  }
+  const gc: GcReport = await db.collectGarbage('docs');
+  const deletedKeys: string[] = gc.deleted;
+  const kept: number = gc.generation + gc.keptRecent + gc.keptUnknown;
+  void [version, total, name, ids, score, state, moved, n, retries, text, format, incarnation, gen, ops, from, dropped];
+  void [deletedKeys, kept];
 
   // @ts-expect-error: not a distance
   await db.createCollection('x', { dimension: 3, distance: 'manhattan' });
@@ -64,4 +90,16 @@ export async function usage(): Promise<void> {
   await AkiDB.open({ store: 'floppy' });
   // @ts-expect-error: not a search mode
   await docs.search([1], { mode: 'hnsw' });
+  // @ts-expect-error: the manifest has no recent_commits any more (history replaced it)
+  void m.recent_commits;
+  // @ts-expect-error: only a committed operation has a version
+  void (await docs.operationStatus('x')).version;
+  // @ts-expect-error: not an operation status
+  const bogus: OperationStatus = { status: 'maybe' };
+  void bogus;
+  // @ts-expect-error: not an error code
+  const badCode: AkiDBError['code'] = 'TIMEOUT';
+  void badCode;
+  // @ts-expect-error: the operation id is a string
+  await docs.operationStatus(42);
 }
