@@ -15,7 +15,7 @@ use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
-use crate::storage::{BatchReceipt, CommitReceipt, OperationStatus, Storage};
+use crate::storage::{BatchReceipt, CommitReceipt, Operation, OperationStatus, Storage};
 use crate::validate;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
@@ -111,7 +111,11 @@ impl Collection {
         segment_size: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<BatchReceipt> {
-        let r = self.storage.write_segments_with_data(&self.name, records, segment_size, progress).await?;
+        let fresh = self.storage.load_manifest(&self.name).await?;
+        if fresh.incarnation != self.state.borrow().manifest.incarnation {
+            return Err(Error::NotFound(format!("collection '{}' was dropped (and re-created)", self.name)));
+        }
+        let r = self.storage.write_segments_as(&fresh, records, segment_size, progress).await?;
         if self.state.borrow().manifest.version < r.version {
             // The commit is durable: failing to read it back must not report it as failed.
             if let Err(e) = self.refresh().await {
@@ -123,7 +127,8 @@ impl Collection {
 
     /// Deletes records by id in one commit.
     pub async fn delete(&self, ids: &[String]) -> Result<CommitReceipt> {
-        let r = self.storage.delete_records(&self.name, ids).await?;
+        let op = Operation::bound_to(self.state.borrow().manifest.incarnation);
+        let r = self.storage.delete_records_as(&self.name, &op, ids).await?;
         self.catch_up(&r).await;
         Ok(r)
     }
@@ -132,7 +137,8 @@ impl Collection {
     pub async fn seal(&self, segment_id: &str) -> Result<CommitReceipt> {
         let id = Uuid::parse_str(segment_id)
             .map_err(|_| Error::invalid(format!("segment id {segment_id:?} is not a UUID")))?;
-        let r = self.storage.seal_segment(&self.name, &id).await?;
+        let op = Operation::bound_to(self.state.borrow().manifest.incarnation);
+        let r = self.storage.seal_segment_as(&self.name, &op, &id).await?;
         self.catch_up(&r).await;
         Ok(r)
     }

@@ -270,7 +270,8 @@ impl CollectionManifest {
             return Ok(false);
         }
         desc.seq = self.take_seq()?;
-        self.total_vectors = self.total_vectors.checked_add(desc.record_count).ok_or_else(|| overflow("total_vectors"))?;
+        self.total_vectors =
+            self.total_vectors.checked_add(desc.record_count).ok_or_else(|| overflow("total_vectors"))?;
         self.segments.push(desc);
         Ok(true)
     }

@@ -363,3 +363,184 @@ fn after_a_contended_commit_the_next_group_waits_one_commit_and_an_uncontended_o
         assert_eq!(db.metrics().manifest_commits_total, 3);
     });
 }
+
+/// Everything that could only fail inside the group's segment (a zero vector under cosine,
+/// metadata the decoder would not read back) is checked per caller: on the code before, the
+/// zero vector passed validation and then failed the whole group, naming another caller's
+/// record in everyone's error.
+#[test]
+fn a_caller_whose_records_cannot_be_encoded_fails_alone() {
+    let mem = Arc::new(MemoryKv::new());
+    let db = db_over(yielding(&mem), GroupCommitConfig::default());
+    run(async {
+        db.create_collection("c", 4, Distance::Cosine).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let good: Vec<Vec<Record>> = (0..4).map(|i| records(&format!("g{i}-"), 1, 4, i + 1)).collect();
+        let zero = vec![Record::new("zero", vec![0.0; 4], None)];
+        let mut deep = serde_json::json!(1);
+        for _ in 0..300 {
+            deep = serde_json::json!([deep]);
+        }
+        let deep = vec![Record::new("deep", vec![1.0; 4], Some(serde_json::json!({ "m": deep })))];
+        let mut calls: Vec<_> = good.iter().map(|b| c.upsert(b)).collect();
+        calls.insert(1, c.upsert(&zero));
+        calls.insert(3, c.upsert(&deep));
+        let out = join_all(calls).await;
+        let e = out[1].as_ref().unwrap_err();
+        assert!(e.code() == "INVALID_ARGUMENT" && e.to_string().contains("\"zero\""), "{e}");
+        let e = out[3].as_ref().unwrap_err();
+        assert!(e.code() == "INVALID_ARGUMENT" && e.to_string().contains("\"deep\""), "{e}");
+        assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 4, "the others commit");
+        assert_eq!(live_ids(&db, "c").await.len(), 4);
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod liveness {
+    //! Group commit liveness with real timers (native; the wasm build shares the code).
+
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use super::common::scripted::{Action, ScriptKv};
+    use super::*;
+    use akidb::storage::OperationStatus;
+
+    /// Polls `f` once with the current task's waker.
+    async fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        futures::future::poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
+    }
+
+    fn polling(lease: Duration) -> GroupCommitConfig {
+        GroupCommitConfig { poll_interval: Some(Duration::from_millis(2)), leader_lease: lease, ..Default::default() }
+    }
+
+    /// The leader loses its first race (so the caller that queued meanwhile is absorbed into
+    /// its commit), then its request stops being polled in the middle of the retried put — a
+    /// cancelled Workers request. Returns the absorbed caller's outcome and whether it arrived
+    /// within `patience`.
+    fn stalled_leader_schedule(lease: Duration, patience: Duration) -> (Option<akidb::Result<()>>, Database, String) {
+        let mem = Arc::new(MemoryKv::new());
+        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let policy = akidb::RetryPolicy {
+            initial_backoff: Duration::from_millis(20),
+            jitter: akidb::retry::Jitter::None,
+            ..akidb::RetryPolicy::seed()
+        };
+        let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>).with_retry_policy(policy))
+            .with_group_commit(polling(lease));
+        let hung = Rc::new(Cell::new(false));
+        let mut token = String::new();
+        let outcome = run(async {
+            db.create_collection("c", 4, Distance::L2).await.unwrap();
+            let c = db.collection("c").await.unwrap();
+            let (h, mut puts) = (hung.clone(), 0);
+            kv.script(move |call| {
+                if !call.is_manifest_put() {
+                    return Action::Pass;
+                }
+                puts += 1;
+                match puts {
+                    1 => Action::Fail(KvError::PreconditionFailed),
+                    2 => {
+                        h.set(true);
+                        Action::Hang
+                    }
+                    _ => Action::Pass,
+                }
+            });
+            let (a, b) = (records("leader", 1, 4, 1), records("carried", 1, 4, 2));
+            let mut leader = Box::pin(c.upsert(&a));
+            let mut carried = Box::pin(c.upsert(&b));
+            let start = std::time::Instant::now();
+            let out = loop {
+                if !hung.get() {
+                    let _ = poll_once(&mut leader).await;
+                }
+                if let Poll::Ready(r) = poll_once(&mut carried).await {
+                    break Some(r);
+                }
+                if start.elapsed() > patience {
+                    break None;
+                }
+                akidb::runtime::sleep(Duration::from_millis(1)).await;
+            };
+            if let Some(Err(e)) = &out {
+                token = e.operation().unwrap_or_default().to_string();
+            }
+            // Later writes go through (a new leader), however the stalled one ends.
+            if out.is_some() {
+                let r = c.upsert(&records("later", 1, 4, 3)).await.expect("the queue is not wedged");
+                assert_eq!(r.version, 2);
+            }
+            std::mem::forget(leader); // never polled again, never dropped: like a cancelled request
+            out.map(|r| r.map(|_| ()))
+        });
+        (outcome, db, token)
+    }
+
+    #[test]
+    fn a_stalled_polling_leader_is_replaced_and_its_carried_caller_learns_the_outcome() {
+        let (out, db, token) = stalled_leader_schedule(Duration::from_millis(60), Duration::from_secs(10));
+        let e = out.expect("the carried caller is answered").unwrap_err();
+        assert_eq!(e.code(), "OUTCOME_UNKNOWN", "{e}");
+        run(async {
+            let c = db.collection("c").await.unwrap();
+            // Its commit's put was conditioned on version 1; the manifest moved on: provably not committed.
+            assert_eq!(c.operation_status(&token).await.unwrap(), OperationStatus::NotCommitted);
+            assert_eq!(live_ids(&db, "c").await, ["later0".to_string()].into_iter().collect());
+        });
+    }
+
+    /// Negative control: without an expiring lease the same schedule leaves the carried caller
+    /// (and the queue behind it) waiting for a leader that will never run again.
+    #[test]
+    fn negative_control_without_a_lease_the_same_schedule_wedges() {
+        let (out, _, _) = stalled_leader_schedule(Duration::from_secs(3600), Duration::from_millis(500));
+        assert!(out.is_none(), "wedged: no answer while the leader is stalled");
+    }
+
+    /// A waiting caller whose future is dropped (natively: a cancelled task) leaves the queue;
+    /// on the code before, leadership was handed to its dead slot and every later upsert waited
+    /// forever.
+    #[test]
+    fn a_dropped_waiter_never_wedges_the_queue() {
+        let mem = Arc::new(MemoryKv::new());
+        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>))
+            .with_group_commit(GroupCommitConfig { leader_lease: Duration::from_secs(3600), ..Default::default() });
+        run(async {
+            db.create_collection("c", 4, Distance::L2).await.unwrap();
+            let c = db.collection("c").await.unwrap();
+            let (gate_tx, gate_rx) = futures::channel::oneshot::channel::<()>();
+            let mut gate = Some(gate_rx);
+            kv.script(move |call| match (call.is_manifest_put(), gate.take()) {
+                (true, Some(rx)) => Action::RunFirst(Box::pin(async move {
+                    let _ = rx.await;
+                })),
+                (_, g) => {
+                    gate = g;
+                    Action::Pass
+                }
+            });
+            let (a, b, x) = (records("a", 1, 4, 1), records("b", 1, 4, 2), records("x", 1, 4, 3));
+            let mut leader = Box::pin(c.upsert(&a));
+            assert!(poll_once(&mut leader).await.is_pending(), "the leader waits at the gate");
+            let mut waiter = Box::pin(c.upsert(&b));
+            assert!(poll_once(&mut waiter).await.is_pending());
+            drop(waiter);
+            gate_tx.send(()).unwrap();
+            leader.await.unwrap();
+            let next = Box::pin(c.upsert(&x));
+            let timeout = Box::pin(akidb::runtime::sleep(Duration::from_secs(5)));
+            match futures::future::select(next, timeout).await {
+                futures::future::Either::Left((r, _)) => assert_eq!(r.unwrap().version, 3),
+                futures::future::Either::Right(_) => panic!("the queue is wedged"),
+            }
+            let live = live_ids(&db, "c").await;
+            assert!(live.contains("a0") && live.contains("x0") && !live.contains("b0"), "{live:?}");
+        });
+    }
+}

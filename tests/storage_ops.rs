@@ -297,7 +297,11 @@ fn gc_deletes_only_fenced_off_unreferenced_segments() {
         assert_eq!(failing.write_segment_with_data("c", &records("b", 2, 3, 2)).await.unwrap_err().code(), "CONFLICT");
         assert_eq!(mem.list("collections/c/1/segments/").await.unwrap().len(), 2);
         let first = s.collect_garbage("c").await.unwrap();
-        assert_eq!((first.generation, first.deleted.len(), first.kept_recent), (2, 0, 1), "one generation back is kept");
+        assert_eq!(
+            (first.generation, first.deleted.len(), first.kept_recent),
+            (2, 0, 1),
+            "one generation back is kept"
+        );
         // However much time passes: time decides nothing.
         clock.sleep(Duration::from_secs(30 * 86_400)).await;
         let second = s.collect_garbage("c").await.unwrap();

@@ -38,19 +38,32 @@ impl Storage {
         segment_size: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<BatchReceipt> {
+        let manifest = self.load_manifest(name).await?;
+        self.write_segments_as(&manifest, records, segment_size, progress).await
+    }
+
+    /// [`Storage::write_segments_with_data`] into the collection incarnation of `manifest` (a
+    /// recent manifest: its GC generation tags the uploads).
+    pub async fn write_segments_as(
+        &self,
+        manifest: &CollectionManifest,
+        records: &[Record],
+        segment_size: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<BatchReceipt> {
+        let name = manifest.collection.as_str();
         if segment_size == 0 {
             return Err(Error::invalid("segmentSize must be at least 1"));
         }
-        let manifest = self.load_manifest(name).await?;
         validate::batch_for(records, manifest.dimension, manifest.distance)?;
         let chunks: Vec<&[Record]> = records.chunks(segment_size).collect();
         let mut descs = Vec::with_capacity(chunks.len());
         let mut done = 0;
         for chunk in &chunks {
-            match self.write_segment_object(name, &manifest, manifest.gc_gen, &[chunk]).await {
+            match self.write_segment_object(name, manifest, manifest.gc_gen, &[chunk]).await {
                 Ok(d) => descs.push(d),
                 Err(e) => {
-                    self.remove_unlisted(&manifest, &descs).await;
+                    self.remove_unlisted(manifest, &descs).await;
                     return Err(e);
                 }
             }
@@ -64,13 +77,13 @@ impl Storage {
         let mut rounds = 0;
         loop {
             let current = descs.clone();
-            let result = self.commit_segments(&manifest, &op, &|| current.clone(), || async {}).await;
+            let result = self.commit_segments(manifest, &op, &|| current.clone(), || async {}).await;
             let (out, stale) = match result {
                 Ok(r) => r,
                 Err(e) => {
                     // Never delete what a commit of unknown outcome may list.
                     if e.code() != "OUTCOME_UNKNOWN" {
-                        self.remove_unlisted(&manifest, &descs).await;
+                        self.remove_unlisted(manifest, &descs).await;
                     }
                     return Err(e);
                 }
@@ -86,7 +99,7 @@ impl Storage {
             rounds = check_reupload(rounds, name)?;
             for (i, chunk) in chunks.iter().enumerate() {
                 if descs[i].gen.saturating_add(1) < gen {
-                    descs[i] = self.write_segment_object(name, &manifest, gen, &[chunk]).await?;
+                    descs[i] = self.write_segment_object(name, manifest, gen, &[chunk]).await?;
                 }
             }
         }

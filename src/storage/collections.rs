@@ -16,7 +16,12 @@ impl Storage {
     /// Creates an empty collection: a create-only put of its manifest, or, over the tombstone of
     /// a dropped one, a conditional put that starts the next incarnation. An ambiguous put is
     /// resolved by re-reading (the new manifest records the create's operation id).
-    pub async fn create_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionManifest> {
+    pub async fn create_collection(
+        &self,
+        name: &str,
+        dimension: u32,
+        distance: Distance,
+    ) -> Result<CollectionManifest> {
         validate::collection_name(name)?;
         let dim = validate::dimension(dimension)?;
         let op = OpId::new();
@@ -68,7 +73,10 @@ impl Storage {
                     }
                 }
                 return Err(if maybe_landed {
-                    Error::OutcomeUnknown { operation: op.to_string(), message: format!("create of '{name}': {message}") }
+                    Error::OutcomeUnknown {
+                        operation: op.to_string(),
+                        message: format!("create of '{name}': {message}"),
+                    }
                 } else {
                     Error::Storage(message)
                 });
@@ -176,7 +184,11 @@ impl Storage {
     /// and re-created) collection gives CONFLICT too. An ambiguous put is resolved by re-reading;
     /// when that cannot decide, `OUTCOME_UNKNOWN`. `manifest.version` must be greater than
     /// `expected_version`.
-    pub async fn persist_manifest_with_check(&self, manifest: &CollectionManifest, expected_version: u64) -> Result<()> {
+    pub async fn persist_manifest_with_check(
+        &self,
+        manifest: &CollectionManifest,
+        expected_version: u64,
+    ) -> Result<()> {
         let name = &manifest.collection;
         if manifest.version <= expected_version {
             return Err(Error::invalid(format!(

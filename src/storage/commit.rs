@@ -32,6 +32,14 @@ impl Operation {
         Self::default()
     }
 
+    /// A new operation that may only apply to incarnation `incarnation` of its collection
+    /// (a handle's writes must not land in a re-created collection of the same name).
+    pub fn bound_to(incarnation: u64) -> Self {
+        let op = Self::default();
+        op.incarnation.set(Some(incarnation));
+        op
+    }
+
     /// Its id.
     pub fn id(&self) -> OpId {
         self.id
@@ -197,7 +205,13 @@ impl Storage {
                         Ok(new_token) => {
                             self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
                             let version = next.version;
-                            return Ok(CommitOutcome { manifest: next, token: new_token, version, retries, committed: true });
+                            return Ok(CommitOutcome {
+                                manifest: next,
+                                token: new_token,
+                                version,
+                                retries,
+                                committed: true,
+                            });
                         }
                         Err(KvError::PreconditionFailed) => Failure::Conflict,
                         Err(KvError::Transient { message, ambiguous }) => {
@@ -265,7 +279,9 @@ impl Storage {
             Err(_) => !op.maybe_landed(),
         };
         if !proven_absent {
-            return Err(op.unknown(format!("gave up after {retries} retries without learning whether an attempt landed")));
+            return Err(
+                op.unknown(format!("gave up after {retries} retries without learning whether an attempt landed"))
+            );
         }
         Err(match failure {
             Failure::Transient(message) => Error::Storage(format!("{message} (after {retries} retries)")),

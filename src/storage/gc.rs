@@ -33,7 +33,11 @@ pub struct GcReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyKind {
     Manifest,
-    Segment { incarnation: u64, gen: u64, id: uuid::Uuid },
+    Segment {
+        incarnation: u64,
+        gen: u64,
+        id: uuid::Uuid,
+    },
     /// Anything else under a numbered incarnation directory.
     OtherInIncarnation(u64),
     Unknown,
@@ -78,10 +82,8 @@ impl Storage {
     /// generation back, so a write in flight during one pass is never affected).
     pub async fn collect_garbage(&self, name: &str) -> Result<GcReport> {
         crate::validate::collection_name(name)?;
-        let (mut manifest, _) = self
-            .load_raw(name)
-            .await?
-            .ok_or_else(|| crate::error::Error::NotFound(format!("collection '{name}'")))?;
+        let (mut manifest, _) =
+            self.load_raw(name).await?.ok_or_else(|| crate::error::Error::NotFound(format!("collection '{name}'")))?;
         if !manifest.is_dropped() {
             let op = Operation::new();
             let out = self
@@ -90,7 +92,8 @@ impl Storage {
                     &op,
                     None,
                     |m| {
-                        m.gc_gen = m.gc_gen.checked_add(1).ok_or_else(|| crate::error::Error::corrupt("gc_gen overflow"))?;
+                        m.gc_gen =
+                            m.gc_gen.checked_add(1).ok_or_else(|| crate::error::Error::corrupt("gc_gen overflow"))?;
                         Ok(true)
                     },
                     || async {},
@@ -106,7 +109,11 @@ impl Storage {
             let Some(rel) = key.strip_prefix(&base) else { continue };
             let delete = match classify(rel) {
                 KeyKind::Manifest => false,
-                KeyKind::Segment { incarnation, .. } | KeyKind::OtherInIncarnation(incarnation) if dead(incarnation) => true,
+                KeyKind::Segment { incarnation, .. } | KeyKind::OtherInIncarnation(incarnation)
+                    if dead(incarnation) =>
+                {
+                    true
+                }
                 KeyKind::Segment { incarnation, gen, id } if incarnation == manifest.incarnation => {
                     if listed.contains(&id) {
                         false
@@ -148,7 +155,10 @@ mod tests {
         assert_eq!(classify(&format!("segments/7-{id}.seg")), KeyKind::Segment { incarnation: 0, gen: 7, id });
         assert_eq!(classify(&format!("3/segments/7-{id}.seg")), KeyKind::Segment { incarnation: 3, gen: 7, id });
         let digits = uuid::Uuid::parse_str("12345678-1234-4234-8234-123456789012").unwrap();
-        assert_eq!(classify(&format!("segments/{digits}.seg")), KeyKind::Segment { incarnation: 0, gen: 0, id: digits });
+        assert_eq!(
+            classify(&format!("segments/{digits}.seg")),
+            KeyKind::Segment { incarnation: 0, gen: 0, id: digits }
+        );
         assert_eq!(classify("3/index/whatever.bin"), KeyKind::OtherInIncarnation(3));
         for unknown in ["segments/x.seg", "segments/7-x.seg", "v2/segments/a.seg", "notes.txt", "segments/a.parquet"] {
             assert_eq!(classify(unknown), KeyKind::Unknown, "{unknown}");

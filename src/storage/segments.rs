@@ -125,17 +125,25 @@ impl Storage {
 
     /// Seals a segment (Active → Sealed) atomically; sealing a sealed segment is a no-op.
     pub async fn seal_segment(&self, name: &str, segment_id: &Uuid) -> Result<CommitReceipt> {
-        let op = Operation::new();
-        let out = self.update_manifest_op(name, &op, None, |m| m.seal(segment_id), || async {}).await?;
+        self.seal_segment_as(name, &Operation::new(), segment_id).await
+    }
+
+    /// [`Storage::seal_segment`] as operation `op` (e.g. bound to an incarnation).
+    pub async fn seal_segment_as(&self, name: &str, op: &Operation, segment_id: &Uuid) -> Result<CommitReceipt> {
+        let out = self.update_manifest_op(name, op, None, |m| m.seal(segment_id), || async {}).await?;
         Ok(CommitReceipt::from_outcome(Some(*segment_id), out))
     }
 
     /// Deletes records by id in one commit (tombstones); ids that do not exist are fine. Applied
     /// exactly once: a re-applied delete would hide upserts of the same ids committed meanwhile.
     pub async fn delete_records(&self, name: &str, ids: &[String]) -> Result<CommitReceipt> {
+        self.delete_records_as(name, &Operation::new(), ids).await
+    }
+
+    /// [`Storage::delete_records`] as operation `op` (e.g. bound to an incarnation).
+    pub async fn delete_records_as(&self, name: &str, op: &Operation, ids: &[String]) -> Result<CommitReceipt> {
         let ids = validate::delete_ids(ids)?;
-        let op = Operation::new();
-        let out = self.update_manifest_op(name, &op, None, |m| m.add_tombstones(&ids), || async {}).await?;
+        let out = self.update_manifest_op(name, op, None, |m| m.add_tombstones(&ids), || async {}).await?;
         Ok(CommitReceipt::from_outcome(None, out))
     }
 
@@ -172,7 +180,13 @@ impl Storage {
     {
         let stale = Cell::new(None);
         let out = self
-            .update_manifest_op(&schema.collection, op, None, |m| list_segments(schema, m, &descs(), &stale), before_retry)
+            .update_manifest_op(
+                &schema.collection,
+                op,
+                None,
+                |m| list_segments(schema, m, &descs(), &stale),
+                before_retry,
+            )
             .await?;
         Ok((out, stale.get()))
     }

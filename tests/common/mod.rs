@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests (native and wasm32).
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::sync::Arc;
 
 use akidb::kv::{Kv, MemoryKv};
