@@ -25,7 +25,7 @@ pub struct Segment {
     pub vectors: Vec<f32>,
     /// Metadata per record.
     pub metadata: Vec<Option<Value>>,
-    /// When the object was written (ms since the Unix epoch); GC uses it for the grace period.
+    /// When the object was written (ms since the Unix epoch); informational (GC uses generations).
     pub created_at_ms: u64,
 }
 
