@@ -71,7 +71,9 @@ async fn legacy_path_loses_segments_on_the_same_schedule() {
             size_bytes: 0,
             checksum: String::new(),
             seq: 0,
-        });
+            gen: 1,
+        })
+        .unwrap();
         m.version += 1;
         s.persist_manifest(&m).await.unwrap();
         id
