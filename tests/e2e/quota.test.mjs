@@ -55,6 +55,7 @@ test('QuotaExceededError → STORAGE, nothing half-written', { timeout: 120_000 
     assert.equal(out.count, 100);
     // The segment that hit the quota was rolled back; those written before it were removed.
     const segs = out.raw.filter((k) => k.includes('/segments/'));
-    assert.deepEqual(segs, [`collections/c/segments/${out.before.segments[0].id}.seg`]);
+    const first = out.before.segments[0];
+    assert.deepEqual(segs, [`collections/c/${out.before.incarnation}/segments/${first.gen}-${first.id}.seg`]);
   }),
 );
