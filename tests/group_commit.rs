@@ -395,9 +395,9 @@ fn a_caller_whose_records_cannot_be_encoded_fails_alone() {
     });
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 mod liveness {
-    //! Group commit liveness with real timers (native; the wasm build shares the code).
+    //! Group commit liveness with real timers: natively (futures-timer under block_on) and on
+    //! wasm (setTimeout, async tests), the same schedules.
 
     use std::cell::Cell;
     use std::rc::Rc;
@@ -421,7 +421,10 @@ mod liveness {
     /// its commit), then its request stops being polled in the middle of the retried put — a
     /// cancelled Workers request. Returns the absorbed caller's outcome and whether it arrived
     /// within `patience`.
-    fn stalled_leader_schedule(lease: Duration, patience: Duration) -> (Option<akidb::Result<()>>, Database, String) {
+    async fn stalled_leader_schedule(
+        lease: Duration,
+        patience: Duration,
+    ) -> (Option<akidb::Result<()>>, Database, String) {
         let mem = Arc::new(MemoryKv::new());
         let kv = Arc::new(ScriptKv::new(mem.clone()));
         let policy = akidb::RetryPolicy {
@@ -433,7 +436,7 @@ mod liveness {
             .with_group_commit(polling(lease));
         let hung = Rc::new(Cell::new(false));
         let mut token = String::new();
-        let outcome = run(async {
+        let outcome = async {
             db.create_collection("c", 4, Distance::L2).await.unwrap();
             let c = db.collection("c").await.unwrap();
             let (h, mut puts) = (hung.clone(), 0);
@@ -454,7 +457,7 @@ mod liveness {
             let (a, b) = (records("leader", 1, 4, 1), records("carried", 1, 4, 2));
             let mut leader = Box::pin(c.upsert(&a));
             let mut carried = Box::pin(c.upsert(&b));
-            let start = std::time::Instant::now();
+            let start = akidb::runtime::monotonic_ms();
             let out = loop {
                 if !hung.get() {
                     let _ = poll_once(&mut leader).await;
@@ -462,7 +465,7 @@ mod liveness {
                 if let Poll::Ready(r) = poll_once(&mut carried).await {
                     break Some(r);
                 }
-                if start.elapsed() > patience {
+                if akidb::runtime::monotonic_ms() - start > patience.as_millis() as f64 {
                     break None;
                 }
                 akidb::runtime::sleep(Duration::from_millis(1)).await;
@@ -477,41 +480,37 @@ mod liveness {
             }
             std::mem::forget(leader); // never polled again, never dropped: like a cancelled request
             out.map(|r| r.map(|_| ()))
-        });
+        }
+        .await;
         (outcome, db, token)
     }
 
-    #[test]
-    fn a_stalled_polling_leader_is_replaced_and_its_carried_caller_learns_the_outcome() {
-        let (out, db, token) = stalled_leader_schedule(Duration::from_millis(60), Duration::from_secs(10));
+    async fn stalled_leader_is_replaced() {
+        let (out, db, token) = stalled_leader_schedule(Duration::from_millis(60), Duration::from_secs(10)).await;
         let e = out.expect("the carried caller is answered").unwrap_err();
         assert_eq!(e.code(), "OUTCOME_UNKNOWN", "{e}");
-        run(async {
-            let c = db.collection("c").await.unwrap();
-            // Its commit's put was conditioned on version 1; the manifest moved on: provably not committed.
-            assert_eq!(c.operation_status(&token).await.unwrap(), OperationStatus::NotCommitted);
-            assert_eq!(live_ids(&db, "c").await, ["later0".to_string()].into_iter().collect());
-        });
+        let c = db.collection("c").await.unwrap();
+        // Its commit's put was conditioned on version 1; the manifest moved on: provably not committed.
+        assert_eq!(c.operation_status(&token).await.unwrap(), OperationStatus::NotCommitted);
+        assert_eq!(live_ids(&db, "c").await, ["later0".to_string()].into_iter().collect());
     }
 
     /// Negative control: without an expiring lease the same schedule leaves the carried caller
     /// (and the queue behind it) waiting for a leader that will never run again.
-    #[test]
-    fn negative_control_without_a_lease_the_same_schedule_wedges() {
-        let (out, _, _) = stalled_leader_schedule(Duration::from_secs(3600), Duration::from_millis(500));
+    async fn without_a_lease_it_wedges() {
+        let (out, _, _) = stalled_leader_schedule(Duration::from_secs(3600), Duration::from_millis(500)).await;
         assert!(out.is_none(), "wedged: no answer while the leader is stalled");
     }
 
     /// A waiting caller whose future is dropped (natively: a cancelled task) leaves the queue;
     /// on the code before, leadership was handed to its dead slot and every later upsert waited
     /// forever.
-    #[test]
-    fn a_dropped_waiter_never_wedges_the_queue() {
+    async fn dropped_waiter_does_not_wedge() {
         let mem = Arc::new(MemoryKv::new());
         let kv = Arc::new(ScriptKv::new(mem.clone()));
         let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>))
             .with_group_commit(GroupCommitConfig { leader_lease: Duration::from_secs(3600), ..Default::default() });
-        run(async {
+        {
             db.create_collection("c", 4, Distance::L2).await.unwrap();
             let c = db.collection("c").await.unwrap();
             let (gate_tx, gate_rx) = futures::channel::oneshot::channel::<()>();
@@ -541,6 +540,49 @@ mod liveness {
             }
             let live = live_ids(&db, "c").await;
             assert!(live.contains("a0") && live.contains("x0") && !live.contains("b0"), "{live:?}");
-        });
+        }
+    }
+
+    /// The leader loses its first race (absorbing the caller queued meanwhile), then its request
+    /// stops being polled mid-put, like a cancelled Workers request: after the lease a waiting
+    /// caller takes over and the carried caller learns its outcome.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_stalled_polling_leader_is_replaced_and_its_carried_caller_learns_the_outcome() {
+        run(stalled_leader_is_replaced());
+    }
+
+    /// Negative control: without an expiring lease the same schedule leaves the carried caller
+    /// (and the queue behind it) waiting for a leader that will never run again.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn negative_control_without_a_lease_the_same_schedule_wedges() {
+        run(without_a_lease_it_wedges());
+    }
+
+    /// A waiting caller whose future is dropped leaves the queue; on the code before,
+    /// leadership was handed to its dead slot and every later upsert waited forever.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_dropped_waiter_never_wedges_the_queue() {
+        run(dropped_waiter_does_not_wedge());
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn a_stalled_polling_leader_is_replaced_and_its_carried_caller_learns_the_outcome() {
+        stalled_leader_is_replaced().await;
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn negative_control_without_a_lease_the_same_schedule_wedges() {
+        without_a_lease_it_wedges().await;
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn a_dropped_waiter_never_wedges_the_queue() {
+        dropped_waiter_does_not_wedge().await;
     }
 }
