@@ -2,8 +2,9 @@
 # The edge test step: starts a real S3 server (ministack, SigV4 checked) on 127.0.0.1, then runs
 #   1. the KV conformance suite and S3 edge cases against S3Kv from the wasm build in Node
 #      (tests/s3_kv.rs via wasm-pack test --node),
-#   2. the Node tests in tests/edge/*.test.mjs: concurrency (8 processes x 25 commits), faults
-#      (through a fault-injecting proxy), the REST worker on workerd (and its two commit modes),
+#   2. the Node tests in tests/edge/*.test.mjs: concurrency (8 processes x 25 commits, GC passes
+#      meanwhile), faults (each writer through a fault-injecting proxy; OUTCOME_UNKNOWN settled by
+#      operationStatus), the REST worker on workerd (and its two commit modes),
 #      load on 3 workerds, and the seed's load test at 1/10 scale (5 workerds, 1,000 upserts at
 #      concurrency 100, default retry policy; the full scale is bench/load/run.sh).
 # Every server is started here or by the tests themselves and stopped by PID.
