@@ -1,5 +1,7 @@
 // The REST worker on workerd against the run's S3 server: a full round trip, API-key
-// rejection, bad JSON, oversized batches and unknown routes.
+// rejection, bad JSON, oversized batches and unknown routes; and, through a fault proxy,
+// OUTCOME_UNKNOWN as 503 with an operationId, its settlement by the operations route, and GC of
+// the orphans failed writes leave behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { join } from 'node:path';
 import { s3Env, freshPrefix } from './lib/env.mjs';
 import { startWorkerd } from './lib/procs.mjs';
 import { client } from './lib/rest.mjs';
+import { startFaultProxy } from './lib/fault_proxy.mjs';
 
 const KEY = 'test-key-0123456789';
 let server;
@@ -137,4 +140,120 @@ test('bad JSON and bad fields are 400, oversized batches 413, unknown routes 404
   assert.equal(r.headers.get('allow'), 'GET, POST');
   r = await call('POST', '/collections/missing/search', { vector: [1, 0] });
   assert.equal(r.status, 404);
+});
+
+test('operations and gc routes: bad ids 400, unknown collections 404, GC of a fresh collection', async () => {
+  let r = await call('POST', '/collections', { name: 'ops', dimension: 2 });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await call('GET', '/collections/ops/operations/not-an-operation');
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, 'INVALID_ARGUMENT');
+  assert.equal(r.body.error.operationId, undefined, 'only OUTCOME_UNKNOWN carries an operationId');
+  // Well-formed, never seen: with no version range recorded nothing can be proven.
+  r = await call('GET', `/collections/ops/operations/${'ab'.repeat(16)}.-.-.-`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { status: 'unknown' });
+  r = await call('GET', `/collections/missing/operations/${'ab'.repeat(16)}.-.-.-`);
+  assert.equal(r.status, 404);
+  r = await call('POST', '/collections/ops/operations/x');
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get('allow'), 'GET');
+
+  r = await call('POST', '/collections/ops/gc');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { generation: 2, deleted: [], keptRecent: 0, keptUnknown: 0 });
+  r = await call('GET', '/collections/ops');
+  assert.equal(r.body.version, 2, 'a GC pass is one commit');
+  r = await call('POST', '/collections/missing/gc');
+  assert.equal(r.status, 404);
+  assert.equal(r.body.error.code, 'NOT_FOUND');
+  r = await call('GET', '/collections/ops/gc');
+  assert.equal(r.status, 405);
+});
+
+test('through a fault proxy: OUTCOME_UNKNOWN is 503 + operationId (no Retry-After), settled by the operations route; GC collects orphans', async () => {
+  const proxy = await startFaultProxy({ target: s3Env().endpoint, seed: 7 });
+  const server2 = await startWorkerd({
+    s3: { ...s3Env(), endpoint: proxy.url },
+    prefix: freshPrefix('worker-faults'),
+    apiKeys: KEY,
+    // A small budget, so a manifest blackout outlasts it.
+    env: { AKIDB_RETRY_MAX_RETRIES: '5', AKIDB_RETRY_MAX_ELAPSED_MS: '800', AKIDB_RETRY_MAX_BACKOFF_MS: '100', AKIDB_GROUP_COMMIT_LEASE_MS: '30000' },
+    logFile: join(process.env.LOG_DIR ?? '/tmp', 'workerd-worker-faults.log'),
+  });
+  const c = client(server2.url, KEY);
+  const upsert = (id, x) => c('POST', '/collections/f/vectors', { vectors: [{ id, vector: [x, 1] }] });
+  const ids = async () => (await c('POST', '/collections/f/search', { vector: [1, 1], k: 100 })).body.results.map((h) => h.id).sort();
+  const dark = { chance: 1, ms: 3000, max: 1 };
+  try {
+    assert.equal((await c('POST', '/collections', { name: 'f', dimension: 2 })).status, 201);
+    assert.equal((await upsert('a', 1)).body.version, 2);
+
+    // The manifest PUT lands, the worker sees 503, then cannot re-read before its budget ends.
+    proxy.configure({ kinds: ['PUT manifest'], manifest503After: 1, blackout: dark });
+    let r = await upsert('b', 2);
+    proxy.configure({ kinds: null, manifest503After: 0, blackout: { max: 0 } });
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'OUTCOME_UNKNOWN');
+    assert.match(r.body.error.operationId, /^[0-9a-f]{32}\./);
+    assert.equal(r.headers.get('retry-after'), null, 'no Retry-After: resending blindly is not safe');
+    r = await c('GET', `/collections/f/operations/${encodeURIComponent(r.body.error.operationId)}`);
+    assert.deepEqual(r.body, { status: 'committed', version: 3 });
+
+    // The manifest PUT never reaches the store, the worker sees 500, then the manifest goes dark.
+    proxy.configure({ kinds: ['PUT manifest'], error500: 1, blackout: { ...dark, max: 2 } });
+    r = await upsert('c', 3);
+    proxy.configure({ kinds: null, error500: 0, blackout: { max: 0 } });
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'OUTCOME_UNKNOWN');
+    const op = encodeURIComponent(r.body.error.operationId);
+    r = await c('GET', `/collections/f/operations/${op}`);
+    assert.deepEqual(r.body, { status: 'unknown' }, 'a delayed attempt could still land on version 3');
+    assert.equal((await upsert('d', 4)).body.version, 4);
+    r = await c('GET', `/collections/f/operations/${op}`);
+    assert.deepEqual(r.body, { status: 'not_committed' }, 'the manifest moved past every version it could have landed on');
+    assert.deepEqual(await ids(), ['a', 'b', 'd']);
+
+    // Every commit loses its compare-and-swap: CONFLICT (safe to resend: Retry-After), nothing committed.
+    proxy.configure({ refuse: { 'PUT manifest': 412 } });
+    r = await upsert('e', 5);
+    proxy.configure({ refuse: {} });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'CONFLICT');
+    assert.equal(r.headers.get('retry-after'), '1');
+
+    // The segments of 'c' and 'e' are orphans: kept by the first pass, deleted by the second.
+    r = await c('POST', '/collections/f/gc');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { generation: 2, deleted: [], keptRecent: 2, keptUnknown: 0 });
+    r = await c('POST', '/collections/f/gc');
+    assert.equal(r.body.generation, 3);
+    assert.equal(r.body.deleted.length, 2, JSON.stringify(r.body));
+    assert.ok(r.body.deleted.every((k) => /collections\/f\/1\/segments\/1-[0-9a-f-]{36}\.seg$/.test(k)), JSON.stringify(r.body));
+    assert.equal(r.body.keptRecent, 0);
+    assert.deepEqual(await ids(), ['a', 'b', 'd'], 'GC deleted no listed segment');
+    r = await c('GET', '/collections/f');
+    assert.deepEqual([r.body.version, r.body.segments], [6, 3], '1 + 3 upsert commits + 2 GC commits');
+  } finally {
+    await server2.stop();
+    await proxy.close();
+  }
+});
+
+test('GROUP_COMMIT_LEASE_MS: an unusable lease fails loudly (500 MISCONFIGURED), never silently defaults', async () => {
+  const bad = await startWorkerd({
+    s3: s3Env(),
+    prefix: freshPrefix('worker-lease'),
+    apiKeys: KEY,
+    env: { AKIDB_GROUP_COMMIT_LEASE_MS: '0' },
+    logFile: join(process.env.LOG_DIR ?? '/tmp', 'workerd-worker-lease.log'),
+  });
+  try {
+    const r = await client(bad.url, KEY)('GET', '/collections');
+    assert.equal(r.status, 500);
+    assert.equal(r.body.error.code, 'MISCONFIGURED');
+    assert.match(r.body.error.message, /leaderLeaseMs/);
+  } finally {
+    await bad.stop();
+  }
 });

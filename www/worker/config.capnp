@@ -50,6 +50,7 @@ const akidbWorker :Workerd.Worker = (
     (name = "RETRY_JITTER", fromEnvironment = "AKIDB_RETRY_JITTER"),
     (name = "GROUP_COMMIT", fromEnvironment = "AKIDB_GROUP_COMMIT"),
     (name = "GROUP_COMMIT_POLL_MS", fromEnvironment = "AKIDB_GROUP_COMMIT_POLL_MS"),
+    (name = "GROUP_COMMIT_LEASE_MS", fromEnvironment = "AKIDB_GROUP_COMMIT_LEASE_MS"),
     (name = "LOG_LEVEL", fromEnvironment = "AKIDB_LOG_LEVEL"),
   ],
 );

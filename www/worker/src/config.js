@@ -36,9 +36,23 @@ export function openOptions(env) {
     // another request's I/O or wake-up ("hung"), so waiting requests poll their own outcome on
     // their own timer (pollIntervalMs) instead of being woken by the committing request. 10 ms:
     // 2 ms cost a third of workerd CPU under load for less throughput (bench/load/README.md).
-    groupCommit: bool(env.GROUP_COMMIT) === false ? false : { pollIntervalMs: number(env.GROUP_COMMIT_POLL_MS, 10) || 10 },
+    groupCommit: bool(env.GROUP_COMMIT) === false ? false : groupCommit(env),
     retry: Object.keys(retry).length ? retry : undefined,
   };
+}
+
+/**
+ * Group commit in polling mode, and the leader lease: a request that leads a commit and makes no
+ * progress for `GROUP_COMMIT_LEASE_MS` (default 60000; e.g. workerd cancelled it) is replaced by a
+ * waiting one. A set but unusable lease is passed on as it is, so opening fails loudly
+ * (MISCONFIGURED) instead of silently using the default.
+ */
+function groupCommit(env) {
+  const g = { pollIntervalMs: number(env.GROUP_COMMIT_POLL_MS, 10) || 10 };
+  if (env.GROUP_COMMIT_LEASE_MS !== undefined && env.GROUP_COMMIT_LEASE_MS !== null && env.GROUP_COMMIT_LEASE_MS !== '') {
+    g.leaderLeaseMs = Number(env.GROUP_COMMIT_LEASE_MS);
+  }
+  return g;
 }
 
 /** Request limits. */

@@ -23,7 +23,16 @@ const STATUS_OF_CODE = {
   STORAGE: 503,
   // The object store rejected the worker's own credentials: a gateway problem, not the caller's.
   AUTH: 502,
+  // The write may or may not have committed (e.g. the answer to the manifest PUT was lost and
+  // re-reading could not decide). NOT safe to retry blindly: the body carries `operationId`,
+  // and GET /collections/:name/operations/:operationId says whether it landed.
+  OUTCOME_UNKNOWN: 503,
+  // The collection's manifest was written by a newer AkiDB; this build reads it but will not rewrite it.
+  UNSUPPORTED_FORMAT: 409,
 };
+
+/** Codes whose operation did not commit and may simply be sent again later (`Retry-After`). */
+const RETRYABLE = new Set(['CONFLICT', 'STORAGE']);
 
 /** A JSON response. */
 export function json(body, status = 200, headers = {}) {
@@ -40,9 +49,13 @@ export function errorResponse(e) {
   }
   const code = typeof e?.code === 'string' && e.code in STATUS_OF_CODE ? e.code : 'INTERNAL';
   const status = STATUS_OF_CODE[code] ?? 500;
-  const headers = status === 503 || code === 'CONFLICT' ? { 'retry-after': '1' } : {};
+  // No Retry-After for OUTCOME_UNKNOWN: repeating the request could apply it twice; the client
+  // must ask the operation's status first.
+  const headers = RETRYABLE.has(code) ? { 'retry-after': '1' } : {};
   const message = code === 'INTERNAL' ? 'internal error' : String(e?.message ?? e);
-  return json({ error: { code, message } }, status, headers);
+  const error = { code, message };
+  if (code === 'OUTCOME_UNKNOWN' && typeof e?.operationId === 'string') error.operationId = e.operationId;
+  return json({ error }, status, headers);
 }
 
 /**

@@ -98,6 +98,18 @@ async function seal(ctx, _request, name, segmentId) {
   return json({ segmentId: r.segmentId, version: r.version });
 }
 
+// After a 503 OUTCOME_UNKNOWN: did that write commit? `{ status: 'committed', version }`,
+// `{ status: 'not_committed' }` (safe to send it again) or `{ status: 'unknown' }` (ask later).
+async function operationStatus(ctx, _request, name, operationId) {
+  const c = await ctx.collection(name);
+  return json(await c.operationStatus(operationId));
+}
+
+// One garbage-collection pass: `{ generation, deleted: [keys], keptRecent, keptUnknown }`.
+async function collectGarbage(ctx, _request, name) {
+  return json(await ctx.db.collectGarbage(name));
+}
+
 /**
  * Route table: path segments (`:x` captures) → { METHOD: handler }. `public` routes need no
  * API key.
@@ -111,6 +123,8 @@ export const ROUTES = [
   { path: ['collections', ':name', 'search'], methods: { POST: search } },
   { path: ['collections', ':name', 'delete'], methods: { POST: deleteRecords } },
   { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: seal } },
+  { path: ['collections', ':name', 'operations', ':operationId'], methods: { GET: operationStatus } },
+  { path: ['collections', ':name', 'gc'], methods: { POST: collectGarbage } },
 ];
 
 /** Finds the route of `pathname`: `{ route, params, label }` or null. */
