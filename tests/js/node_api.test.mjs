@@ -160,3 +160,131 @@ test('group commit: concurrent upserts on one handle share commits', async () =>
   assert.ok(grouped <= 5, `30 concurrent upserts took ${grouped} commits with group commit`);
   await rejectsWith(AkiDB.open({ groupCommit: 'yes' }), 'INVALID_ARGUMENT', /groupCommit/);
 });
+
+test('operationStatus: a bogus token is INVALID_ARGUMENT (no operationId); well-formed tokens are looked up', async () => {
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('ops', { dimension: 2 });
+  const c = await db.collection('ops');
+  for (const bogus of ['', 'nope', 'a.b.c.d', `${'ab'.repeat(16)}.1.9.7`]) {
+    await assert.rejects(c.operationStatus(bogus), (e) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT', `${JSON.stringify(bogus)}: ${e.message}`);
+      assert.equal(e.operationId, undefined, 'only OUTCOME_UNKNOWN carries an operationId');
+      return true;
+    });
+  }
+  await rejectsWith(c.operationStatus(42), 'INVALID_ARGUMENT', /operationId must be a string/);
+  // Tokens are opaque to users; these follow the layout of src/storage/ops.rs
+  // (`{op}.{incarnation}.{lo}.{hi}`) to check each answer without injecting faults.
+  const r = await c.upsert([{ id: 'a', vector: [1, 0] }]);
+  const m = await c.manifest();
+  const op = m.history.ops[m.history.ops.length - 1];
+  assert.deepEqual(await c.operationStatus(`${op}.${m.incarnation}.-.-`), { status: 'committed', version: r.version });
+  const never = 'cd'.repeat(16);
+  assert.deepEqual(await c.operationStatus(`${never}.${m.incarnation}.-.-`), { status: 'unknown' }, 'no range: nothing provable');
+  assert.deepEqual(
+    await c.operationStatus(`${never}.${m.incarnation}.1.1`),
+    { status: 'not_committed' },
+    'the manifest moved past version 1 and remembers every version since',
+  );
+  assert.deepEqual(await c.operationStatus(`${never}.${m.incarnation}.${m.version}.${m.version}`), { status: 'unknown' }, 'could still land');
+  assert.deepEqual(await c.operationStatus(`${op}.${m.incarnation + 1}.-.-`), { status: 'unknown' }, 'another incarnation');
+});
+
+test('collectGarbage: one commit on a fresh collection, nothing to delete; NOT_FOUND and bad names', async () => {
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('g', { dimension: 2 });
+  const c = await db.collection('g');
+  const report = await db.collectGarbage('g');
+  assert.deepEqual(report, { generation: 2, deleted: [], keptRecent: 0, keptUnknown: 0 });
+  const m = await c.manifest();
+  assert.deepEqual([m.version, m.gc_gen], [2, 2], 'raising the fence is one commit');
+  await c.upsert([{ id: 'a', vector: [1, 0] }]);
+  assert.deepEqual(await db.collectGarbage('g'), { generation: 3, deleted: [], keptRecent: 0, keptUnknown: 0 });
+  assert.deepEqual((await c.search([1, 0])).map((h) => h.id), ['a'], 'a listed segment is never collected');
+  await rejectsWith(db.collectGarbage('missing'), 'NOT_FOUND');
+  await rejectsWith(db.collectGarbage('a/b'), 'INVALID_ARGUMENT');
+  await rejectsWith(db.collectGarbage(7), 'INVALID_ARGUMENT', /name must be a string/);
+});
+
+test('drop + re-create + upsert: search works, a new incarnation, stale handles cannot touch it', async () => {
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('d', { dimension: 2, distance: 'l2' });
+  const stale = await db.collection('d');
+  await stale.upsert([{ id: 'old', vector: [1, 0] }]);
+  const before = await stale.manifest();
+  await db.dropCollection('d');
+  await rejectsWith(db.collection('d'), 'NOT_FOUND');
+  await rejectsWith(stale.upsert([{ id: 'late', vector: [1, 1] }]), 'NOT_FOUND');
+  assert.deepEqual(await db.listCollections(), [], 'a dropped collection is not listed');
+
+  const info = await db.createCollection('d', { dimension: 3, distance: 'dot' });
+  assert.deepEqual(info, { name: 'd', dimension: 3, distance: 'dot', totalVectors: 0, version: 1 });
+  const d = await db.collection('d');
+  const r = await d.upsert([
+    { id: 'old', vector: [0, 0, 1] },
+    { id: 'new', vector: [1, 0, 0] },
+  ]);
+  assert.equal(r.version, 2);
+  assert.deepEqual((await d.search([1, 0, 0], { k: 5 })).map((h) => h.id), ['new', 'old']);
+  // A handle on the dropped incarnation must not delete from the new one.
+  await rejectsWith(stale.delete(['old']), 'NOT_FOUND', /re-created/);
+  await rejectsWith(stale.upsert([{ id: 'late', vector: [1, 1] }]), 'NOT_FOUND');
+  await d.refresh();
+  assert.equal(await d.count(), 2);
+  const m = await d.manifest();
+  assert.equal(m.incarnation, before.incarnation + 1, 're-creating starts the next incarnation');
+  assert.equal(m.version, 2);
+  assert.equal(m.dropped_at_ms, undefined);
+  assert.deepEqual(m.tombstones, []);
+  // The dropped incarnation's leftovers (the stale handle's orphan segments) go at the first pass.
+  const gc = await db.collectGarbage('d');
+  assert.ok(gc.deleted.length > 0, 'the stale upserts wrote their segment objects before failing');
+  assert.ok(gc.deleted.every((k) => k.startsWith(`collections/d/${before.incarnation}/`)), JSON.stringify(gc));
+  assert.equal(await d.count(), 2);
+});
+
+test('manifest shape: format 2, incarnation, GC generation, operation history, segment generations', async () => {
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('s', { dimension: 2 });
+  const c = await db.collection('s');
+  let m = await c.manifest();
+  assert.equal(m.format, 2);
+  assert.equal(m.incarnation, 1);
+  assert.equal(m.gc_gen, 1);
+  assert.equal(m.version, 1);
+  assert.equal(m.history.from, 1);
+  assert.equal(m.history.ops.length, 1, 'the create is the operation of version 1');
+  assert.ok(!('recent_commits' in m), 'recent_commits is gone');
+  assert.ok(!('dropped_at_ms' in m), 'only a dropped collection has dropped_at_ms');
+  const r = await c.upsert([{ id: 'a', vector: [1, 0] }]);
+  await c.delete(['a']);
+  await c.seal(r.segmentId);
+  m = await c.manifest();
+  assert.equal(m.version, 4);
+  assert.equal(m.history.from, 1);
+  assert.equal(m.history.ops.length, m.version - m.history.from + 1, 'one operation per version');
+  for (const op of m.history.ops) assert.match(op, /^[0-9a-f]{32}$/);
+  assert.equal(new Set(m.history.ops).size, m.history.ops.length, 'every version by its own operation');
+  assert.deepEqual(
+    m.segments.map((s) => [s.id, s.state, s.gen, s.seq, s.record_count]),
+    [[r.segmentId, 'Sealed', 1, 1, 1]],
+  );
+  assert.deepEqual(m.tombstones, [{ id: 'a', seq: 2 }]);
+  assert.match(m.commit_id, /^[0-9a-f-]{36}$/);
+});
+
+test('duration options are bounded; groupCommit.leaderLeaseMs must be > 0', async () => {
+  for (const bad of [0, -1, NaN, Infinity, 1e300, 2 ** 31, '100']) {
+    await rejectsWith(AkiDB.open({ groupCommit: { leaderLeaseMs: bad } }), 'INVALID_ARGUMENT', /leaderLeaseMs/);
+  }
+  await rejectsWith(AkiDB.open({ groupCommit: { pollIntervalMs: 1e300 } }), 'INVALID_ARGUMENT', /pollIntervalMs/);
+  for (const key of ['initialBackoffMs', 'maxBackoffMs', 'maxElapsedMs']) {
+    await rejectsWith(AkiDB.open({ retry: { [key]: 1e300 } }), 'INVALID_ARGUMENT', new RegExp(key));
+  }
+  const db = await AkiDB.open({ store: 'memory', groupCommit: { leaderLeaseMs: 2 ** 31 - 1, pollIntervalMs: 5 } });
+  await db.createCollection('l', { dimension: 2 });
+  const c = await db.collection('l');
+  const acks = await Promise.all([0, 1, 2].map((i) => c.upsert([{ id: `r${i}`, vector: [i + 1, 1] }])));
+  assert.equal(await c.count(), 3);
+  assert.ok(acks.every((a) => a.version >= 2));
+});
