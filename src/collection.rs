@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use uuid::Uuid;
 
@@ -15,22 +15,33 @@ use crate::manifest::CollectionManifest;
 use crate::record::Record;
 use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
-use crate::storage::{BatchReceipt, CommitReceipt, Operation, OperationStatus, Storage};
+use futures::StreamExt;
+
+use crate::storage::compact::MAX_PARALLEL_READS;
+use crate::storage::segments::SEGMENT_MISSING;
+use crate::storage::{
+    BatchReceipt, CommitReceipt, CompactOptions, CompactionReceipt, Operation, OperationStatus, Storage,
+};
 use crate::validate;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
+/// Entries are weak: a segment stays in memory exactly as long as a snapshot view uses it (a
+/// handle keeps its previous view until the next one is built, so unchanged segments carry
+/// over), and a segment compaction replaced is freed once no snapshot reads it.
 #[derive(Default)]
 pub struct SegmentCache {
-    map: RefCell<HashMap<(String, Uuid), Rc<Segment>>>,
+    map: RefCell<HashMap<(String, Uuid), Weak<Segment>>>,
 }
 
 impl SegmentCache {
     fn get(&self, name: &str, id: &Uuid) -> Option<Rc<Segment>> {
-        self.map.borrow().get(&(name.to_string(), *id)).cloned()
+        self.map.borrow().get(&(name.to_string(), *id)).and_then(Weak::upgrade)
     }
 
-    fn insert(&self, name: &str, id: Uuid, seg: Rc<Segment>) {
-        self.map.borrow_mut().insert((name.to_string(), id), seg);
+    fn insert(&self, name: &str, id: Uuid, seg: &Rc<Segment>) {
+        let mut map = self.map.borrow_mut();
+        map.retain(|_, w| w.strong_count() > 0);
+        map.insert((name.to_string(), id), Rc::downgrade(seg));
     }
 
     /// Drops every cached segment of a collection (after a drop).
@@ -38,12 +49,12 @@ impl SegmentCache {
         self.map.borrow_mut().retain(|(c, _), _| c != name);
     }
 
-    /// Number of cached segments.
+    /// Number of segments in memory.
     pub fn len(&self) -> usize {
-        self.map.borrow().len()
+        self.map.borrow().values().filter(|w| w.strong_count() > 0).count()
     }
 
-    /// True when nothing is cached.
+    /// True when nothing is in memory.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -53,6 +64,19 @@ struct State {
     manifest: CollectionManifest,
     token: VersionToken,
     view: Option<Rc<SnapshotView>>,
+    /// The view of the previous snapshot, kept until the next view is built so the segments
+    /// both share are not reloaded.
+    prev: Option<Rc<SnapshotView>>,
+}
+
+impl State {
+    fn moved_to(&mut self, manifest: CollectionManifest, token: VersionToken) {
+        if let Some(v) = self.view.take() {
+            self.prev = Some(v);
+        }
+        self.manifest = manifest;
+        self.token = token;
+    }
 }
 
 /// A handle on one collection.
@@ -76,7 +100,7 @@ impl Collection {
             storage,
             cache,
             name: name.to_string(),
-            state: RefCell::new(State { manifest, token, view: None }),
+            state: RefCell::new(State { manifest, token, view: None, prev: None }),
             committer: GroupCommitter::new(group_commit),
         })
     }
@@ -168,7 +192,7 @@ impl Collection {
                 }
                 let mut st = self.state.borrow_mut();
                 let moved = m.version != st.manifest.version || m.incarnation != st.manifest.incarnation;
-                *st = State { manifest: m, token: v.version, view: None };
+                st.moved_to(m, v.version);
                 Ok(moved)
             }
         }
@@ -188,7 +212,7 @@ impl Collection {
                 if snap.0.incarnation == self.state.borrow().manifest.incarnation
                     && snap.0.version > self.state.borrow().manifest.version =>
             {
-                *self.state.borrow_mut() = State { manifest: snap.0.clone(), token: snap.1.clone(), view: None };
+                self.state.borrow_mut().moved_to(snap.0.clone(), snap.1.clone());
             }
             _ => {
                 if let Err(e) = self.refresh().await {
@@ -209,29 +233,61 @@ impl Collection {
         Ok(self.view().await?.live_count())
     }
 
-    /// The searchable view of the current snapshot, built once per version.
+    /// Compacts the collection (see [`Storage::compact`]) and moves this handle to the result.
+    pub async fn compact(&self, opts: &CompactOptions) -> Result<CompactionReceipt> {
+        let r = self.storage.compact(&self.name, opts).await?;
+        if r.merges > 0 {
+            if let Err(e) = self.refresh().await {
+                log::warn!("'{}': compacted to version {}, but refreshing failed: {e}", self.name, r.version);
+            }
+        }
+        Ok(r)
+    }
+
+    /// The searchable view of the current snapshot, built once per version. A segment that is
+    /// gone (compaction retired it and GC's retention for it ended while this snapshot was
+    /// current) moves the handle to the latest manifest and builds once more.
     async fn view(&self) -> Result<Rc<SnapshotView>> {
+        match self.build_view().await {
+            Err(Error::Corrupt(msg)) if msg.contains(SEGMENT_MISSING) => {
+                if self.refresh().await? {
+                    self.build_view().await
+                } else {
+                    Err(Error::Corrupt(msg))
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn build_view(&self) -> Result<Rc<SnapshotView>> {
         if let Some(v) = &self.state.borrow().view {
             return Ok(v.clone());
         }
         let manifest = self.snapshot();
-        let mut segments = Vec::with_capacity(manifest.segments.len());
-        for desc in &manifest.segments {
-            let seg = match self.cache.get(&self.name, &desc.id) {
-                Some(s) => s,
-                None => {
-                    let s = Rc::new(self.storage.load_segment(&manifest, desc).await?);
-                    self.cache.insert(&self.name, desc.id, s.clone());
-                    s
-                }
-            };
-            segments.push(seg);
+        let cached: HashMap<Uuid, Rc<Segment>> =
+            manifest.segments.iter().filter_map(|d| Some((d.id, self.cache.get(&self.name, &d.id)?))).collect();
+        // Cold segments load in parallel, never more than the Workers connection limit at once.
+        let missing = manifest.segments.iter().filter(|d| !cached.contains_key(&d.id));
+        let loads =
+            futures::stream::iter(missing.map(|d| async { (d.id, self.storage.load_segment(&manifest, d).await) }))
+                .buffered(MAX_PARALLEL_READS)
+                .collect::<Vec<_>>()
+                .await;
+        let mut loaded = HashMap::with_capacity(loads.len());
+        for (id, seg) in loads {
+            let seg = Rc::new(seg?);
+            self.cache.insert(&self.name, id, &seg);
+            loaded.insert(id, seg);
         }
-        let view = Rc::new(SnapshotView::build(&manifest, segments));
+        let segments =
+            manifest.segments.iter().map(|d| cached.get(&d.id).or(loaded.get(&d.id)).cloned().expect("loaded"));
+        let view = Rc::new(SnapshotView::build(&manifest, segments.collect()));
         let mut st = self.state.borrow_mut();
         // Keep it only if no refresh moved the snapshot while segments loaded.
         if st.manifest.version == manifest.version && st.manifest.incarnation == manifest.incarnation {
             st.view = Some(view.clone());
+            st.prev = None;
         }
         Ok(view)
     }

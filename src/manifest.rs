@@ -85,6 +85,18 @@ pub struct Tombstone {
     pub seq: u64,
 }
 
+/// A segment replaced by compaction: no longer listed (no new snapshot reads it), kept in the
+/// store until GC's fence passes `retired_at_gen + 2`, so readers on older snapshots can finish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredSegment {
+    /// The segment id.
+    pub id: Uuid,
+    /// The generation it was written at (part of its key).
+    pub gen: u64,
+    /// `gc_gen` when compaction retired it.
+    pub retired_at_gen: u64,
+}
+
 /// The manifest format this build writes. It refuses to rewrite a manifest of a higher format
 /// (it would drop fields it does not know); it still reads one.
 pub const MANIFEST_FORMAT: u32 = 2;
@@ -131,6 +143,9 @@ pub struct CollectionManifest {
     /// Segments in commit order.
     #[serde(default)]
     pub segments: Vec<SegmentDescriptor>,
+    /// Segments replaced by compaction, awaiting deletion by GC.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredSegment>,
     /// Records stored across listed segments (superseded and deleted records included until
     /// compaction; `live` counts are computed by search).
     #[serde(default)]
@@ -177,6 +192,7 @@ impl CollectionManifest {
             distance,
             gc_gen: 1,
             segments: Vec::new(),
+            retired: Vec::new(),
             total_vectors: 0,
             version: 1,
             commit_id: Some(Uuid::new_v4()),
@@ -310,6 +326,7 @@ impl CollectionManifest {
     pub fn mark_dropped(&mut self, now_ms: u64) {
         self.dropped_at_ms = Some(now_ms);
         self.segments.clear();
+        self.retired.clear();
         self.tombstones.clear();
         self.total_vectors = 0;
     }

@@ -16,12 +16,14 @@ use crate::retry::{Clock, RetryPolicy, SystemClock};
 mod batch;
 mod collections;
 mod commit;
+pub(crate) mod compact;
 mod gc;
 mod ops;
-mod segments;
+pub(crate) mod segments;
 
 pub use batch::{BatchReceipt, DEFAULT_SEGMENT_SIZE};
 pub use commit::{CommitOutcome, Operation};
+pub use compact::{plan as compaction_plan, CompactOptions, CompactionReceipt, Plan as CompactionPlan};
 pub use gc::GcReport;
 pub use ops::{OperationStatus, OperationToken};
 pub(crate) use segments::check_reupload;

@@ -8,7 +8,9 @@
 //! them cannot lose an acknowledged write, however slow, suspended or clock-skewed its writer.
 //! A writer whose segment was fenced re-uploads it under the current generation. Objects of
 //! dead incarnations (dropped collections) are deleted too; keys GC does not understand (a
-//! newer layout) are kept.
+//! newer layout) are kept. Segments that compaction replaced stay listed under `retired` until
+//! the fence passes their retirement generation + 2 (two GC passes), so readers of older
+//! snapshots can finish; then they are orphans like any other.
 
 use log::debug;
 
@@ -94,6 +96,10 @@ impl Storage {
                     |m| {
                         m.gc_gen =
                             m.gc_gen.checked_add(1).ok_or_else(|| crate::error::Error::corrupt("gc_gen overflow"))?;
+                        // Compacted-away segments past their retention become ordinary orphans
+                        // (their key generation is <= the retirement generation <= G - 2).
+                        let gen = m.gc_gen;
+                        m.retired.retain(|r| r.retired_at_gen.saturating_add(2) > gen);
                         Ok(true)
                     },
                     || async {},
@@ -101,7 +107,9 @@ impl Storage {
                 .await?;
             manifest = out.manifest;
         }
-        let listed: std::collections::HashSet<uuid::Uuid> = manifest.segments.iter().map(|d| d.id).collect();
+        // Listed segments, and retired ones still within their retention (older snapshots read them).
+        let listed: std::collections::HashSet<uuid::Uuid> =
+            manifest.segments.iter().map(|d| d.id).chain(manifest.retired.iter().map(|r| r.id)).collect();
         let dead = |inc: u64| inc < manifest.incarnation || (manifest.is_dropped() && inc == manifest.incarnation);
         let base = self.collection_dir(name);
         let mut report = GcReport { generation: manifest.gc_gen, ..Default::default() };

@@ -17,6 +17,9 @@ use crate::search::kernels;
 use crate::segment::{self, Segment};
 use crate::validate;
 
+/// How a missing listed segment object is described (readers recognise it to reload).
+pub(crate) const SEGMENT_MISSING: &str = "listed in the manifest is missing";
+
 /// How often one commit re-uploads segments that GC fenced off while it was in flight before
 /// giving up (each round needs two GC passes to happen meanwhile).
 const MAX_REUPLOADS: u32 = 5;
@@ -85,10 +88,23 @@ impl Storage {
         if schema.distance == Distance::Cosine {
             normalize_rows(&mut seg)?;
         }
-        let bytes = segment::encode(&seg);
+        debug_assert_eq!(name, schema.collection);
+        self.write_segment(schema, gen, &seg, SegmentState::Active).await
+    }
+
+    /// Encodes `seg` (already normalised) and writes it create-only under a fresh id at GC
+    /// generation `gen` in `schema`'s incarnation; returns its descriptor, not yet listed.
+    pub(crate) async fn write_segment(
+        &self,
+        schema: &CollectionManifest,
+        gen: u64,
+        seg: &Segment,
+        state: SegmentState,
+    ) -> Result<SegmentDescriptor> {
+        let bytes = segment::encode(seg);
         let desc = SegmentDescriptor {
             id: Uuid::new_v4(),
-            state: SegmentState::Active,
+            state,
             record_count: seg.len() as u64,
             dimension: schema.dimension,
             size_bytes: bytes.len() as u64,
@@ -96,7 +112,7 @@ impl Storage {
             seq: 0,
             gen,
         };
-        self.put_segment_object(&self.segment_key(name, schema.incarnation, &desc), bytes).await?;
+        self.put_segment_object(&self.segment_key(&schema.collection, schema.incarnation, &desc), bytes).await?;
         Ok(desc)
     }
 
@@ -154,7 +170,7 @@ impl Storage {
             .kv()
             .get(&key)
             .await?
-            .ok_or_else(|| Error::corrupt(format!("segment object {key} listed in the manifest is missing")))?;
+            .ok_or_else(|| Error::corrupt(format!("segment object {key} {SEGMENT_MISSING}")))?;
         if v.value.len() as u64 != desc.size_bytes || segment::checksum_hex(&v.value) != desc.checksum {
             return Err(Error::corrupt(format!("segment object {key} does not match its manifest checksum")));
         }
