@@ -87,7 +87,9 @@ pub struct Tombstone {
 
 /// A segment replaced by compaction: no longer listed (no new snapshot reads it), kept in the
 /// store until GC's fence passes `retired_at_gen + 2`, so readers on older snapshots can finish.
+/// Stored compactly as `"{retired_at_gen}:{gen}:{id}"` (a compaction can retire many).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct RetiredSegment {
     /// The segment id.
     pub id: Uuid,
@@ -95,6 +97,24 @@ pub struct RetiredSegment {
     pub gen: u64,
     /// `gc_gen` when compaction retired it.
     pub retired_at_gen: u64,
+}
+
+impl From<RetiredSegment> for String {
+    fn from(r: RetiredSegment) -> String {
+        format!("{}:{}:{}", r.retired_at_gen, r.gen, r.id.simple())
+    }
+}
+
+impl TryFrom<String> for RetiredSegment {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        let mut parts = s.splitn(3, ':');
+        let mut next = || parts.next().ok_or_else(|| format!("retired entry {s:?} is not at:gen:id"));
+        let retired_at_gen = next()?.parse().map_err(|_| format!("retired entry {s:?}: bad generation"))?;
+        let gen = next()?.parse().map_err(|_| format!("retired entry {s:?}: bad generation"))?;
+        let id = Uuid::parse_str(next()?).map_err(|_| format!("retired entry {s:?}: bad id"))?;
+        Ok(RetiredSegment { id, gen, retired_at_gen })
+    }
 }
 
 /// The manifest format this build writes. It refuses to rewrite a manifest of a higher format
@@ -238,9 +258,9 @@ impl CollectionManifest {
         Ok(())
     }
 
-    /// Pretty JSON, so `jq '.version'` and humans can read it.
+    /// Compact JSON (`jq .` reads it): every commit moves the whole manifest.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).expect("manifest serialises")
+        serde_json::to_vec(self).expect("manifest serialises")
     }
 
     /// True for the tombstone a drop leaves.
@@ -472,6 +492,19 @@ mod tests {
         d.dimension = 4;
         m2.add_segment(d).unwrap();
         assert_eq!(CollectionManifest::from_json(&m2.to_json()).unwrap_err().code(), "CORRUPT");
+    }
+
+    #[test]
+    fn retired_entries_are_compact_strings() {
+        let mut m = CollectionManifest::new("c", 3, Distance::Cosine, 0, 1, OpId::new());
+        let id = Uuid::new_v4();
+        m.retired.push(RetiredSegment { id, gen: 3, retired_at_gen: 4 });
+        let v: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(v["retired"][0], format!("4:3:{}", id.simple()));
+        assert_eq!(CollectionManifest::from_json(&m.to_json()).unwrap(), m);
+        let mut bad = v.clone();
+        bad["retired"][0] = "x:1:2".into();
+        assert_eq!(CollectionManifest::from_json(&serde_json::to_vec(&bad).unwrap()).unwrap_err().code(), "CORRUPT");
     }
 
     #[test]
