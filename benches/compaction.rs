@@ -123,7 +123,8 @@ fn snapshot_row(label: &str, mem: &Arc<MemoryKv>) {
     let mut lat = Vec::new();
     for i in 0..100 {
         let t = Instant::now();
-        block_on(s.write_segment_with_data("c", &[Record::new(format!("lat{i}"), vector(9000 + i, DIM), None)])).unwrap();
+        block_on(s.write_segment_with_data("c", &[Record::new(format!("lat{i}"), vector(9000 + i, DIM), None)]))
+            .unwrap();
         lat.push(t.elapsed().as_secs_f64() * 1e6);
     }
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -137,8 +138,10 @@ fn snapshot_row(label: &str, mem: &Arc<MemoryKv>) {
 
 fn lifecycle() {
     let mem = Arc::new(MemoryKv::new());
-    let chaos =
-        Arc::new(ChaosKv::new(mem.clone(), ChaosConfig { max_delay: Duration::from_micros(200), seed: 5, ..Default::default() }));
+    let chaos = Arc::new(ChaosKv::new(
+        mem.clone(),
+        ChaosConfig { max_delay: Duration::from_micros(200), seed: 5, ..Default::default() },
+    ));
     block_on(Storage::new(mem.clone() as Arc<dyn Kv>).create_collection("c", DIM as u32, Distance::Cosine)).unwrap();
     let t = Instant::now();
     std::thread::scope(|s| {
@@ -156,7 +159,11 @@ fn lifecycle() {
                         let recs: Vec<Record> = (0..n)
                             .map(|j| {
                                 let id = format!("w{w}-{}", (i + j * 37) % 150);
-                                Record::new(id, vector(w * 100_000 + i * 10 + j, DIM), Some(serde_json::json!({ "w": w, "i": i })))
+                                Record::new(
+                                    id,
+                                    vector(w * 100_000 + i * 10 + j, DIM),
+                                    Some(serde_json::json!({ "w": w, "i": i })),
+                                )
                             })
                             .collect();
                         block_on(st.write_segment_with_data("c", &recs)).unwrap();
@@ -165,7 +172,10 @@ fn lifecycle() {
             });
         }
     });
-    println!("4 writers × 400 mixed commits (upserts, overwrites, deletes incl. never-written ids): {:.1} s\n", t.elapsed().as_secs_f64());
+    println!(
+        "4 writers × 400 mixed commits (upserts, overwrites, deletes incl. never-written ids): {:.1} s\n",
+        t.elapsed().as_secs_f64()
+    );
     println!("| state | segments | manifest bytes | tombstones | live records | cold open+search: requests | bytes read | ms | commit p50 µs |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     snapshot_row("before compaction", &mem);
@@ -199,7 +209,9 @@ fn lifecycle() {
 fn memory_per_record() {
     let (n, dim) = (10_000usize, 128usize);
     let records: Vec<Record> = (0..n)
-        .map(|i| Record::new(format!("doc-{i:06}"), vector(i as u64, dim), Some(serde_json::json!({ "group": i % 10 }))))
+        .map(|i| {
+            Record::new(format!("doc-{i:06}"), vector(i as u64, dim), Some(serde_json::json!({ "group": i % 10 })))
+        })
         .collect();
     let record_bytes: usize = records
         .iter()
@@ -224,8 +236,16 @@ fn memory_per_record() {
     println!("| 10k × 128, metadata {{group}} | per record |");
     println!("|---|---:|");
     println!("| record bytes (vector + id + metadata JSON) | {:.0} B |", record_bytes as f64 / n as f64);
-    println!("| engine resident after open + search (decoded segment, int8 codes, view) | {:.0} B ({:.2}×) |", engine / n as f64, engine / record_bytes as f64);
-    println!("| memory store's copy (encoded objects) | {:.0} B ({:.2}×) |", store as f64 / n as f64, store as f64 / record_bytes as f64);
+    println!(
+        "| engine resident after open + search (decoded segment, int8 codes, view) | {:.0} B ({:.2}×) |",
+        engine / n as f64,
+        engine / record_bytes as f64
+    );
+    println!(
+        "| memory store's copy (encoded objects) | {:.0} B ({:.2}×) |",
+        store as f64 / n as f64,
+        store as f64 / record_bytes as f64
+    );
     drop(c);
 }
 

@@ -190,6 +190,11 @@ impl Collection {
                 if m.is_dropped() {
                     return Err(Error::NotFound(format!("collection '{}' (dropped)", self.name)));
                 }
+                // A handle belongs to one incarnation: a collection re-created under the name is
+                // another collection (open it again).
+                if m.incarnation != self.state.borrow().manifest.incarnation {
+                    return Err(Error::NotFound(format!("collection '{}' (dropped and re-created)", self.name)));
+                }
                 let mut st = self.state.borrow_mut();
                 let moved = m.version != st.manifest.version || m.incarnation != st.manifest.incarnation;
                 st.moved_to(m, v.version);

@@ -254,3 +254,44 @@ fn create_and_checked_persist_resolve_their_lost_answers() {
         assert_eq!(t.other.load_manifest("c").await.unwrap().version, 2);
     });
 }
+
+#[test]
+fn an_uncertain_create_is_settled_by_its_token() {
+    let t = setup();
+    run(async {
+        let mut sent = false;
+        t.kv.script(move |call| {
+            if call.is_manifest_put() && !sent {
+                sent = true;
+                return Action::LoseAnswer(lost_answer());
+            }
+            if call.is_manifest_get() && sent {
+                return Action::Fail(unavailable());
+            }
+            Action::Pass
+        });
+        let e = t.s.create_collection("c", 2, Distance::L2).await.unwrap_err();
+        assert_eq!(e.code(), "OUTCOME_UNKNOWN", "{e}");
+        t.kv.heal();
+        let status = t.other.operation_status("c", e.operation().unwrap()).await.unwrap();
+        assert_eq!(status, OperationStatus::Committed { version: 1 });
+        // A create that did not land, over a collection someone else created meanwhile.
+        let mut sent = false;
+        t.kv.script(move |call| {
+            if call.is_manifest_put() && !sent {
+                sent = true;
+                return Action::Fail(lost_answer());
+            }
+            if call.is_manifest_get() && sent {
+                return Action::Fail(unavailable());
+            }
+            Action::Pass
+        });
+        let e = t.s.create_collection("d", 2, Distance::L2).await.unwrap_err();
+        t.kv.heal();
+        let token = e.operation().unwrap().to_string();
+        assert_eq!(t.other.operation_status("d", &token).await.unwrap(), OperationStatus::Unknown, "could still land");
+        t.other.create_collection("d", 2, Distance::L2).await.unwrap();
+        assert_eq!(t.other.operation_status("d", &token).await.unwrap(), OperationStatus::NotCommitted);
+    });
+}

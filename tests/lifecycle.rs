@@ -178,11 +178,14 @@ fn a_writer_of_a_dropped_incarnation_cannot_commit_into_the_new_one() {
     let db = Database::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     run(async {
         db.create_collection("c", 4, Distance::L2).await.unwrap();
+        db.storage().write_segment_with_data("c", &records("y", 2, 4, 5)).await.unwrap();
         let stale = db.collection("c").await.unwrap();
         db.drop_collection("c").await.unwrap();
         db.create_collection("c", 4, Distance::L2).await.unwrap();
         let e = stale.upsert(&records("z", 1, 4, 3)).await.unwrap_err();
         assert_eq!(e.code(), "NOT_FOUND", "{e}");
+        let e = stale.count().await.unwrap_err();
+        assert_eq!(e.code(), "NOT_FOUND", "a search on a dropped collection's handle: {e}");
         let e = stale.delete(&["z0".into()]).await.unwrap_err();
         assert_eq!(e.code(), "NOT_FOUND", "{e}");
         let e = stale.upsert_batched(&records("z", 3, 4, 3), 2, &mut |_, _| {}).await.unwrap_err();

@@ -26,13 +26,18 @@ impl Storage {
         let dim = validate::dimension(dimension)?;
         let op = OpId::new();
         let mut maybe_landed = false;
+        // The token of an uncertain create: "version 0" of the incarnation it would start.
+        let token = |incarnation: u64| {
+            super::ops::OperationToken { op, incarnation: Some(incarnation), range: Some((0, 0)) }.to_string()
+        };
+        let mut incarnation_tried = 1;
         let mut attempt = 0u32;
         loop {
             let stored = match self.load_raw(name).await {
                 Ok(s) => s,
                 Err(e) if maybe_landed => {
                     return Err(Error::OutcomeUnknown {
-                        operation: op.to_string(),
+                        operation: token(incarnation_tried),
                         message: format!("create of '{name}': re-reading the manifest failed: {e}"),
                     })
                 }
@@ -49,6 +54,7 @@ impl Storage {
                 }
                 None => (1, PutCondition::IfAbsent),
             };
+            incarnation_tried = incarnation;
             let fresh = CollectionManifest::new(name, dim, distance, self.clock().unix_ms(), incarnation, op);
             let message = match self.kv().put(&self.manifest_key(name), fresh.to_json(), condition).await {
                 Ok(_) => return Ok(fresh),
@@ -60,7 +66,7 @@ impl Storage {
                     message
                 }
                 Err(e) if maybe_landed => {
-                    return Err(Error::OutcomeUnknown { operation: op.to_string(), message: e.to_string() })
+                    return Err(Error::OutcomeUnknown { operation: token(incarnation_tried), message: e.to_string() })
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -74,7 +80,7 @@ impl Storage {
                 }
                 return Err(if maybe_landed {
                     Error::OutcomeUnknown {
-                        operation: op.to_string(),
+                        operation: token(incarnation_tried),
                         message: format!("create of '{name}': {message}"),
                     }
                 } else {

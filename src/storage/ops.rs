@@ -79,11 +79,17 @@ impl Storage {
     /// such an attempt was conditioned on (so a delayed put can no longer land).
     pub async fn operation_status(&self, name: &str, token: &str) -> Result<OperationStatus> {
         let t: OperationToken = token.parse()?;
+        crate::validate::collection_name(name)?;
         let Some((m, _)) = self.load_raw(name).await? else {
-            return Err(Error::NotFound(format!("collection '{name}'")));
+            // Nothing there: only a create can still land (create-only put on absence).
+            return match t.range {
+                Some((0, 0)) => Ok(OperationStatus::Unknown),
+                _ => Err(Error::NotFound(format!("collection '{name}'"))),
+            };
         };
         if t.incarnation.is_some_and(|i| i != m.incarnation) {
-            // The incarnation it ran against was dropped, and its history with it.
+            // Older: a create of that incarnation may still land on the tombstone. Newer: the
+            // incarnation it ran against was dropped, and its history with it.
             return Ok(OperationStatus::Unknown);
         }
         if let Some(version) = m.op_version(&t.op) {
