@@ -11,6 +11,7 @@ pub mod database;
 pub mod error;
 pub mod group_commit;
 pub mod kv;
+pub mod limits;
 pub mod manifest;
 pub mod metrics;
 pub mod record;

@@ -7,15 +7,12 @@ use crate::error::{Error, Result};
 use crate::manifest::Distance;
 use crate::record::Record;
 
-/// Longest collection name, in bytes.
-pub const MAX_NAME_BYTES: usize = 128;
-/// Largest supported dimension.
-pub const MAX_DIMENSION: u32 = 4096;
-/// Longest record id, in bytes.
-pub const MAX_ID_BYTES: usize = 1024;
+use crate::limits::{MAX_DELETE_IDS, MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_UPSERT_RECORDS};
+pub use crate::limits::{MAX_DIMENSION, MAX_ID_BYTES, MAX_NAME_BYTES};
 
-/// Collection names: 1..=128 bytes, no '/', '\\', "..", or control characters (they become
-/// object keys, so nothing may escape the collection's prefix).
+/// Collection names: 1..=128 bytes, not `.`, no '/', '\\', "..", or control characters (they
+/// become object keys and URL path segments, so nothing may escape the collection's prefix or
+/// be rewritten by URL normalisation).
 pub fn collection_name(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::invalid("collection name must not be empty"));
@@ -28,6 +25,9 @@ pub fn collection_name(name: &str) -> Result<()> {
     }
     if name.contains('/') || name.contains('\\') {
         return Err(Error::invalid(format!("collection name {name:?} must not contain '/' or '\\'")));
+    }
+    if name == "." {
+        return Err(Error::invalid("collection name must not be '.'"));
     }
     if name.contains("..") {
         return Err(Error::invalid(format!("collection name {name:?} must not contain '..'")));
@@ -77,6 +77,12 @@ pub fn batch(records: &[Record], dim: u16) -> Result<()> {
     if records.is_empty() {
         return Err(Error::invalid("batch is empty: upsert needs at least one record"));
     }
+    if records.len() > MAX_UPSERT_RECORDS {
+        return Err(Error::invalid(format!(
+            "upsert of {} records; the limit is {MAX_UPSERT_RECORDS} per call",
+            records.len()
+        )));
+    }
     let mut seen = HashSet::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         let what = format!("record {i} (id {:?})", r.id);
@@ -89,6 +95,44 @@ pub fn batch(records: &[Record], dim: u16) -> Result<()> {
             if !(m.is_object() || m.is_null()) {
                 return Err(Error::invalid(format!("{what}: metadata must be a JSON object")));
             }
+            metadata(m, &what)?;
+        }
+    }
+    Ok(())
+}
+
+/// Metadata within [`MAX_METADATA_DEPTH`] and [`MAX_METADATA_BYTES`]; measured without
+/// recursion, so even a value nested far deeper than the limit is rejected safely.
+pub fn metadata(m: &serde_json::Value, what: &str) -> Result<()> {
+    use serde_json::Value;
+    let mut bytes = 0usize;
+    let mut stack: Vec<(&Value, usize)> = vec![(m, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        if depth > MAX_METADATA_DEPTH {
+            return Err(Error::invalid(format!(
+                "{what}: metadata is nested deeper than {MAX_METADATA_DEPTH} levels (the limit)"
+            )));
+        }
+        bytes += match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items.iter().map(|x| (x, depth + 1)));
+                items.len() + 2
+            }
+            Value::Object(map) => {
+                stack.extend(map.iter().map(|(k, x)| {
+                    bytes += k.len() + 3;
+                    (x, depth + 1)
+                }));
+                map.len() + 2
+            }
+        };
+        if bytes > MAX_METADATA_BYTES {
+            return Err(Error::invalid(format!(
+                "{what}: metadata is larger than {MAX_METADATA_BYTES} bytes of JSON (the limit)"
+            )));
         }
     }
     Ok(())
@@ -108,6 +152,7 @@ pub fn batch_for(records: &[Record], dim: u16, distance: Distance) -> Result<()>
             )));
         }
         if let Some(m) = r.metadata.as_ref().filter(|m| !m.is_null()) {
+            // `batch` bounded depth and size, so this cannot recurse deeply or allocate much.
             let bytes = serde_json::to_vec(m).map_err(|e| Error::invalid(format!("record {i}: metadata: {e}")))?;
             if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
                 return Err(Error::invalid(format!(
@@ -124,6 +169,9 @@ pub fn batch_for(records: &[Record], dim: u16, distance: Distance) -> Result<()>
 pub fn delete_ids(ids: &[String]) -> Result<Vec<String>> {
     if ids.is_empty() {
         return Err(Error::invalid("delete needs at least one id"));
+    }
+    if ids.len() > MAX_DELETE_IDS {
+        return Err(Error::invalid(format!("delete of {} ids; the limit is {MAX_DELETE_IDS} per call", ids.len())));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(ids.len());
@@ -147,7 +195,7 @@ mod tests {
     fn names() {
         assert!(collection_name("docs-1_a.b").is_ok());
         assert!(collection_name("ünïcödé").is_ok());
-        for bad in ["", "a/b", "a\\b", "..", "a..b", "tab\tname", "nl\n"] {
+        for bad in ["", ".", "a/b", "a\\b", "..", "a..b", "tab\tname", "nl\n"] {
             let e = collection_name(bad).unwrap_err();
             assert_eq!(e.code(), "INVALID_ARGUMENT", "{bad:?}");
         }
@@ -195,7 +243,25 @@ mod tests {
             deep = serde_json::json!({ "a": deep });
         }
         let e = batch_for(&[Record::new("d", vec![1.0, 0.0], Some(deep))], 2, Distance::L2).unwrap_err();
-        assert!(e.to_string().contains("would not read back"), "{e}");
+        assert!(e.to_string().contains("nested deeper than"), "{e}");
+    }
+
+    #[test]
+    fn metadata_limits_are_measured_without_recursion() {
+        let mut deep = serde_json::json!(1);
+        for _ in 0..100_000 {
+            deep = serde_json::Value::Array(vec![deep]);
+        }
+        let e = metadata(&deep, "r").unwrap_err();
+        assert!(e.to_string().contains("deeper than 32"), "{e}");
+        // Dropping a 100,000-deep value recurses; take it apart iteratively instead.
+        let mut v = deep;
+        while let serde_json::Value::Array(mut items) = v {
+            v = items.pop().unwrap_or(serde_json::Value::Null);
+        }
+        let big = serde_json::json!({ "s": "x".repeat(MAX_METADATA_BYTES) });
+        assert!(metadata(&big, "r").unwrap_err().to_string().contains("larger than"));
+        assert!(metadata(&serde_json::json!({ "a": [1, { "b": "c" }] }), "r").is_ok());
     }
 
     #[test]

@@ -5,22 +5,55 @@ use std::rc::Rc;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use super::auto_compact::{self, AutoCompact};
 use super::convert::{self, to_js};
+use super::database::{gc_report, operation_status};
 use super::errors::{to_js as err_of, JsResult};
 use super::options;
 use crate::collection::Collection;
-use crate::storage::{BatchReceipt, CommitReceipt, OperationStatus};
+use crate::database::Database;
+use crate::storage::{BatchReceipt, CommitReceipt, CompactionReceipt};
 
 /// A collection handle: `await db.collection('docs')`.
 #[wasm_bindgen(js_name = Collection)]
 pub struct JsCollection {
     inner: Rc<Collection>,
+    /// The database it was opened from (GC after compaction; kept alive by the handle and by
+    /// its background compactions, so freeing the `AkiDB` object breaks neither).
+    db: Rc<Database>,
+    /// Automatic compaction after writes (`AkiDB.open({ autoCompact })`), if on.
+    auto: Option<Rc<AutoCompact>>,
 }
 
 impl JsCollection {
-    pub(crate) fn new(c: Collection) -> Self {
-        JsCollection { inner: Rc::new(c) }
+    pub(crate) fn new(c: Collection, db: Rc<Database>, auto_compact: bool) -> Self {
+        JsCollection { inner: Rc::new(c), db, auto: auto_compact.then(Rc::default) }
     }
+
+    /// After a successful write: maybe schedule an automatic compaction (never awaited here).
+    fn after_write(&self) {
+        if let Some(a) = &self.auto {
+            a.after_write(&self.inner, &self.db);
+        }
+    }
+}
+
+fn set_num(o: &Object, key: &str, n: f64) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), &JsValue::from_f64(n));
+}
+
+fn compaction_receipt(r: &CompactionReceipt) -> Object {
+    let o = Object::new();
+    set_num(&o, "version", r.version as f64);
+    set_num(&o, "segmentsBefore", r.segments_before as f64);
+    set_num(&o, "segmentsAfter", r.segments_after as f64);
+    set_num(&o, "recordsDropped", r.records_dropped as f64);
+    set_num(&o, "tombstonesRetired", r.tombstones_retired as f64);
+    set_num(&o, "bytesRead", r.bytes_read as f64);
+    set_num(&o, "bytesWritten", r.bytes_written as f64);
+    set_num(&o, "merges", r.merges as f64);
+    set_num(&o, "superseded", r.superseded as f64);
+    o
 }
 
 fn receipt(r: &CommitReceipt) -> JsValue {
@@ -83,13 +116,58 @@ impl JsCollection {
         } else {
             self.inner.upsert_batched(&records, opts.segment_size, &mut progress).await.map_err(err_of)?
         };
+        self.after_write();
         Ok(batch_receipt(&r))
     }
 
     /// Deletes ids in one commit → `{ version }`.
     pub async fn delete(&self, ids: JsValue) -> JsResult<JsValue> {
         let ids = convert::strings(&ids, "ids")?;
-        Ok(receipt(&self.inner.delete(&ids).await.map_err(err_of)?))
+        let r = self.inner.delete(&ids).await.map_err(err_of)?;
+        self.after_write();
+        Ok(receipt(&r))
+    }
+
+    /// Compacts the collection: merges segments (size-tiered: the oldest segment not larger
+    /// than all newer ones together is merged with them), drops records shadowed by a newer
+    /// upsert or hidden by a tombstone, retires tombstones that hide nothing any more; each
+    /// merge is ONE manifest commit that concurrent writes rebase onto. Options: `full`
+    /// (rewrite everything within the budget), `auto` (only when the collection needs it),
+    /// `maxInputBytes` (input budget of one merge), `maxRounds` (most merges), `gc` (one GC pass
+    /// after a compaction that merged something) → `{ version, segmentsBefore, segmentsAfter,
+    /// recordsDropped, tombstonesRetired, bytesRead, bytesWritten, merges, superseded, gc? }`
+    /// (`gcError: { code, message }` instead of `gc` when that pass failed: the compaction
+    /// itself is committed).
+    pub async fn compact(&self, options: JsValue) -> JsResult<JsValue> {
+        let args = options::compact(&options)?;
+        let r = self.inner.compact(&args.opts).await.map_err(err_of)?;
+        let o = compaction_receipt(&r);
+        if args.gc && r.merges > 0 {
+            match self.db.collect_garbage(self.inner.name()).await {
+                Ok(g) => {
+                    let _ = Reflect::set(&o, &"gc".into(), &gc_report(&g));
+                }
+                Err(e) => {
+                    log::warn!("'{}': compacted, but the GC pass after it failed: {e}", self.inner.name());
+                    let err = Object::new();
+                    let _ = Reflect::set(&err, &"code".into(), &JsValue::from_str(e.code()));
+                    let _ = Reflect::set(&err, &"message".into(), &JsValue::from_str(&e.to_string()));
+                    if let Some(op) = e.operation() {
+                        let _ = Reflect::set(&err, &"operationId".into(), &JsValue::from_str(op));
+                    }
+                    let _ = Reflect::set(&o, &"gcError".into(), &err);
+                }
+            }
+        }
+        Ok(o.into())
+    }
+
+    /// Whether automatic compaction would compact this handle's snapshot now: at least 8
+    /// segments or 1,000 tombstones and a merge the policy wants (no I/O). For runtimes that
+    /// schedule compaction themselves (workerd: `ctx.waitUntil(c.compact({ auto: true, gc: true }))`).
+    #[wasm_bindgen(js_name = needsCompaction)]
+    pub fn needs_compaction(&self) -> bool {
+        auto_compact::needed(&self.inner)
     }
 
     /// Seals a segment → `{ segmentId, version }`.
@@ -129,18 +207,7 @@ impl JsCollection {
     #[wasm_bindgen(js_name = operationStatus)]
     pub async fn operation_status(&self, operation_id: JsValue) -> JsResult<JsValue> {
         let token = convert::string(&operation_id, "operationId")?;
-        let status = self.inner.operation_status(&token).await.map_err(err_of)?;
-        let o = Object::new();
-        let name = match status {
-            OperationStatus::Committed { version } => {
-                let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(version as f64));
-                "committed"
-            }
-            OperationStatus::NotCommitted => "not_committed",
-            OperationStatus::Unknown => "unknown",
-        };
-        let _ = Reflect::set(&o, &"status".into(), &JsValue::from_str(name));
-        Ok(o.into())
+        Ok(operation_status(self.inner.operation_status(&token).await.map_err(err_of)?))
     }
 
     /// The committed manifest as a plain object (re-read from the store).

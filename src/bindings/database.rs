@@ -11,12 +11,40 @@ use super::errors::{invalid, to_js as err, JsResult};
 use super::{options, stores};
 use crate::database::Database;
 use crate::manifest::Distance;
-use crate::storage::Storage;
+use crate::storage::{GcReport, OperationStatus, Storage};
 
 /// A database handle: `await AkiDB.open({ store: 'memory' })`.
 #[wasm_bindgen]
 pub struct AkiDB {
     db: Rc<Database>,
+    /// Collection handles compact automatically after writes (`autoCompact`, default true).
+    auto_compact: bool,
+}
+
+/// `{ generation, deleted, keptRecent, keptUnknown }` of a GC pass.
+pub(super) fn gc_report(r: &GcReport) -> JsValue {
+    let o = Object::new();
+    let deleted: Array = r.deleted.iter().map(|k| JsValue::from_str(k)).collect();
+    let _ = Reflect::set(&o, &"generation".into(), &JsValue::from_f64(r.generation as f64));
+    let _ = Reflect::set(&o, &"deleted".into(), &deleted);
+    let _ = Reflect::set(&o, &"keptRecent".into(), &JsValue::from_f64(r.kept_recent as f64));
+    let _ = Reflect::set(&o, &"keptUnknown".into(), &JsValue::from_f64(r.kept_unknown as f64));
+    o.into()
+}
+
+/// `{ status: 'committed', version }`, `{ status: 'not_committed' }` or `{ status: 'unknown' }`.
+pub(super) fn operation_status(status: OperationStatus) -> JsValue {
+    let o = Object::new();
+    let name = match status {
+        OperationStatus::Committed { version } => {
+            let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(version as f64));
+            "committed"
+        }
+        OperationStatus::NotCommitted => "not_committed",
+        OperationStatus::Unknown => "unknown",
+    };
+    let _ = Reflect::set(&o, &"status".into(), &JsValue::from_str(name));
+    o.into()
 }
 
 #[wasm_bindgen]
@@ -26,14 +54,17 @@ impl AkiDB {
     /// `prefix`, `retry` ({ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter,
     /// maxElapsedMs }), `simulatedLatencyMs` (memory only: random delay per store operation),
     /// `logLevel` ('error' | 'warn' | 'info' | 'debug'), `groupCommit` (default true: concurrent
-    /// upserts on one collection handle share commits; `false`, or `{ maxRecords, maxBytes }`).
+    /// upserts on one collection handle share commits; `false`, or `{ maxRecords, maxBytes }`),
+    /// `autoCompact` (default true: after a write that leaves the collection needing compaction,
+    /// a handle compacts it in the background when the runtime is idle, then runs one GC pass).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
         let group_commit = options::group_commit(&options)?;
+        let auto_compact = options::auto_compact(&options)?;
         let store = stores::open(&options).await?;
         let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
-        Ok(AkiDB { db: Rc::new(Database::new(storage).with_group_commit(group_commit)) })
+        Ok(AkiDB { db: Rc::new(Database::new(storage).with_group_commit(group_commit)), auto_compact })
     }
 
     /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
@@ -73,20 +104,25 @@ impl AkiDB {
     #[wasm_bindgen(js_name = collectGarbage)]
     pub async fn collect_garbage(&self, name: JsValue) -> JsResult<JsValue> {
         let name = string(&name, "name")?;
-        let r = self.db.collect_garbage(&name).await.map_err(err)?;
-        let o = Object::new();
-        let deleted: Array = r.deleted.iter().map(|k| JsValue::from_str(k)).collect();
-        let _ = Reflect::set(&o, &"generation".into(), &JsValue::from_f64(r.generation as f64));
-        let _ = Reflect::set(&o, &"deleted".into(), &deleted);
-        let _ = Reflect::set(&o, &"keptRecent".into(), &JsValue::from_f64(r.kept_recent as f64));
-        let _ = Reflect::set(&o, &"keptUnknown".into(), &JsValue::from_f64(r.kept_unknown as f64));
-        Ok(o.into())
+        Ok(gc_report(&self.db.collect_garbage(&name).await.map_err(err)?))
+    }
+
+    /// Settles an `OUTCOME_UNKNOWN` error of collection `name` without a collection handle
+    /// (also for a create, or when the collection cannot be opened): `operationStatus(name,
+    /// error.operationId)` → `{ status: 'committed', version }`, `{ status: 'not_committed' }`
+    /// or `{ status: 'unknown' }`. A token that is not an operation id is INVALID_ARGUMENT.
+    #[wasm_bindgen(js_name = operationStatus)]
+    pub async fn operation_status(&self, name: JsValue, operation_id: JsValue) -> JsResult<JsValue> {
+        let name = string(&name, "name")?;
+        let token = string(&operation_id, "operationId")?;
+        Ok(operation_status(self.db.storage().operation_status(&name, &token).await.map_err(err)?))
     }
 
     /// A handle on an existing collection.
     pub async fn collection(&self, name: JsValue) -> JsResult<JsCollection> {
         let name = string(&name, "name")?;
-        Ok(JsCollection::new(self.db.collection(&name).await.map_err(err)?))
+        let c = self.db.collection(&name).await.map_err(err)?;
+        Ok(JsCollection::new(c, self.db.clone(), self.auto_compact))
     }
 
     /// `{ manifestConflictRetriesTotal, manifestConflictFailuresTotal, manifestCommitsTotal,

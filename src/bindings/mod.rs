@@ -1,6 +1,7 @@
 //! wasm-bindgen bindings: the only place JS types appear. JS classes `AkiDB` and `Collection`,
 //! JS `Error`s with `.code`, and conversions between JS values and engine types.
 
+mod auto_compact;
 mod collection;
 mod convert;
 mod database;

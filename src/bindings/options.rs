@@ -1,4 +1,5 @@
-//! Parsing of the option objects of `AkiDB.open` and `collection.search`.
+//! Parsing of the option objects of `AkiDB.open`, `collection.search`, `collection.upsert` and
+//! `collection.compact`.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use crate::group_commit::GroupCommitConfig;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::search::exec::{ScanMode, SearchOptions};
 use crate::search::filter::Filter;
-use crate::storage::DEFAULT_SEGMENT_SIZE;
+use crate::storage::{CompactOptions, DEFAULT_SEGMENT_SIZE};
 
 /// A non-negative number, or `None` when absent.
 pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
@@ -164,4 +165,67 @@ pub fn upsert(options: &JsValue) -> JsResult<UpsertOptions> {
         v => Some(v.dyn_into::<js_sys::Function>().map_err(|_| invalid("options.onProgress must be a function"))?),
     };
     Ok(UpsertOptions { segment_size, on_progress })
+}
+
+/// Largest `maxInputBytes` of `collection.compact`: 4 GiB, all a wasm32 memory can hold.
+pub const MAX_COMPACT_INPUT_BYTES: f64 = 4_294_967_296.0;
+/// Largest `maxRounds` of `collection.compact` (each round is one commit).
+pub const MAX_COMPACT_ROUNDS: f64 = 1000.0;
+
+/// A boolean option, or `None` when absent.
+fn flag(v: &JsValue, what: &str) -> JsResult<Option<bool>> {
+    if is_absent(v) {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| invalid(format!("{what} must be a boolean")))
+}
+
+/// A whole number in `1..=max`, or `None` when absent (never NaN, infinite, fractional, zero,
+/// negative or huge, so no cast below can wrap or saturate).
+fn whole(v: &JsValue, what: &str, max: f64) -> JsResult<Option<f64>> {
+    if is_absent(v) {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n.fract() == 0.0 && n >= 1.0 && n <= max => Ok(Some(n)),
+        _ => Err(invalid(format!("{what} must be a whole number from 1 to {max}"))),
+    }
+}
+
+/// Options of `collection.compact(options)`.
+pub struct CompactArgs {
+    /// What the engine does.
+    pub opts: CompactOptions,
+    /// Run one garbage-collection pass after a compaction that merged something.
+    pub gc: bool,
+}
+
+/// `{ full = false, auto = false, maxInputBytes = 24 MiB, maxRounds = 8, gc = false }`.
+pub fn compact(options: &JsValue) -> JsResult<CompactArgs> {
+    let mut opts = CompactOptions::default();
+    if is_absent(options) {
+        return Ok(CompactArgs { opts, gc: false });
+    }
+    if !options.is_object() {
+        return Err(invalid("options must be an object { full, auto, maxInputBytes, maxRounds, gc }"));
+    }
+    if let Some(b) = flag(&prop(options, "full"), "options.full")? {
+        opts.full = b;
+    }
+    if let Some(b) = flag(&prop(options, "auto"), "options.auto")? {
+        opts.auto = b;
+    }
+    if let Some(n) = whole(&prop(options, "maxInputBytes"), "options.maxInputBytes", MAX_COMPACT_INPUT_BYTES)? {
+        opts.max_input_bytes = n as u64;
+    }
+    if let Some(n) = whole(&prop(options, "maxRounds"), "options.maxRounds", MAX_COMPACT_ROUNDS)? {
+        opts.max_rounds = n as u32;
+    }
+    let gc = flag(&prop(options, "gc"), "options.gc")?.unwrap_or(false);
+    Ok(CompactArgs { opts, gc })
+}
+
+/// `options.autoCompact` of `AkiDB.open` (default true).
+pub fn auto_compact(options: &JsValue) -> JsResult<bool> {
+    Ok(flag(&prop(options, "autoCompact"), "options.autoCompact")?.unwrap_or(true))
 }

@@ -79,6 +79,9 @@ impl FetchTransport {
             set(&headers, name, &JsValue::from_str(value));
         }
         set(&init, "headers", &headers);
+        // Never follow a redirect: it would carry the signed headers (and the session token)
+        // to another host. A 3xx (or a browser's opaque redirect, status 0) is an error.
+        set(&init, "redirect", &JsValue::from_str("manual"));
         if let Some(body) = &req.body {
             set(&init, "body", &Uint8Array::from(body.as_slice()));
         }

@@ -25,9 +25,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// Deepest accepted nesting of filters inside conditions. Bounds the recursion of parsing
-/// and matching for inputs that did not come through `serde_json`'s own depth limit.
-const MAX_DEPTH: usize = 32;
+use crate::limits::{MAX_FILTER_ANY, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH as MAX_DEPTH, MAX_FILTER_STRING_BYTES};
 
 /// A parsed, validated metadata filter.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -72,7 +70,8 @@ impl Filter {
     /// problem and its location, e.g. `filter.must[1]: 'range' needs at least one of gt,
     /// gte, lt, lte`.
     pub fn parse(value: &Value) -> Result<Filter> {
-        parse_filter(value, "filter", 0)
+        let mut conditions = 0;
+        parse_filter(value, "filter", 0, &mut conditions)
     }
 
     /// Whether `metadata` (a JSON object, or `None` for a record without metadata)
@@ -156,7 +155,7 @@ fn err(at: &str, msg: impl std::fmt::Display) -> Error {
     Error::invalid(format!("{at}: {msg}"))
 }
 
-fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
+fn parse_filter(value: &Value, at: &str, depth: usize, conditions: &mut usize) -> Result<Filter> {
     if depth > MAX_DEPTH {
         return Err(err(at, format!("filters nested deeper than {MAX_DEPTH} levels")));
     }
@@ -175,7 +174,7 @@ fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, c)| parse_condition(c, &format!("{at}.{field}[{i}]"), depth))
+                .map(|(i, c)| parse_condition(c, &format!("{at}.{field}[{i}]"), depth, conditions))
                 .collect::<Result<_>>()?,
             _ => return Err(err(at, format!("'{field}' must be an array of conditions"))),
         };
@@ -183,7 +182,11 @@ fn parse_filter(value: &Value, at: &str, depth: usize) -> Result<Filter> {
     Ok(filter)
 }
 
-fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
+fn parse_condition(value: &Value, at: &str, depth: usize, conditions: &mut usize) -> Result<Condition> {
+    *conditions += 1;
+    if *conditions > MAX_FILTER_CONDITIONS {
+        return Err(err(at, format!("more than {MAX_FILTER_CONDITIONS} conditions in one filter (the limit)")));
+    }
     let obj = value.as_object().ok_or_else(|| err(at, "a condition must be an object"))?;
     let is_field = ["key", "match", "range", "exists"].iter().any(|f| obj.contains_key(*f));
     if !is_field {
@@ -193,7 +196,7 @@ fn parse_condition(value: &Value, at: &str, depth: usize) -> Result<Condition> {
                 "empty condition: expected 'key' with 'match', 'range' or 'exists', or a nested filter",
             ));
         }
-        return parse_filter(value, at, depth + 1).map(Condition::Nested);
+        return parse_filter(value, at, depth + 1, conditions).map(Condition::Nested);
     }
 
     if let Some(other) = obj.keys().find(|f| !["key", "match", "range", "exists"].contains(&f.as_str())) {
@@ -223,6 +226,9 @@ fn parse_key(value: Option<&Value>, at: &str) -> Result<Vec<String>> {
         Some(Value::String(s)) if !s.is_empty() => s,
         _ => return Err(err(at, "'key' must be a non-empty string")),
     };
+    if key.len() > MAX_FILTER_STRING_BYTES {
+        return Err(err(at, format!("'key' is longer than {MAX_FILTER_STRING_BYTES} bytes (the limit)")));
+    }
     key.split('.')
         .map(|seg| {
             let seg = seg.strip_suffix("[]").unwrap_or(seg);
@@ -237,6 +243,8 @@ fn parse_key(value: Option<&Value>, at: &str) -> Result<Vec<String>> {
 
 fn parse_scalar(value: &Value) -> Option<Scalar> {
     match value {
+        // Longer strings than any key may hold cannot be compared usefully: treat as invalid.
+        Value::String(s) if s.len() > MAX_FILTER_STRING_BYTES => None,
         Value::String(s) => Some(Scalar::Str(s.clone())),
         Value::Number(n) => n.as_f64().map(Scalar::Num),
         Value::Bool(b) => Some(Scalar::Bool(*b)),
@@ -257,6 +265,9 @@ fn parse_match(value: &Value, at: &str) -> Result<Vec<Scalar>> {
     match (obj.get("value"), obj.get("any")) {
         (Some(v), None) => {
             parse_scalar(v).map(|s| vec![s]).ok_or_else(|| err(at, "'match.value' must be a string, number or bool"))
+        }
+        (None, Some(Value::Array(items))) if items.len() > MAX_FILTER_ANY => {
+            Err(err(at, format!("'match.any' has {} values; the limit is {MAX_FILTER_ANY}", items.len())))
         }
         (None, Some(Value::Array(items))) => items
             .iter()
@@ -577,5 +588,18 @@ mod tests {
         assert!(Filter::parse(&v).unwrap().matches(Some(&json!({ "a": 1 }))));
         let too_deep = json!({ "must": [v] });
         assert!(parse_err(too_deep).contains("nested deeper than 32 levels"));
+    }
+
+    #[test]
+    fn filters_are_bounded_in_size() {
+        let cond = json!({ "key": "a", "match": 1 });
+        let many = json!({ "must": vec![cond.clone(); MAX_FILTER_CONDITIONS + 1] });
+        assert!(parse_err(many).contains("more than 1024 conditions"));
+        assert!(Filter::parse(&json!({ "must": vec![cond; MAX_FILTER_CONDITIONS] })).is_ok());
+        let any: Vec<u32> = (0..=MAX_FILTER_ANY as u32).collect();
+        assert!(parse_err(json!({ "must": [{ "key": "a", "match": { "any": any } }] })).contains("the limit is 1024"));
+        let long = "k".repeat(MAX_FILTER_STRING_BYTES + 1);
+        assert!(parse_err(json!({ "must": [{ "key": long.clone(), "match": 1 }] })).contains("longer than"));
+        assert!(parse_err(json!({ "must": [{ "key": "a", "match": long }] })).contains("'match' must be"));
     }
 }

@@ -12,6 +12,7 @@ use super::ops::OperationToken;
 use super::Storage;
 use crate::error::{Error, Result};
 use crate::kv::{KvError, PutCondition, VersionToken};
+use crate::limits::MAX_MANIFEST_BYTES;
 use crate::manifest::{CollectionManifest, OpId};
 
 /// One logical operation: its id (recorded in the manifest history by the commit that applies
@@ -95,6 +96,22 @@ pub struct CommitOutcome {
     pub retries: u32,
     /// Whether the operation is in the manifest (false: the mutator had nothing to do).
     pub committed: bool,
+}
+
+/// Refuses a commit that would grow the manifest past [`MAX_MANIFEST_BYTES`]; commits that do
+/// not add segments or tombstones (compaction, GC, drops, seals) always pass.
+fn check_manifest_size(base: &CollectionManifest, next: &CollectionManifest, len: usize) -> Result<()> {
+    let grows = next.segments.len() > base.segments.len() || next.tombstones.len() > base.tombstones.len();
+    if grows && len > MAX_MANIFEST_BYTES {
+        return Err(Error::invalid(format!(
+            "collection '{}': this commit would make the manifest {len} bytes, over the {MAX_MANIFEST_BYTES}-byte limit \
+             ({} segments, {} tombstones); compact the collection",
+            next.collection,
+            next.segments.len(),
+            next.tombstones.len()
+        )));
+    }
+    Ok(())
 }
 
 fn mismatch(expected: u64, found: u64) -> String {
@@ -197,9 +214,11 @@ impl Storage {
                         return Ok(CommitOutcome { manifest: base, token, version, retries, committed: false });
                     }
                     next.stamp_commit(op.id, self.clock().unix_ms())?;
+                    let body = next.to_json();
+                    check_manifest_size(&base, &next, body.len())?;
                     debug!("persisting manifest '{name}' (version {})", next.version);
                     op.in_flight.set(Some(base.version));
-                    let put = self.kv().put(&key, next.to_json(), PutCondition::IfVersion(token)).await;
+                    let put = self.kv().put(&key, body, PutCondition::IfVersion(token)).await;
                     op.in_flight.set(None);
                     match put {
                         Ok(new_token) => {

@@ -214,6 +214,9 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
     async fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, KvError> {
         let mut keys = Vec::new();
         let mut continuation: Option<String> = None;
+        // A server that hands out a token it gave before (alternating, not just repeating)
+        // would page forever: remember every token.
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
                 .call(
@@ -233,10 +236,10 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
                 .await?;
             keys.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
             match page.next {
-                Some(next) if Some(&next) != continuation.as_ref() => continuation = Some(next),
+                Some(next) if seen.insert(next.clone()) => continuation = Some(next),
                 Some(_) => {
                     return Err(KvError::Backend(format!(
-                        "S3 LIST {prefix:?}: the server repeated its continuation token"
+                        "S3 LIST {prefix:?}: the server repeated a continuation token"
                     )))
                 }
                 None => break,

@@ -24,6 +24,8 @@ pub enum Fault {
     Drop,
     /// Apply the request, then lose the answer (connection cut).
     DropAfterApply,
+    /// Answer 200 with this body without applying the request (a scripted listing page).
+    Body(&'static str),
 }
 
 /// The in-memory S3 server.
@@ -202,6 +204,7 @@ impl HttpTransport for FakeS3 {
                 self.handle(req);
                 (Ok(error(s, "InternalError")), s)
             }
+            Some(Fault::Body(b)) => (Ok(HttpResponse { status: 200, etag: None, body: b.as_bytes().to_vec() }), 200),
             Some(Fault::Drop) => (Err(TransportError { message: "connection refused".into() }), 0),
             Some(Fault::DropAfterApply) => {
                 self.handle(req);

@@ -237,3 +237,21 @@ fn ambiguous_and_failed_puts_commit_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), 6);
 }
+
+#[test]
+fn a_listing_that_hands_out_an_earlier_token_again_ends_in_an_error() {
+    let s3 = kv(1000);
+    let page = |key: &str, next: &str| {
+        format!(
+            "<ListBucketResult><Contents><Key>{key}</Key></Contents><IsTruncated>true</IsTruncated>\
+             <NextContinuationToken>{next}</NextContinuationToken></ListBucketResult>"
+        )
+    };
+    let (a, b, c) = (page("p/1", "A"), page("p/2", "B"), page("p/3", "A"));
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    s3.transport().inject(&[Fault::Body(leak(a)), Fault::Body(leak(b)), Fault::Body(leak(c))]);
+    match block_on(s3.list("p/")) {
+        Err(KvError::Backend(m)) => assert!(m.contains("repeated a continuation token"), "{m}"),
+        other => panic!("alternating tokens must not page forever: {other:?}"),
+    }
+}

@@ -1,0 +1,36 @@
+//! Every size limit the engine enforces, in one place (docs/LIMITS.md lists them for users).
+//! Each is checked before anything is allocated for, or written from, the input it bounds, and
+//! a violation is an `INVALID_ARGUMENT` naming the limit. They exist so no input — a request
+//! from someone holding an API key included — can crash the engine, poison a collection (commit
+//! something that later fails to read back) or exhaust a 128 MB Workers isolate.
+
+/// Longest collection name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+/// Largest vector dimension (and so the longest vector a caller may pass).
+pub const MAX_DIMENSION: u32 = 4096;
+/// Longest record id, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
+/// Deepest nesting of one record's metadata (objects and arrays), well below the 128 levels
+/// the segment decoder reads back.
+pub const MAX_METADATA_DEPTH: usize = 32;
+/// Largest metadata of one record, as JSON bytes.
+pub const MAX_METADATA_BYTES: usize = 64 << 10;
+/// Most JSON values (objects, arrays, scalars) converted from one JS metadata or filter value:
+/// bounds the work done before a size can be measured.
+pub const MAX_JSON_NODES: usize = 100_000;
+/// Most records in one upsert call (the REST worker allows far fewer per request).
+pub const MAX_UPSERT_RECORDS: usize = 1_000_000;
+/// Most ids in one delete call.
+pub const MAX_DELETE_IDS: usize = 100_000;
+/// Deepest nesting of filters inside conditions.
+pub const MAX_FILTER_DEPTH: usize = 32;
+/// Most conditions in one filter, nested ones included.
+pub const MAX_FILTER_CONDITIONS: usize = 1_024;
+/// Most values in one `match: { any: [...] }`.
+pub const MAX_FILTER_ANY: usize = 1_024;
+/// Longest filter key (dotted path) and string operand, in bytes.
+pub const MAX_FILTER_STRING_BYTES: usize = 4_096;
+/// Largest manifest a commit may grow to (JSON bytes). Every commit moves the whole manifest;
+/// past this a write is refused (compact the collection) instead of slowing every writer.
+/// Commits that do not grow the manifest (compaction, GC, drops) are never refused.
+pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
