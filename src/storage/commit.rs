@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 
+use futures::future::LocalBoxFuture;
 use log::{debug, warn};
 
 use super::ops::OperationToken;
@@ -167,6 +168,20 @@ impl Storage {
         H: FnMut() -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
+        // One copy of the loop for every caller (a generic loop was inlined into each call
+        // site's state machine: tens of KB of wasm).
+        let mut hook = || -> LocalBoxFuture<'_, ()> { Box::pin(before_retry()) };
+        self.commit_loop(name, op, preloaded, &mut mutate, &mut hook).await
+    }
+
+    async fn commit_loop<'h>(
+        &self,
+        name: &str,
+        op: &Operation,
+        preloaded: Option<(CollectionManifest, VersionToken)>,
+        mutate: &mut dyn FnMut(&mut CollectionManifest) -> Result<bool>,
+        before_retry: &mut (dyn FnMut() -> LocalBoxFuture<'h, ()> + 'h),
+    ) -> Result<CommitOutcome> {
         let start = self.clock().now_ms();
         let key = self.manifest_key(name);
         let max = self.retry_policy().max_retries;
