@@ -17,7 +17,7 @@ use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
 use futures::StreamExt;
 
-use crate::storage::compact::MAX_PARALLEL_READS;
+use crate::storage::compact::{dead_tombstones, MAX_PARALLEL_READS};
 use crate::storage::segments::SEGMENT_MISSING;
 use crate::storage::{
     BatchReceipt, CommitReceipt, CompactOptions, CompactionReceipt, Operation, OperationStatus, Storage,
@@ -239,11 +239,29 @@ impl Collection {
     }
 
     /// Compacts the collection (see [`Storage::compact`]) and moves this handle to the result.
+    /// Then, when this handle has its segments in memory anyway (or `opts.full`), retires the
+    /// tombstones that hide nothing (deletes of ids never written), which merges alone can only
+    /// retire when the oldest segment is an input.
     pub async fn compact(&self, opts: &CompactOptions) -> Result<CompactionReceipt> {
-        let r = self.storage.compact(&self.name, opts).await?;
+        let mut r = self.storage.compact(&self.name, opts).await?;
         if r.merges > 0 {
             if let Err(e) = self.refresh().await {
                 log::warn!("'{}': compacted to version {}, but refreshing failed: {e}", self.name, r.version);
+            }
+        }
+        let has_view = self.state.borrow().view.is_some();
+        if self.state.borrow().manifest.tombstones.is_empty() || !(has_view || opts.full) {
+            return Ok(r);
+        }
+        let view = self.view().await?;
+        let dead = dead_tombstones(&self.snapshot(), view.segments());
+        if !dead.is_empty() {
+            let op = Operation::bound_to(self.state.borrow().manifest.incarnation);
+            let (version, retired) = self.storage.retire_tombstones(&self.name, &op, &dead).await?;
+            r.version = version;
+            r.tombstones_retired += retired;
+            if let Err(e) = self.refresh().await {
+                log::warn!("'{}': retired tombstones at version {version}, but refreshing failed: {e}", self.name);
             }
         }
         Ok(r)

@@ -202,6 +202,11 @@ impl SnapshotView {
         }
     }
 
+    /// The decoded segments, in the manifest's order.
+    pub fn segments(&self) -> &[Rc<Segment>] {
+        &self.segments
+    }
+
     /// Live records in this snapshot.
     pub fn live_count(&self) -> usize {
         self.live_count

@@ -168,6 +168,26 @@ pub fn merge(m: &CollectionManifest, plan: &Plan, inputs: &[Segment]) -> (Segmen
     (out, (rows - keep.len()) as u64)
 }
 
+/// Tombstones of `m` that hide nothing: no segment older than the tombstone holds its id (a
+/// delete of an id never written, or whose records compaction already dropped). `segments` are
+/// the decoded segments of `m`, in order. Retiring them is safe at any later version: segments
+/// committed later are newer than every tombstone of `m`, and a re-delete of the id changes the
+/// tombstone's `seq`, so it no longer matches.
+pub fn dead_tombstones(m: &CollectionManifest, segments: &[std::rc::Rc<Segment>]) -> Vec<Tombstone> {
+    if m.tombstones.is_empty() {
+        return Vec::new();
+    }
+    let wanted: std::collections::HashSet<&str> = m.tombstones.iter().map(|t| t.id.as_str()).collect();
+    let mut oldest: HashMap<&str, u64> = HashMap::new();
+    for (desc, seg) in m.segments.iter().zip(segments) {
+        for id in seg.ids.iter().map(String::as_str).filter(|id| wanted.contains(id)) {
+            let e = oldest.entry(id).or_insert(desc.seq);
+            *e = (*e).min(desc.seq);
+        }
+    }
+    m.tombstones.iter().filter(|t| oldest.get(t.id.as_str()).is_none_or(|s| *s >= t.seq)).cloned().collect()
+}
+
 /// Why a compaction mutator changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Skip {
@@ -295,6 +315,27 @@ impl Storage {
                 }
             }
         }
+    }
+
+    /// Retires exactly these tombstones (same id and seq) where still present, as one commit of
+    /// operation `op`. Returns the commit's version and how many were retired.
+    pub async fn retire_tombstones(&self, name: &str, op: &Operation, dead: &[Tombstone]) -> Result<(u64, usize)> {
+        let retired = Cell::new(0);
+        let out = self
+            .update_manifest_op(
+                name,
+                op,
+                None,
+                |m| {
+                    let before = m.tombstones.len();
+                    m.tombstones.retain(|t| !dead.contains(t));
+                    retired.set(before - m.tombstones.len());
+                    Ok(retired.get() > 0)
+                },
+                || async {},
+            )
+            .await?;
+        Ok((out.version, retired.get()))
     }
 
     /// Loads listed segments of `m`, in order, at most [`MAX_PARALLEL_READS`] at a time.
