@@ -3,13 +3,12 @@
 //! `fetch`. Opening sends no request; wrong credentials surface as AUTH on the first operation.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, prop};
 use super::errors::{invalid, to_js, JsResult};
-use super::options::number;
+use super::options::millis;
 use crate::kv::{s3_fetch, Kv, S3Config};
 
 fn required(options: &JsValue, key: &str) -> JsResult<String> {
@@ -45,8 +44,8 @@ pub fn config(options: &JsValue) -> JsResult<S3Config> {
     if !is_absent(&style) {
         c.force_path_style = Some(style.as_bool().ok_or_else(|| invalid("options.forcePathStyle must be a boolean"))?);
     }
-    if let Some(ms) = number(&prop(options, "requestTimeoutMs"), "options.requestTimeoutMs")? {
-        c.request_timeout = Duration::from_secs_f64(ms / 1000.0);
+    if let Some(d) = millis(&prop(options, "requestTimeoutMs"), "options.requestTimeoutMs", true)? {
+        c.request_timeout = d;
     }
     c.validate().map_err(to_js)?;
     Ok(c)

@@ -4,13 +4,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, prop, string};
 use super::errors::{invalid, JsResult};
-use super::options::number;
+use super::options::millis;
 use crate::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
 
 thread_local! {
@@ -51,11 +50,11 @@ fn memory(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
         let name = string(&name_v, "options.name")?;
         NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
     };
-    let latency = number(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs")?;
+    let latency = millis(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs", false)?;
     Ok(match latency {
-        Some(ms) if ms > 0.0 => {
+        Some(max_delay) if !max_delay.is_zero() => {
             let config = ChaosConfig {
-                max_delay: Duration::from_secs_f64(ms / 1000.0),
+                max_delay,
                 seed: fastrand::u64(..),
                 ..ChaosConfig::default()
             };

@@ -66,6 +66,12 @@ test('hostile calls get INVALID_ARGUMENT, change nothing, and the instance keeps
     "collection named '.'": () => db.createCollection('.', { dimension: 4 }),
     'dimension 0': () => db.createCollection('z', { dimension: 0 }),
     'retry maxBackoffMs 1e300': () => AkiDB.open({ store: 'memory', retry: { maxBackoffMs: 1e300 } }),
+    'simulatedLatencyMs 1e300': () => AkiDB.open({ store: 'memory', simulatedLatencyMs: 1e300 }),
+    's3 requestTimeoutMs 1e300': () =>
+      AkiDB.open({
+        store: 's3', endpoint: 'http://127.0.0.1:9', bucket: 'b', accessKeyId: 'k', secretAccessKey: 's',
+        requestTimeoutMs: 1e300,
+      }),
   };
   for (const [name, call] of Object.entries(calls)) {
     let error;
