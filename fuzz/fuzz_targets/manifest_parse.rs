@@ -1,0 +1,6 @@
+//! libFuzzer target `manifest_parse`: see `akidb_fuzz::checks::manifest_parse` for what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    akidb_fuzz::checks::manifest_parse(data);
+});

@@ -1,0 +1,130 @@
+//! Fuzzing in every `cargo test`: the fuzz targets' checks (fuzz/src/checks.rs, included by
+//! path, so this runs the very code scripts/fuzz.sh fuzzes) on every seed, a short fixed-seed
+//! smoke run of the structured fuzzer per target (deterministic, a few seconds in all), the
+//! REST fuzzer's smoke run in Node, every saved crash input (fuzz/crashes/), and one test per
+//! crash the fuzzers found. Nothing is tolerated here (AKIDB_FUZZ_TOLERATE is for long
+//! campaigns only). See fuzz/README.md.
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "../fuzz/src/checks.rs"]
+#[allow(dead_code)]
+mod checks;
+#[path = "../fuzz/src/engine.rs"]
+#[allow(dead_code)]
+mod engine;
+#[path = "../fuzz/src/seeds.rs"]
+#[allow(dead_code)]
+mod seeds;
+
+use std::path::Path;
+
+use engine::{Budget, Config};
+
+/// Runs `target` on `input` and fails the test with the panic the fuzzer would have reported.
+fn assert_survives(target: &str, input: &[u8]) {
+    if let Err((message, location)) = engine::execute(target, input) {
+        panic!("{target} on {:?}:\n{message}\n  at {location}", String::from_utf8_lossy(input));
+    }
+}
+
+#[test]
+fn every_seed_passes_its_checks() {
+    for target in checks::TARGETS {
+        for seed in seeds::for_target(target) {
+            assert_survives(target, &seed);
+        }
+    }
+}
+
+/// Executions per target in the smoke run (unoptimised build: well under a second per target).
+const SMOKE_EXECS: u64 = 8_000;
+
+/// Crash messages of findings that have their own regression test below (which fails until
+/// the fix lands), so the smoke runs keep checking everything else. Remove an entry with its fix.
+const KNOWN: &[(&str, &str)] = &[];
+
+fn smoke(target: &str) {
+    let stats = engine::fuzz(&Config::new(target, 0x5eed, Budget::Execs(SMOKE_EXECS)));
+    assert!(stats.execs >= SMOKE_EXECS);
+    assert!(stats.signatures > 1, "{target}: the mutations never changed the outcome");
+    let report: Vec<String> = stats
+        .crashes
+        .iter()
+        .filter(|c| !KNOWN.iter().any(|(m, _)| c.message.starts_with(m)))
+        .map(|c| format!("{}\n  at {}\n  input {:?}", c.message, c.location, String::from_utf8_lossy(&c.minimized)))
+        .collect();
+    assert!(report.is_empty(), "{target}: the smoke run crashed:\n{}", report.join("\n"));
+}
+
+#[test]
+fn smoke_segment_decode() {
+    smoke("segment_decode");
+}
+
+#[test]
+fn smoke_manifest_parse() {
+    smoke("manifest_parse");
+}
+
+#[test]
+fn smoke_filter_parse() {
+    smoke("filter_parse");
+}
+
+#[test]
+fn smoke_s3_list_xml() {
+    smoke("s3_list_xml");
+}
+
+/// The mutation engine is deterministic for a seed (so a smoke failure reproduces).
+#[test]
+fn smoke_runs_are_deterministic() {
+    let run = || engine::fuzz(&Config::new("s3_list_xml", 7, Budget::Execs(300)));
+    let (a, b) = (run(), run());
+    assert_eq!((a.execs, a.corpus, a.signatures), (b.execs, b.corpus, b.signatures));
+}
+
+/// The REST fuzzer (fuzz/rest_fuzz.mjs) for a fixed seed and number of requests, when Node is
+/// installed (scripts/test.sh always has it).
+#[test]
+fn smoke_rest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = match std::process::Command::new("node")
+        .current_dir(root)
+        .args(["fuzz/rest_fuzz.mjs", "--iterations", "3000", "--seed", "1"])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("smoke_rest skipped: node is not runnable ({e})");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("crashes=0"),
+        "rest fuzzer failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every minimized crash input saved by scripts/fuzz.sh in fuzz/crashes/<target>/ (files
+/// without an extension; the .txt beside each names the panic).
+#[test]
+fn saved_crash_inputs_do_not_crash() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/crashes");
+    let mut failures = Vec::new();
+    for target in checks::TARGETS {
+        let Ok(dir) = std::fs::read_dir(root.join(target)) else { continue };
+        let mut files: Vec<_> = dir.flatten().map(|e| e.path()).filter(|p| p.extension().is_none()).collect();
+        files.sort();
+        for f in files {
+            let input = std::fs::read(&f).expect("crash file");
+            if let Err((message, location)) = engine::execute(target, &input) {
+                failures.push(format!("{}: {message}\n  at {location}", f.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "saved crash inputs still crash:\n{}", failures.join("\n"));
+}
