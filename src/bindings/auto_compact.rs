@@ -42,6 +42,9 @@ pub(super) struct AutoCompact {
     /// Start (monotonic ms) and ticket of the scheduled or running compaction, if any.
     running: Cell<Option<(f64, u64)>>,
     tickets: Cell<u64>,
+    /// A write landed while a compaction was scheduled or running: check again when it ends
+    /// (its plan may predate that write, and no later write may come to trigger one).
+    again: Cell<bool>,
 }
 
 /// Clears the handle's "running" mark when the task ends (or is dropped), unless a later task
@@ -66,18 +69,28 @@ impl AutoCompact {
     /// the policy wants one and none is scheduled or running for this handle. The task holds
     /// its own references, so freeing the JS handles meanwhile breaks nothing.
     pub(super) fn after_write(self: &Rc<Self>, coll: &Rc<Collection>, db: &Rc<Database>) {
-        if self.busy() || !needed(coll) {
+        if self.busy() {
+            self.again.set(true);
+            return;
+        }
+        if !needed(coll) {
             return;
         }
         let ticket = self.tickets.get().wrapping_add(1);
         self.tickets.set(ticket);
         self.running.set(Some((crate::runtime::monotonic_ms(), ticket)));
+        self.again.set(false);
         let done = Done(self.clone(), ticket);
-        let (coll, db) = (coll.clone(), db.clone());
+        let (me, coll, db) = (self.clone(), coll.clone(), db.clone());
         on_idle(move || {
             wasm_bindgen_futures::spawn_local(async move {
-                let _done = done;
                 run(&coll, &db).await;
+                drop(done);
+                // Writes that landed meanwhile only marked `again`: look once more (the
+                // handle's snapshot includes them), scheduling anew if still needed.
+                if me.again.replace(false) {
+                    me.after_write(&coll, &db);
+                }
             })
         });
     }
