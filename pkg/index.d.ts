@@ -20,7 +20,8 @@ export type ErrorCode =
   /**
    * The operation may or may not have committed and the store could not tell which (e.g. the
    * answer to the manifest write was lost and re-reading could not decide). Do NOT retry blindly:
-   * ask {@link Collection.operationStatus} with `error.operationId` first. Every other code
+   * ask {@link Collection.operationStatus} (or {@link AkiDB.operationStatus}) with
+   * `error.operationId` first. Every other code
    * means "not committed".
    */
   | 'OUTCOME_UNKNOWN'
@@ -65,6 +66,56 @@ export interface GcReport {
   keptRecent: number;
   /** Keys kept because this build does not recognise their layout (e.g. written by a newer AkiDB). */
   keptUnknown: number;
+}
+
+/** Options of {@link Collection.compact}. Every number must be a whole number ≥ 1 (else INVALID_ARGUMENT). */
+export interface CompactOptions {
+  /** Rewrite every segment that fits the budget, not just what the size-tiered policy asks for. Default false. */
+  full?: boolean;
+  /**
+   * Only compact when the collection needs it: at least 8 segments or 1,000 tombstones, and a
+   * merge the policy wants (what automatic compaction uses). Default false.
+   */
+  auto?: boolean;
+  /** Most bytes of input segments one merge reads; larger segments are left alone. At most 4294967296. Default 25165824 (24 MiB). */
+  maxInputBytes?: number;
+  /** Most merges (each one manifest commit) in this call. At most 1000. Default 8. */
+  maxRounds?: number;
+  /**
+   * Run one garbage-collection pass ({@link AkiDB.collectGarbage}) after a compaction that merged
+   * something. Replaced segments stay in the store until the second GC pass after the merge
+   * (readers on older snapshots keep working). Default false.
+   */
+  gc?: boolean;
+}
+
+/** What one {@link Collection.compact} call did. */
+export interface CompactionReceipt {
+  /** Manifest version after the last merge (the version found when nothing was merged). */
+  version: number;
+  /** Segments listed before the first merge. */
+  segmentsBefore: number;
+  /** Segments listed after the last merge. */
+  segmentsAfter: number;
+  /** Records dropped: shadowed by a newer upsert of the same id, or hidden by a tombstone. */
+  recordsDropped: number;
+  /** Tombstones retired (they no longer hide anything). */
+  tombstonesRetired: number;
+  /** Bytes of input segments read. */
+  bytesRead: number;
+  /** Bytes of output segments written. */
+  bytesWritten: number;
+  /** Merges committed (each one manifest commit: one version). */
+  merges: number;
+  /** Merges abandoned because another compaction replaced an input first (their output is left to GC). */
+  superseded: number;
+  /** With `gc: true` and `merges > 0`: the GC pass that followed. */
+  gc?: GcReport;
+  /**
+   * With `gc: true` and `merges > 0`, when that GC pass failed: its error (the compaction itself
+   * is committed). `operationId` with `code === 'OUTCOME_UNKNOWN'` (the fence commit may have landed).
+   */
+  gcError?: { code: ErrorCode; message: string; operationId?: string };
 }
 
 /**
@@ -138,6 +189,19 @@ export interface OpenOptions {
    * waits. `false`: one commit per call. An object tunes the bounds of one group.
    */
   groupCommit?: boolean | GroupCommitOptions;
+  /**
+   * Automatic compaction (default `true`): after a successful upsert or delete that leaves the
+   * collection needing compaction (at least 8 segments or 1,000 tombstones, and a merge the
+   * size-tiered policy wants), the collection handle compacts it in the background — when the
+   * runtime is idle (`requestIdleCallback` in browsers, else `setTimeout(…, 0)`), never more than
+   * one at a time per handle — and then runs one GC pass. Errors are logged, never thrown.
+   *
+   * **workerd / Cloudflare Workers: pass `false`** and schedule it yourself after the response,
+   * where the runtime keeps it alive:
+   * `if (c.needsCompaction()) ctx.waitUntil(c.compact({ auto: true, gc: true }))`
+   * (a timer set during a request does not outlive it). The REST worker does exactly that.
+   */
+  autoCompact?: boolean;
 }
 
 /** Bounds of one coalesced commit ({@link OpenOptions.groupCommit}). */
@@ -358,6 +422,12 @@ export interface Manifest {
   /** Delete markers: `{ id, seq }`. */
   tombstones: { id: string; seq: number }[];
   /**
+   * Segments replaced by compaction that are still in the store for readers of older snapshots,
+   * as `"{retiredAtGen}:{gen}:{id}"` (id as 32 hex digits); GC deletes each once the fence passes
+   * `retiredAtGen + 2` (two GC passes). Absent when empty.
+   */
+  retired?: string[];
+  /**
    * The operations that produced the most recent versions (at most 128): `ops[i]` (32 hex
    * digits) produced version `from + i`; the last one the current version.
    */
@@ -415,6 +485,14 @@ export declare class AkiDB {
    * @throws {AkiDBError} NOT_FOUND, INVALID_ARGUMENT (name), UNSUPPORTED_FORMAT.
    */
   collectGarbage(name: string): Promise<GcReport>;
+  /**
+   * Settles an `OUTCOME_UNKNOWN` error of collection `name` without a collection handle — also
+   * for a `createCollection` whose outcome is unknown, or when the collection cannot be opened
+   * (dropped, never created). Same answers as {@link Collection.operationStatus}.
+   * @throws {AkiDBError} INVALID_ARGUMENT (name, not an operation id), NOT_FOUND (no such
+   * collection and the operation is not a create).
+   */
+  operationStatus(name: string, operationId: string): Promise<OperationStatus>;
   /**
    * A handle on an existing collection, reading its current manifest.
    * @throws {AkiDBError} NOT_FOUND
@@ -479,6 +557,25 @@ export declare class Collection {
    * @throws {AkiDBError} INVALID_ARGUMENT (not an operation id), NOT_FOUND (collection gone).
    */
   operationStatus(operationId: string): Promise<OperationStatus>;
+  /**
+   * Compacts the collection: merges segments (size-tiered, so a collection keeps O(log n)
+   * segments), drops records shadowed by a newer upsert or hidden by a tombstone, retires
+   * tombstones that hide nothing any more. Each merge is ONE manifest commit that concurrent
+   * writes rebase onto (none is lost or blocked); newest-wins and delete semantics are exactly
+   * preserved. Moves this handle to the result.
+   * @example
+   * const r = await docs.compact({ gc: true });   // r.segmentsBefore → r.segmentsAfter
+   * @throws {AkiDBError} INVALID_ARGUMENT (options), NOT_FOUND, CONFLICT, STORAGE,
+   * UNSUPPORTED_FORMAT; OUTCOME_UNKNOWN with `operationId` (a merge may have committed: its
+   * records are the same either way; ask {@link AkiDB.operationStatus} to count versions).
+   */
+  compact(options?: CompactOptions): Promise<CompactionReceipt>;
+  /**
+   * Whether automatic compaction would compact this handle's snapshot now (at least 8 segments
+   * or 1,000 tombstones, and a merge the policy wants). No I/O. For runtimes that schedule
+   * compaction themselves (see {@link OpenOptions.autoCompact}).
+   */
+  needsCompaction(): boolean;
   /** The latest committed manifest (refreshes the snapshot first). */
   manifest(): Promise<Manifest>;
   /**

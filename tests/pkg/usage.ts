@@ -1,6 +1,15 @@
 // Type-checked (never run) by tests/pkg/types.test.mjs against pkg/index.d.ts: every public
 // method and option, plus misuses that must NOT compile.
-import { AkiDB, type AkiDBError, type GcReport, type Manifest, type OperationStatus, type SearchHit } from '../../pkg/index.js';
+import {
+  AkiDB,
+  type AkiDBError,
+  type CompactionReceipt,
+  type CompactOptions,
+  type GcReport,
+  type Manifest,
+  type OperationStatus,
+  type SearchHit,
+} from '../../pkg/index.js';
 
 export async function usage(): Promise<void> {
   const db = await AkiDB.open({
@@ -13,6 +22,7 @@ export async function usage(): Promise<void> {
   const mem = await AkiDB.open({ store: 'memory', name: 'shared', simulatedLatencyMs: 2 });
   const grouped = await AkiDB.open({ store: 'memory', groupCommit: { maxRecords: 5000, pollIntervalMs: 10, leaderLeaseMs: 30_000 } });
   await AkiDB.open({ groupCommit: false });
+  await AkiDB.open({ store: 'memory', autoCompact: false });
   grouped.metricsText();
   const info = await db.createCollection('docs', { dimension: 3, distance: 'cosine' });
   const version: number = info.version;
@@ -76,6 +86,18 @@ export async function usage(): Promise<void> {
     const other: AkiDBError['code'] = 'UNSUPPORTED_FORMAT';
     void other;
   }
+  const opts: CompactOptions = { full: true, auto: false, maxInputBytes: 1 << 20, maxRounds: 4, gc: true };
+  const compacted: CompactionReceipt = await docs.compact(opts);
+  const sizes: number[] = [compacted.version, compacted.segmentsBefore, compacted.segmentsAfter, compacted.recordsDropped];
+  const work: number = compacted.tombstonesRetired + compacted.bytesRead + compacted.bytesWritten + compacted.merges + compacted.superseded;
+  const gcAfter: GcReport | undefined = compacted.gc;
+  const gcFailed: string | undefined = compacted.gcError?.code;
+  await docs.compact();
+  await docs.compact({ auto: true });
+  const needs: boolean = docs.needsCompaction();
+  const retired: string[] | undefined = m.retired;
+  const settledByName: OperationStatus = await db.operationStatus('docs', 'token');
+  void [sizes, work, gcAfter, gcFailed, needs, retired, settledByName];
   const gc: GcReport = await db.collectGarbage('docs');
   const deletedKeys: string[] = gc.deleted;
   const kept: number = gc.generation + gc.keptRecent + gc.keptUnknown;
@@ -102,4 +124,15 @@ export async function usage(): Promise<void> {
   void badCode;
   // @ts-expect-error: the operation id is a string
   await docs.operationStatus(42);
+  // @ts-expect-error: maxRounds is a number
+  await docs.compact({ maxRounds: '2' });
+  // @ts-expect-error: not a compact option
+  await docs.compact({ fast: true });
+  // @ts-expect-error: autoCompact is a boolean
+  await AkiDB.open({ autoCompact: 'yes' });
+  // @ts-expect-error: the database-level operationStatus needs the collection name
+  await db.operationStatus('token-only');
+  // @ts-expect-error: needsCompaction answers at once (no promise)
+  const later: Promise<boolean> = docs.needsCompaction();
+  void later;
 }
