@@ -97,7 +97,8 @@ test('bad input is rejected with codes and writes nothing', async () => {
 
 test('eight concurrent writers on a shared store lose nothing and retry', async () => {
   const name = `shared-${process.pid}-${Date.now()}`;
-  const opts = { store: 'memory', name, simulatedLatencyMs: 2, retry: { maxRetries: 100, maxBackoffMs: 50 } };
+  // autoCompact off: the test counts one segment per commit.
+  const opts = { store: 'memory', name, simulatedLatencyMs: 2, retry: { maxRetries: 100, maxBackoffMs: 50 }, autoCompact: false };
   const setup = await AkiDB.open(opts);
   await setup.createCollection('c', { dimension: 8, distance: 'dot' });
   const writers = await Promise.all(Array.from({ length: 8 }, () => AkiDB.open(opts)));
@@ -143,7 +144,7 @@ test('retry options are validated', async () => {
 
 test('group commit: concurrent upserts on one handle share commits', async () => {
   const run = async (groupCommit) => {
-    const db = await AkiDB.open({ store: 'memory', simulatedLatencyMs: 1, groupCommit });
+    const db = await AkiDB.open({ store: 'memory', simulatedLatencyMs: 1, groupCommit, autoCompact: false });
     await db.createCollection('g', { dimension: 4, distance: 'l2' });
     const c = await db.collection('g');
     const acks = await Promise.all(
@@ -287,4 +288,247 @@ test('duration options are bounded; groupCommit.leaderLeaseMs must be > 0', asyn
   const acks = await Promise.all([0, 1, 2].map((i) => c.upsert([{ id: `r${i}`, vector: [i + 1, 1] }])));
   assert.equal(await c.count(), 3);
   assert.ok(acks.every((a) => a.version >= 2));
+});
+
+// --- Compaction (issue 11): the JS surface on the memory store.
+
+/** Every live record as `id → { score of its own vector, metadata }`, by full listing and by exact search. */
+async function everything(c, vectors) {
+  const hits = await c.search(vectors.probe, { k: 10000, includeMetadata: true });
+  const listed = Object.fromEntries(hits.map((h) => [h.id, h.metadata]));
+  const own = {};
+  for (const [id, v] of Object.entries(vectors.byId)) {
+    const [top] = await c.search(v, { k: 1, includeMetadata: true });
+    own[id] = top && top.score === 0 ? [top.id, top.metadata] : null;
+  }
+  return { listed, own, count: await c.count() };
+}
+
+test('compact: every record shape survives exactly (metadata shapes, overwrites, deletes, re-upserts, unknown-id deletes); receipts', async () => {
+  const db = await AkiDB.open({ store: 'memory', autoCompact: false });
+  await db.createCollection('k', { dimension: 3, distance: 'l2' });
+  const c = await db.collection('k');
+  const v = (i) => [i, (i * 7) % 5, -i / 3];
+  const byId = {};
+  const put = async (records, opts) => {
+    for (const r of records) byId[r.id] = r.vector;
+    return c.upsert(records, opts);
+  };
+  const shapes = [
+    null,
+    { s: 'ünïcödé ✓', n: -1.5e-7, b: false },
+    { nested: { deep: { list: [1, 'two', { three: 3 }], empty: {} } }, arr: [] },
+    { big: 2 ** 53 - 1, neg: -0, tags: ['a', 'b'] },
+    { '': 'empty key', 'dotted.key': 1 },
+  ];
+  // Segment 1: ten records of every shape; one batch split into 3 segments.
+  await put(Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, vector: v(i), metadata: shapes[i % shapes.length] })));
+  await put(Array.from({ length: 7 }, (_, i) => ({ id: `b${i}`, vector: v(100 + i), metadata: { batch: i } })), { segmentSize: 3 });
+  // Overwrites (r1 three times), deletes, a delete of an id that never existed, a re-upsert after a delete.
+  await put([{ id: 'r1', vector: v(201), metadata: { gen: 2 } }]);
+  await put([{ id: 'r1', vector: v(202), metadata: { gen: 3 } }, { id: 'r2', vector: v(203) }]);
+  await c.delete(['r3', 'b0', 'never-was', 'r4']);
+  for (const id of ['r3', 'b0', 'r4']) delete byId[id];
+  await put([{ id: 'r4', vector: v(204), metadata: { back: true } }]);
+  await c.delete(['ghost-1', 'ghost-2']);
+  const probe = [0, 0, 0];
+  const before = await everything(c, { probe, byId });
+  const m0 = await c.manifest();
+  assert.equal(m0.segments.length, 7);
+  assert.equal(m0.tombstones.length, 6);
+  const rows = m0.segments.reduce((n, s) => n + s.record_count, 0);
+  assert.equal(before.count, 10 + 7 - 3 + 1, 'sanity: live records before');
+  assert.equal(Object.keys(before.own).length, before.count);
+  assert.ok(Object.values(before.own).every((x) => x !== null), 'every live record is found by its own vector before');
+
+  const r = await c.compact({ full: true });
+  assert.deepEqual(Object.keys(r).sort(), ['bytesRead', 'bytesWritten', 'merges', 'recordsDropped', 'segmentsAfter', 'segmentsBefore', 'superseded', 'tombstonesRetired', 'version'].sort());
+  assert.equal(r.merges, 1);
+  assert.equal(r.superseded, 0);
+  assert.equal(r.segmentsBefore, 7);
+  assert.equal(r.segmentsAfter, 1);
+  assert.equal(r.version, m0.version + 1, 'one merge is one commit');
+  assert.equal(r.recordsDropped, rows - before.count, 'shadowed and deleted rows dropped');
+  assert.equal(r.tombstonesRetired, 6, 'nothing older is left for a tombstone to hide');
+  assert.equal(r.bytesRead, m0.segments.reduce((n, s) => n + s.size_bytes, 0));
+  assert.ok(r.bytesWritten > 0 && r.bytesWritten < r.bytesRead, JSON.stringify(r));
+  assert.equal(r.gc, undefined, 'no GC pass unless asked');
+
+  const after = await everything(c, { probe, byId });
+  assert.deepEqual(after, before, 'every record, its metadata and its newest version are exactly as before');
+  const m1 = await c.manifest();
+  assert.equal(m1.version, r.version);
+  assert.deepEqual(m1.tombstones, []);
+  assert.equal(m1.total_vectors, before.count, 'total_vectors counts only what is left');
+  assert.equal(m1.segments[0].state, 'Sealed');
+  assert.equal(m1.retired.length, 7, 'the inputs are retired, not deleted');
+  for (const [i, s] of m0.segments.entries()) assert.equal(m1.retired[i].split(':')[2], s.id.replaceAll('-', ''));
+  assert.ok(m1.retired.every((x) => /^1:1:[0-9a-f]{32}$/.test(x)), JSON.stringify(m1.retired));
+  // A fresh handle sees the same.
+  assert.deepEqual(await everything(await db.collection('k'), { probe, byId }), before);
+
+  // Nothing left to do: no commit, the same version.
+  const again = await c.compact({ full: true, gc: true });
+  assert.deepEqual([again.merges, again.segmentsBefore, again.segmentsAfter, again.version, again.gc], [0, 1, 1, r.version, undefined]);
+  // Deleted ids stay deleted after more writes and a policy compaction.
+  await put([{ id: 'z', vector: v(300) }]);
+  await c.delete(['r1']);
+  delete byId.r1;
+  const r2 = await c.compact({ full: true, gc: true });
+  assert.equal(r2.merges, 1);
+  assert.equal(r2.recordsDropped, 1);
+  assert.equal(r2.tombstonesRetired, 1);
+  assert.deepEqual(r2.gc, { generation: 2, deleted: [], keptRecent: 0, keptUnknown: 0 }, 'the retired inputs wait two GC passes');
+  assert.equal((await c.manifest()).version, r2.version + 1, 'the GC pass is one more commit');
+  const final = await everything(c, { probe, byId });
+  assert.equal(final.listed.r1, undefined);
+  assert.equal(final.count, before.count);
+  // The second GC pass: both compactions retired their inputs at generation 1 (7 segments, then
+  // the first output and 'z'), so they go when the fence reaches 3.
+  const g3 = await db.collectGarbage('k');
+  assert.equal(g3.generation, 3);
+  assert.equal(g3.deleted.length, 9, JSON.stringify(g3));
+  assert.equal((await c.manifest()).retired, undefined, 'nothing retired is left');
+  assert.deepEqual(await everything(c, { probe, byId }), final, 'GC of retired segments changes nothing visible');
+});
+
+test('compact: bad options are INVALID_ARGUMENT and commit nothing', async () => {
+  const db = await AkiDB.open({ store: 'memory', autoCompact: false });
+  await db.createCollection('o', { dimension: 2 });
+  const c = await db.collection('o');
+  await c.upsert([{ id: 'a', vector: [1, 0] }]);
+  await c.upsert([{ id: 'b', vector: [0, 1] }]);
+  const bad = [
+    ['maxInputBytes', 0],
+    ['maxInputBytes', -1],
+    ['maxInputBytes', 1.5],
+    ['maxInputBytes', NaN],
+    ['maxInputBytes', Infinity],
+    ['maxInputBytes', 2 ** 32 + 1],
+    ['maxInputBytes', 1e300],
+    ['maxInputBytes', '100'],
+    ['maxRounds', 0],
+    ['maxRounds', -3],
+    ['maxRounds', 2.5],
+    ['maxRounds', NaN],
+    ['maxRounds', 1001],
+    ['maxRounds', 2 ** 32],
+    ['maxRounds', true],
+    ['full', 'yes'],
+    ['full', 1],
+    ['auto', 0],
+    ['gc', 'true'],
+  ];
+  for (const [key, value] of bad) {
+    await rejectsWith(c.compact({ [key]: value }), 'INVALID_ARGUMENT', new RegExp(`options\\.${key}`));
+  }
+  for (const notAnObject of ['full', 3, true]) await rejectsWith(c.compact(notAnObject), 'INVALID_ARGUMENT', /options must be an object/);
+  assert.equal((await c.manifest()).version, 3, 'nothing committed');
+  await rejectsWith(AkiDB.open({ autoCompact: 'yes' }), 'INVALID_ARGUMENT', /autoCompact/);
+  await rejectsWith(AkiDB.open({ autoCompact: 1 }), 'INVALID_ARGUMENT', /autoCompact/);
+  // The bounds themselves are fine; null and undefined mean "default".
+  const ok = await c.compact({ maxInputBytes: 2 ** 32, maxRounds: 1000, full: null, gc: undefined });
+  assert.equal(ok.merges, 1);
+  assert.equal((await c.compact(null)).merges, 0);
+  // auto: 2 segments is below the threshold.
+  await c.upsert([{ id: 'c', vector: [1, 1] }]);
+  assert.equal(c.needsCompaction(), false);
+  assert.equal((await c.compact({ auto: true })).merges, 0);
+});
+
+async function settleBackground(c, { timeoutMs = 10000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    await c.refresh();
+    if (!c.needsCompaction() || Date.now() > deadline) return c.manifest();
+  }
+}
+
+test('autoCompact (default on): 50 small upserts keep the segment count bounded; off: 50 segments', async () => {
+  const run = async (autoCompact) => {
+    // A little store latency, as on a real store: a write then yields to timers, so a compaction
+    // scheduled by one upsert runs while the next ones are written.
+    const db = await AkiDB.open({ store: 'memory', simulatedLatencyMs: 1, ...(autoCompact === undefined ? {} : { autoCompact }) });
+    await db.createCollection('a', { dimension: 4, distance: 'l2' });
+    const c = await db.collection('a');
+    const trace = [];
+    for (let i = 0; i < 50; i++) {
+      await c.upsert([{ id: `r${i % 40}`, vector: [i, 1, 2, 3], metadata: { i } }]);
+      if (i % 7 === 6) await c.delete([`r${i - 3}`, `nobody-${i}`]);
+      trace.push((await c.manifest()).segments.length);
+    }
+    const m = await settleBackground(c);
+    const hits = await c.search([0, 0, 0, 0], { k: 100, includeMetadata: true });
+    const drops = trace.filter((n, i) => i > 0 && n < trace[i - 1]).length;
+    return { db, c, m, most: Math.max(...trace), drops, hits };
+  };
+  const on = await run(undefined);
+  const off = await run(false);
+  assert.equal(off.m.segments.length, 50, 'without compaction every upsert leaves a segment');
+  assert.equal(off.c.needsCompaction(), true);
+  // Compaction ran while the upserts went on (the count fell several times), and once the writes
+  // stop the handle compacts until the policy is satisfied: below the automatic threshold of 8.
+  // (The peak depends on how often the background commit loses its CAS to the writer: 10-36
+  // segments in runs on a 2-core machine.)
+  console.log(`autoCompact: ${on.m.segments.length} segments after settling, peak ${on.most}, ${on.drops} drops during 50 upserts`);
+  assert.ok(on.drops >= 2, `compactions ran during the writes: ${on.drops} drops, peak ${on.most}`);
+  assert.ok(on.most < 50);
+  assert.ok(on.m.segments.length < 8, `after settling: ${on.m.segments.length} segments`);
+  assert.ok(on.m.gc_gen > 1, 'each automatic compaction is followed by a GC pass');
+  assert.ok(on.m.retired === undefined || on.m.retired.length < 50, 'GC deletes retired segments');
+  // Exactly the same records, newest versions and deletes as without compaction.
+  const view = (hits) => hits.map((h) => [h.id, h.score, h.metadata]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  assert.deepEqual(view(on.hits), view(off.hits));
+  assert.equal(await on.c.count(), await off.c.count());
+});
+
+test('autoCompact uses requestIdleCallback where it exists (browsers); a freed database does not break it', async () => {
+  const calls = [];
+  globalThis.requestIdleCallback = (cb, opts) => {
+    calls.push(opts);
+    setTimeout(() => cb({ didTimeout: false, timeRemaining: () => 10 }), 0);
+    return calls.length;
+  };
+  try {
+    const db = await AkiDB.open({ store: 'memory' });
+    await db.createCollection('i', { dimension: 2 });
+    const c = await db.collection('i');
+    db.free();
+    for (let i = 0; i < 12; i++) await c.upsert([{ id: `r${i}`, vector: [i + 1, 1] }]);
+    const m = await settleBackground(c);
+    assert.ok(calls.length >= 1, 'scheduled through requestIdleCallback');
+    assert.ok(calls.every((o) => o.timeout > 0), 'with a timeout, so a busy tab still compacts');
+    assert.ok(m.segments.length < 8, `${m.segments.length} segments`);
+    assert.equal(await c.count(), 12);
+  } finally {
+    delete globalThis.requestIdleCallback;
+  }
+});
+
+test('db.operationStatus settles without a collection handle (create, dropped, never existed); bad input INVALID_ARGUMENT', async () => {
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('s', { dimension: 2 });
+  const c = await db.collection('s');
+  const r = await c.upsert([{ id: 'a', vector: [1, 0] }]);
+  let m = await c.manifest();
+  const [createOp, upsertOp] = m.history.ops;
+  assert.deepEqual(await db.operationStatus('s', `${upsertOp}.${m.incarnation}.-.-`), { status: 'committed', version: r.version });
+  assert.deepEqual(await db.operationStatus('s', `${createOp}.${m.incarnation}.0.0`), { status: 'committed', version: 1 });
+  const never = 'cd'.repeat(16);
+  assert.deepEqual(await db.operationStatus('s', `${never}.${m.incarnation}.1.1`), { status: 'not_committed' });
+  // An uncertain create of a collection that does not exist: it could still land.
+  await rejectsWith(db.collection('nothing'), 'NOT_FOUND');
+  assert.deepEqual(await db.operationStatus('nothing', `${never}.-.0.0`), { status: 'unknown' });
+  await rejectsWith(db.operationStatus('nothing', `${never}.-.-.-`), 'NOT_FOUND');
+  // Dropped: no handle can be opened, the operation can still be looked up.
+  await db.dropCollection('s');
+  await rejectsWith(db.collection('s'), 'NOT_FOUND');
+  const status = await db.operationStatus('s', `${upsertOp}.${m.incarnation}.-.-`);
+  assert.ok(['committed', 'unknown'].includes(status.status), JSON.stringify(status));
+  m = null;
+  for (const bogus of ['', 'nope', 'a.b.c.d']) await rejectsWith(db.operationStatus('s', bogus), 'INVALID_ARGUMENT');
+  await rejectsWith(db.operationStatus('s', 42), 'INVALID_ARGUMENT', /operationId must be a string/);
+  await rejectsWith(db.operationStatus(7, `${never}.-.-.-`), 'INVALID_ARGUMENT', /name must be a string/);
+  await rejectsWith(db.operationStatus('a/b', `${never}.-.-.-`), 'INVALID_ARGUMENT');
 });
