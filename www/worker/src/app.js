@@ -1,12 +1,17 @@
 // The REST worker's request handler, independent of the runtime entry point: opens the
 // database once per isolate (S3 settings from the environment), keeps collection handles (and
 // their segment caches) between requests, checks API keys, routes, and turns every failure
-// into a JSON error. Request counters go to /metrics with the engine's.
+// into a JSON error. After a write whose collection needs compaction, compacts it (+ one GC
+// pass) through `ctx.waitUntil`, after the response, at most one at a time per collection in
+// this isolate. Request and compaction counters go to /metrics with the engine's.
 
 import { apiKeys, authorize } from './auth.js';
-import { openOptions, limits } from './config.js';
+import { autoCompact, openOptions, limits } from './config.js';
 import { HttpError, errorResponse } from './http.js';
 import { match } from './routes.js';
+
+/** How long an automatic compaction that never finished blocks the next one (ms). */
+const COMPACT_LEASE_MS = 120000;
 
 /** Creates the handler around the AkiDB class of the package. */
 export function createApp(AkiDB) {
@@ -15,10 +20,52 @@ export function createApp(AkiDB) {
   let db = null;
   const handles = new Map();
   const requests = new Map();
+  // Collection name → start (ms) of its automatic compaction in this isolate.
+  const compacting = new Map();
+  const compactions = new Map();
+  const compacted = { merges: 0, superseded: 0, recordsDropped: 0, bytesRead: 0, bytesWritten: 0 };
 
   function count(method, route, status) {
     const key = `method="${method}",route="${route}",status="${status}"`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
+  }
+
+  function countCompaction(trigger, outcome, r) {
+    const key = `trigger="${trigger}",outcome="${outcome}"`;
+    compactions.set(key, (compactions.get(key) ?? 0) + 1);
+    if (r) for (const k of Object.keys(compacted)) compacted[k] += r[k] ?? 0;
+  }
+
+  /**
+   * After a successful write on handle `c`: when its snapshot needs compaction (≥ 8 segments or
+   * ≥ 1,000 tombstones, and a merge the policy wants; no I/O to find out) and no compaction of
+   * that collection is running in this isolate, compact it (+ one GC pass) after the response.
+   * A task the runtime never finishes (cancelled past the waitUntil limit) blocks the next one
+   * for at most COMPACT_LEASE_MS; two compactions at once are safe anyway (one is superseded).
+   */
+  function maybeCompact(name, c, env, executionCtx) {
+    if (!autoCompact(env) || typeof executionCtx?.waitUntil !== 'function') return;
+    const since = compacting.get(name);
+    if (since !== undefined && Date.now() - since < COMPACT_LEASE_MS) return;
+    if (!c.needsCompaction()) return;
+    const started = Date.now();
+    compacting.set(name, started);
+    const task = c
+      .compact({ auto: true, gc: true })
+      .then(
+        (r) => {
+          countCompaction('auto', r.merges > 0 ? 'merged' : 'nothing', r);
+          if (r.gcError) console.warn(`GC after compacting '${name}' failed: ${r.gcError.code} ${r.gcError.message}`);
+        },
+        (e) => {
+          countCompaction('auto', 'error');
+          console.warn(`automatic compaction of '${name}' failed: ${e?.code ?? ''} ${e?.message ?? e}`);
+        },
+      )
+      .finally(() => {
+        if (compacting.get(name) === started) compacting.delete(name);
+      });
+    executionCtx.waitUntil(task);
   }
 
   async function database(env) {
@@ -36,6 +83,14 @@ export function createApp(AkiDB) {
     return {
       db,
       limits: limits(env),
+      // Set by write routes: { name, handle } of the collection they changed.
+      written: null,
+      wrote(name, handle) {
+        this.written = { name, handle };
+      },
+      compacted(r) {
+        countCompaction('request', r.merges > 0 ? 'merged' : 'nothing', r);
+      },
       async collection(name) {
         let h = handles.get(name);
         if (!h) {
@@ -56,13 +111,25 @@ export function createApp(AkiDB) {
         const lines = ['# HELP akidb_http_requests_total HTTP requests by route and status (this isolate).'];
         lines.push('# TYPE akidb_http_requests_total counter');
         for (const [labels, n] of requests) lines.push(`akidb_http_requests_total{${labels}} ${n}`);
+        lines.push('# HELP akidb_compactions_total Compaction calls by trigger (auto: after a write; request: the compact route) and outcome (this isolate).');
+        lines.push('# TYPE akidb_compactions_total counter');
+        for (const [labels, n] of compactions) lines.push(`akidb_compactions_total{${labels}} ${n}`);
+        for (const [k, name, help] of [
+          ['merges', 'akidb_compaction_merges_total', 'Merges committed by compactions of this isolate.'],
+          ['superseded', 'akidb_compaction_superseded_total', 'Merges abandoned because another compaction replaced an input first.'],
+          ['recordsDropped', 'akidb_compaction_records_dropped_total', 'Shadowed or deleted records dropped by compaction.'],
+          ['bytesRead', 'akidb_compaction_read_bytes_total', 'Bytes of segments compaction read.'],
+          ['bytesWritten', 'akidb_compaction_written_bytes_total', 'Bytes of segments compaction wrote.'],
+        ]) {
+          lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${compacted[k]}`);
+        }
         const text = `${db.metricsText().trimEnd()}\n${lines.join('\n')}\n`;
         return new Response(text, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
       },
     };
   }
 
-  return async function handle(request, env) {
+  return async function handle(request, env, executionCtx) {
     const url = new URL(request.url);
     let label = 'unmatched';
     let found = null;
@@ -80,6 +147,14 @@ export function createApp(AkiDB) {
       if (!found.route.public) await database(env);
       const ctx = found.route.public ? null : context(env);
       response = await handler(ctx, request, ...found.params);
+      if (ctx?.written && response.status < 300) {
+        // The write is answered whatever happens here.
+        try {
+          maybeCompact(ctx.written.name, ctx.written.handle, env, executionCtx);
+        } catch (e) {
+          console.warn(`could not schedule compaction of '${ctx.written.name}': ${e?.message ?? e}`);
+        }
+      }
     } catch (e) {
       // A dropped collection: the next request opens a fresh handle.
       if (e?.code === 'NOT_FOUND' && found?.params.length) handles.delete(found.params[0]);

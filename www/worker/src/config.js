@@ -38,7 +38,15 @@ export function openOptions(env) {
     // 2 ms cost a third of workerd CPU under load for less throughput (bench/load/README.md).
     groupCommit: bool(env.GROUP_COMMIT) === false ? false : groupCommit(env),
     retry: Object.keys(retry).length ? retry : undefined,
+    // The engine's own automatic compaction schedules with setTimeout, which a Workers request
+    // context does not outlive; the worker compacts through ctx.waitUntil instead (app.js).
+    autoCompact: false,
   };
+}
+
+/** Whether the worker compacts collections automatically after writes (`AUTO_COMPACT=0` disables). */
+export function autoCompact(env) {
+  return bool(env.AUTO_COMPACT) !== false;
 }
 
 /**

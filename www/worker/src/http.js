@@ -60,14 +60,18 @@ export function errorResponse(e) {
 
 /**
  * Reads the request body as JSON, refusing more than `maxBytes` (413) and anything that is not
- * a JSON object (400). Streams, so an oversized body is never held whole.
+ * a JSON object (400). Streams, so an oversized body is never held whole. With `optional`, an
+ * absent or empty body reads as `{}`.
  */
-export async function readJson(request, maxBytes) {
+export async function readJson(request, maxBytes, { optional = false } = {}) {
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than ${maxBytes} bytes`);
   }
-  if (!request.body) throw new HttpError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object');
+  if (!request.body) {
+    if (optional) return {};
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object');
+  }
   const reader = request.body.getReader();
   const chunks = [];
   let size = 0;
@@ -81,6 +85,7 @@ export async function readJson(request, maxBytes) {
     }
     chunks.push(value);
   }
+  if (optional && size === 0) return {};
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const c of chunks) {

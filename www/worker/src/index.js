@@ -7,7 +7,8 @@ import { createApp } from './app.js';
 const handle = createApp(AkiDB);
 
 export default {
-  async fetch(request, env) {
-    return handle(request, env);
+  // `ctx.waitUntil` runs automatic compaction after the response (off the request's path).
+  async fetch(request, env, ctx) {
+    return handle(request, env, ctx);
   },
 };

@@ -57,6 +57,7 @@ async function upsert(ctx, request, name) {
   if (vectors.length === 0) throw invalid('vectors must not be empty');
   const c = await ctx.collection(name);
   const r = await c.upsert(vectors);
+  ctx.wrote(name, c);
   return json({ upserted: vectors.length, segmentId: r.segmentId, version: r.version });
 }
 
@@ -89,6 +90,7 @@ async function deleteRecords(ctx, request, name) {
   }
   const c = await ctx.collection(name);
   const r = await c.delete(body.ids);
+  ctx.wrote(name, c);
   return json({ deleted: body.ids.length, version: r.version });
 }
 
@@ -110,6 +112,21 @@ async function collectGarbage(ctx, _request, name) {
   return json(await ctx.db.collectGarbage(name));
 }
 
+const COMPACT_FIELDS = ['full', 'auto', 'maxInputBytes', 'maxRounds', 'gc'];
+
+// Compacts now (body optional: { full, auto, maxInputBytes, maxRounds, gc }) → the receipt
+// `{ version, segmentsBefore, segmentsAfter, recordsDropped, tombstonesRetired, bytesRead,
+// bytesWritten, merges, superseded, gc? }`. The engine validates the values (400).
+async function compact(ctx, request, name) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes, { optional: true });
+  const unknown = Object.keys(body).filter((k) => !COMPACT_FIELDS.includes(k));
+  if (unknown.length) throw invalid(`unknown field '${unknown[0]}' (compact takes ${COMPACT_FIELDS.join(', ')})`);
+  const c = await ctx.collection(name);
+  const r = await c.compact(body);
+  ctx.compacted(r);
+  return json(r);
+}
+
 /**
  * Route table: path segments (`:x` captures) → { METHOD: handler }. `public` routes need no
  * API key.
@@ -125,6 +142,7 @@ export const ROUTES = [
   { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: seal } },
   { path: ['collections', ':name', 'operations', ':operationId'], methods: { GET: operationStatus } },
   { path: ['collections', ':name', 'gc'], methods: { POST: collectGarbage } },
+  { path: ['collections', ':name', 'compact'], methods: { POST: compact } },
 ];
 
 /** Finds the route of `pathname`: `{ route, params, label }` or null. */
