@@ -257,3 +257,80 @@ test('GROUP_COMMIT_LEASE_MS: an unusable lease fails loudly (500 MISCONFIGURED),
     await bad.stop();
   }
 });
+
+test('compaction: automatic after writes (ctx.waitUntil, one at a time), POST /compact with and without a body, bad bodies 400', async () => {
+  assert.equal((await call('POST', '/collections', { name: 'cmp', dimension: 2, distance: 'l2' })).status, 201);
+  const info = async () => (await call('GET', '/collections/cmp')).body;
+  const all = async () =>
+    (await call('POST', '/collections/cmp/search', { vector: [0, 0], k: 100, includeMetadata: true })).body.results
+      .map((h) => [h.id, h.score, h.metadata])
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  // 20 single-record writes, one after another (overwrites and deletes among them).
+  let most = 0;
+  const live = new Set();
+  for (let i = 0; i < 20; i++) {
+    const r = await call('POST', '/collections/cmp/vectors', { vectors: [{ id: `r${i % 15}`, vector: [i, 1], metadata: { i } }] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    live.add(`r${i % 15}`);
+    if (i % 6 === 5) {
+      assert.equal((await call('POST', '/collections/cmp/delete', { ids: [`r${i - 2}`, `ghost${i}`] })).status, 200);
+      live.delete(`r${i - 2}`);
+    }
+    most = Math.max(most, (await info()).segments);
+  }
+  // The last automatic compaction runs after its response: wait for it.
+  let segments = (await info()).segments;
+  for (let t = 0; t < 100 && segments >= 8; t++) {
+    await new Promise((r) => setTimeout(r, 50));
+    segments = (await info()).segments;
+  }
+  const metrics = (await call('GET', '/metrics')).body;
+  const merged = Number(/^akidb_compactions_total\{trigger="auto",outcome="merged"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  console.log(`worker auto compaction: 20 writes -> ${segments} segments (peak ${most}), ${merged} automatic compactions merged`);
+  assert.ok(merged >= 1, metrics);
+  assert.match(metrics, /^akidb_compaction_merges_total [1-9]\d*$/m);
+  assert.ok(segments < 8, `${segments} segments after the writes`);
+  assert.ok(most < 20, `compaction ran while writing (peak ${most})`);
+  const before = await all();
+  assert.deepEqual(before.map(([id]) => id), [...live].sort());
+
+  // No body: the policy. A JSON body: full, then a GC pass.
+  let r = await call('POST', '/collections/cmp/compact');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  for (const k of ['version', 'segmentsBefore', 'segmentsAfter', 'recordsDropped', 'tombstonesRetired', 'bytesRead', 'bytesWritten', 'merges', 'superseded']) {
+    assert.equal(typeof r.body[k], 'number', `${k} in ${JSON.stringify(r.body)}`);
+  }
+  await call('POST', '/collections/cmp/vectors', { vectors: [{ id: 'r0', vector: [100, 1], metadata: { last: true } }] });
+  r = await call('POST', '/collections/cmp/compact', { full: true, gc: true });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.merges, 1);
+  assert.equal(r.body.segmentsAfter, 1);
+  assert.equal(typeof r.body.gc?.generation, 'number', JSON.stringify(r.body));
+  const after = await all();
+  assert.deepEqual(after.filter(([id]) => id !== 'r0'), before.filter(([id]) => id !== 'r0'), 'compaction changed no record');
+  assert.deepEqual(after.find(([id]) => id === 'r0')[2], { last: true }, 'the newest version wins');
+  const m = await info();
+  assert.equal(m.segments, 1);
+  assert.equal(m.totalVectors, live.size, 'only live records are stored');
+  assert.match((await call('GET', '/metrics')).body, /^akidb_compactions_total\{trigger="request",outcome="merged"\} [12]$/m);
+
+  for (const [body, pattern] of [
+    [{ maxRounds: 0 }, /maxRounds/],
+    [{ maxInputBytes: 1.5 }, /maxInputBytes/],
+    [{ full: 'yes' }, /full/],
+    [{ fast: true }, /unknown field 'fast'/],
+  ]) {
+    r = await call('POST', '/collections/cmp/compact', body);
+    assert.equal(r.status, 400, JSON.stringify([body, r.body]));
+    assert.equal(r.body.error.code, 'INVALID_ARGUMENT');
+    assert.match(r.body.error.message, pattern);
+  }
+  r = await call('POST', '/collections/cmp/compact', undefined, { raw: '[1]' });
+  assert.equal(r.status, 400);
+  r = await call('GET', '/collections/cmp/compact');
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get('allow'), 'POST');
+  r = await call('POST', '/collections/missing/compact');
+  assert.equal(r.status, 404);
+  assert.equal((await info()).version, m.version, 'refused requests commit nothing');
+});

@@ -39,6 +39,7 @@ async function burst(env, tag) {
     return {
       statuses: answers.map((a) => a.status),
       bodies: answers.filter((a) => a.status !== 200).map((a) => a.body),
+      metrics,
       commits: metric(metrics, 'manifest_commits_total'),
       retries: metric(metrics, 'manifest_conflict_retries_total'),
       info,
@@ -58,9 +59,15 @@ test('group commit on: a burst of 20 first upserts shares one handle: a few comm
 });
 
 test('AKIDB_GROUP_COMMIT=0: a burst of 20 upserts commits one by one, none cancelled as hung', async () => {
-  const r = await burst({ AKIDB_GROUP_COMMIT: '0', AKIDB_RETRY_MAX_RETRIES: '100', AKIDB_RETRY_MAX_ELAPSED_MS: '60000' }, 'modes-off');
+  // AKIDB_AUTO_COMPACT=0 too: the test counts one segment per commit (and shows the switch works:
+  // with automatic compaction, 20 segments would be compacted).
+  const r = await burst(
+    { AKIDB_GROUP_COMMIT: '0', AKIDB_AUTO_COMPACT: '0', AKIDB_RETRY_MAX_RETRIES: '100', AKIDB_RETRY_MAX_ELAPSED_MS: '60000' },
+    'modes-off',
+  );
   assert.deepEqual(r.statuses, Array(BURST).fill(200), JSON.stringify(r.bodies));
   assert.equal(r.info.totalVectors, BURST);
   assert.equal(r.info.segments, BURST, 'one commit per request');
   assert.equal(r.info.version, 1 + BURST);
+  assert.doesNotMatch(r.metrics, /akidb_compactions_total\{trigger="auto"/, 'AUTO_COMPACT=0: no automatic compaction');
 });
