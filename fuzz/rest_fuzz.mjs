@@ -118,6 +118,14 @@ class StubCollection {
     call('operationStatus', id);
     return { status: 'unknown' };
   }
+  async compact(options) {
+    call('compact', options);
+    return { version: 5, segmentsBefore: 9, segmentsAfter: 2, recordsDropped: 0, tombstonesRetired: 0, bytesRead: 1, bytesWritten: 1, merges: 1, superseded: 0 };
+  }
+  needsCompaction() {
+    // Automatic compaction after writes runs through ctx.waitUntil: sometimes wanted.
+    return oneIn(2);
+  }
 }
 
 const StubAkiDB = {
@@ -178,12 +186,14 @@ const SEEDS = [
   { method: 'POST', path: '/collections/docs/segments/0123456789abcdef0123456789abcdef/seal' },
   { method: 'GET', path: '/collections/docs/operations/00000000000000000000000000000001' },
   { method: 'POST', path: '/collections/docs/gc' },
+  { method: 'POST', path: '/collections/docs/compact', body: { full: true, auto: false, maxInputBytes: 1048576, maxRounds: 2, gc: true } },
+  { method: 'POST', path: '/collections/docs/compact' },
 ];
 
 // ---------------------------------------------------------------- mutations
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD', 'get', 'post', 'TRACE', 'X-CUSTOM'];
-const SEGMENTS = ['', '.', '..', '%2e', '%2E%2E', '%2F', '%zz', '%', '%e9', '%C3%A9', '%00', '%F0%9F%98%80', '%ED%A0%80', 'é', '😀', ' ', '%20', '+', 'collections', 'docs', 'search', 'vectors', 'delete', 'segments', 'seal', 'operations', 'gc', 'health', 'metrics', '__proto__', 'constructor', 'hasOwnProperty', 'x'.repeat(5000), '?', '#'];
-const KEYS = ['name', 'dimension', 'distance', 'vectors', 'vector', 'id', 'metadata', 'k', 'filter', 'includeMetadata', 'ids', 'must', 'should', 'must_not', 'key', 'match', 'range', 'exists', 'any', 'value', 'gt', 'lt', '__proto__', 'constructor', 'toString', 'length'];
+const SEGMENTS = ['', '.', '..', '%2e', '%2E%2E', '%2F', '%zz', '%', '%e9', '%C3%A9', '%00', '%F0%9F%98%80', '%ED%A0%80', 'é', '😀', ' ', '%20', '+', 'collections', 'docs', 'search', 'vectors', 'delete', 'segments', 'seal', 'operations', 'gc', 'compact', 'health', 'metrics', '__proto__', 'constructor', 'hasOwnProperty', 'x'.repeat(5000), '?', '#'];
+const KEYS = ['name', 'dimension', 'distance', 'vectors', 'vector', 'id', 'metadata', 'k', 'filter', 'includeMetadata', 'ids', 'must', 'should', 'must_not', 'key', 'match', 'range', 'exists', 'any', 'value', 'gt', 'lt', 'full', 'auto', 'maxInputBytes', 'maxRounds', 'gc', '__proto__', 'constructor', 'toString', 'length'];
 const NUMBERS = [0, -0, 1, -1, 0.5, 3, 4096, 4097, 10000, 10001, 2 ** 31, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e308, 5e-324, Number.MAX_SAFE_INTEGER];
 const NUMBER_TEXT = ['1e999', '-1e999', '1e-999', '18446744073709551616', '-0.0', '1E400', '0.' + '0'.repeat(400) + '1'];
 
@@ -381,8 +391,18 @@ async function checkHandle(app, r) {
   }
   trace = { calls: [], args: [], injected: null, injectRate: r.inject };
   let response;
+  // The Workers execution context: automatic compaction is handed to waitUntil after a write.
+  const background = [];
+  const executionCtx = { waitUntil: (p) => background.push(p) };
   try {
-    response = await withTimeout(app(request, r.env), 5000, 'handle()');
+    response = await withTimeout(app(request, r.env, executionCtx), 5000, 'handle()');
+    for (const p of background) {
+      await withTimeout(
+        Promise.resolve(p).catch((e) => fail('waitUntil task rejects', `${e?.name}: ${e?.message}`)),
+        5000,
+        'waitUntil task',
+      );
+    }
   } catch (e) {
     if (e instanceof Finding) throw e;
     fail('handle rejects', `${e?.name}: ${e?.message}`);
@@ -442,6 +462,9 @@ async function checkHandle(app, r) {
     if (name === 'createCollection' && (typeof a[0] !== 'string' || !Number.isInteger(a[1]?.dimension))) {
       fail('create not validated', JSON.stringify(a).slice(0, 100));
     }
+    if (name === 'compact' && a[0] !== undefined && Object.keys(a[0]).some((k) => !['full', 'auto', 'maxInputBytes', 'maxRounds', 'gc'].includes(k))) {
+      fail('compact options not validated', JSON.stringify(a[0])?.slice(0, 100));
+    }
     if ((name === 'collection' || name === 'dropCollection' || name === 'collectGarbage') && typeof a[0] !== 'string') {
       fail('collection name not a string', typeof a[0]);
     }
@@ -484,7 +507,9 @@ async function checkReadJson(r) {
 
 // ---------------------------------------------------------------- main loop
 const origError = console.error;
+const origWarn = console.warn;
 console.error = () => {};
+console.warn = () => {};
 const app = createApp(StubAkiDB);
 const findings = new Map();
 const outcomes = new Map();
@@ -514,6 +539,7 @@ while (execs < ITERATIONS && Date.now() < deadline) {
   }
 }
 console.error = origError;
+console.warn = origWarn;
 
 const secs = (Date.now() - start) / 1000;
 const note = findings.size ? [...findings.keys()].join('|').replace(/\s+/g, '_').slice(0, 200) : 'none';
