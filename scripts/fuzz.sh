@@ -12,9 +12,8 @@
 # not coverage-guided) or `auto` (default: libFuzzer if it builds, else structured). The REST
 # target always uses fuzz/rest_fuzz.mjs (mutation-based).
 #
-# Findings already reported (tests/fuzz_regressions.rs) are tolerated so a run can look past
-# them: AKIDB_FUZZ_TOLERATE (default below; set it to '' to report everything). Remove an
-# entry once its fix has landed.
+# A finding already reported but not yet fixed can be tolerated so a long run looks past it:
+# AKIDB_FUZZ_TOLERATE=<id>,... (ids in fuzz/src/checks.rs; default: none, everything counts).
 #
 # Raw crash artifacts go to fuzz/artifacts/<target>/ (ignored by git); one minimized input per
 # distinct panic location goes to fuzz/crashes/<target>/<hash> with a .txt naming the panic.
@@ -28,7 +27,7 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(segment_decode manifest_parse filter_parse s3_list_xml rest)
 ENGINE="${FUZZ_ENGINE:-auto}"
-export AKIDB_FUZZ_TOLERATE="${AKIDB_FUZZ_TOLERATE-float-drift}"
+export AKIDB_FUZZ_TOLERATE="${AKIDB_FUZZ_TOLERATE-}"
 NICE=(nice -n 19)
 
 mkdir -p fuzz/logs fuzz/artifacts fuzz/crashes fuzz/corpus

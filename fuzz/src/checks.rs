@@ -74,8 +74,8 @@ pub fn tolerated(finding: &str) -> bool {
     .any(|f| f == finding)
 }
 
-/// JSON equality, where `float-drift` is tolerated allowing floats one ULP apart (serde_json
-/// without `float_roundtrip` may read back a written f64 one ULP off).
+/// JSON equality, where `float-drift` is tolerated allowing floats a few ULPs apart (serde_json
+/// without `float_roundtrip` may read back a written f64 one or two ULPs off).
 fn json_same(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;
@@ -85,7 +85,7 @@ fn json_same(a: &Value, b: &Value) -> bool {
     }
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => x.to_bits().abs_diff(y.to_bits()) <= 1,
+            (Some(x), Some(y)) => x.to_bits().abs_diff(y.to_bits()) <= 4,
             _ => false,
         },
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_same(x, y)),
