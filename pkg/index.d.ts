@@ -107,12 +107,17 @@ export interface CompactionReceipt {
   bytesWritten: number;
   /** Merges committed (each one manifest commit: one version). */
   merges: number;
+  /**
+   * Manifest commits made: the merges, plus one when the handle retired tombstones that hide
+   * nothing (deletes of ids never written). The version advanced by exactly this much.
+   */
+  commits: number;
   /** Merges abandoned because another compaction replaced an input first (their output is left to GC). */
   superseded: number;
-  /** With `gc: true` and `merges > 0`: the GC pass that followed. */
+  /** With `gc: true` and `commits > 0`: the GC pass that followed. */
   gc?: GcReport;
   /**
-   * With `gc: true` and `merges > 0`, when that GC pass failed: its error (the compaction itself
+   * With `gc: true` and `commits > 0`, when that GC pass failed: its error (the compaction itself
    * is committed). `operationId` with `code === 'OUTCOME_UNKNOWN'` (the fence commit may have landed).
    */
   gcError?: { code: ErrorCode; message: string; operationId?: string };

@@ -260,6 +260,7 @@ impl Collection {
             let (version, retired) = self.storage.retire_tombstones(&self.name, &op, &dead).await?;
             r.version = version;
             r.tombstones_retired += retired;
+            r.commits += u32::from(retired > 0);
             if let Err(e) = self.refresh().await {
                 log::warn!("'{}': retired tombstones at version {version}, but refreshing failed: {e}", self.name);
             }

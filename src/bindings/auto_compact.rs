@@ -99,7 +99,7 @@ impl AutoCompact {
 /// One automatic compaction and, when it merged something, one GC pass. Errors are logged.
 async fn run(coll: &Collection, db: &Database) {
     match coll.compact(&auto_options()).await {
-        Ok(r) if r.merges > 0 => {
+        Ok(r) if r.commits > 0 => {
             log::debug!(
                 "automatic compaction of '{}': {} -> {} segments at version {}",
                 coll.name(),

@@ -52,6 +52,7 @@ fn compaction_receipt(r: &CompactionReceipt) -> Object {
     set_num(&o, "bytesRead", r.bytes_read as f64);
     set_num(&o, "bytesWritten", r.bytes_written as f64);
     set_num(&o, "merges", r.merges as f64);
+    set_num(&o, "commits", r.commits as f64);
     set_num(&o, "superseded", r.superseded as f64);
     o
 }
@@ -142,7 +143,7 @@ impl JsCollection {
         let args = options::compact(&options)?;
         let r = self.inner.compact(&args.opts).await.map_err(err_of)?;
         let o = compaction_receipt(&r);
-        if args.gc && r.merges > 0 {
+        if args.gc && r.commits > 0 {
             match self.db.collect_garbage(self.inner.name()).await {
                 Ok(g) => {
                     let _ = Reflect::set(&o, &"gc".into(), &gc_report(&g));

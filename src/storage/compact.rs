@@ -75,6 +75,9 @@ pub struct CompactionReceipt {
     pub bytes_written: u64,
     /// Merges committed.
     pub merges: u32,
+    /// Manifest commits made (the merges, plus one when a handle retired tombstones that hide
+    /// nothing): versions advanced by exactly this much.
+    pub commits: u32,
     /// Merges abandoned because another compaction replaced an input first.
     pub superseded: u32,
 }
@@ -302,6 +305,7 @@ impl Storage {
                     receipt.bytes_read += bytes(&plan.inputs);
                     receipt.bytes_written += out.as_ref().map_or(0, |d| d.size_bytes);
                     receipt.merges += 1;
+                    receipt.commits += 1;
                     return Ok(true);
                 }
                 Some(Skip::Superseded) => {
