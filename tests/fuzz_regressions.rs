@@ -155,3 +155,15 @@ fn fuzz_float_metadata_survives_the_segment_codec() {
     let back = akidb::segment::decode(&akidb::segment::encode(&seg)).expect("decodes");
     assert_eq!(back.metadata[0].as_ref(), Some(&v), "metadata number changed through encode -> decode");
 }
+
+/// manifest_parse (found while writing the target's checks, not by a fuzzer: libFuzzer did not
+/// reach it in 10 min): a stored manifest whose history starts near u64::MAX loads, and the
+/// version of any op but its first is `from + i`, which overflows: a panic in debug builds, a
+/// wrapped (wrong) version in release builds — `operationStatus` of such an op would answer
+/// "committed at version 0". A stored manifest is input too: CORRUPT on load (e.g. require
+/// `from + ops.len() - 1 == version` when the history is non-empty), or checked arithmetic.
+#[test]
+fn fuzz_manifest_history_near_u64_max_loads_without_overflow() {
+    let input = br#"{"collection":"c","dimension":1,"version":2,"history":{"from":18446744073709551615,"ops":["00000000000000000000000000000001","00000000000000000000000000000002"]}}"#;
+    assert_survives("manifest_parse", input);
+}
