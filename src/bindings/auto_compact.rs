@@ -1,7 +1,7 @@
 //! Automatic compaction of a collection handle, off the caller's critical path: after a write,
 //! when the policy wants a merge (at least `AUTO_MIN_SEGMENTS` segments or `AUTO_MIN_TOMBSTONES`
-//! tombstones, see `compaction_plan`), one compaction (+ one GC pass when it merged something)
-//! is scheduled for when the runtime is idle — `requestIdleCallback` where it exists
+//! tombstones, see `compaction_plan`), one compaction (+ one GC pass when it merged something,
+//! at most every `GC_INTERVAL_MS`) is scheduled for when the runtime is idle — `requestIdleCallback` where it exists
 //! (browsers), else `setTimeout(…, 0)` (Node, workerd) — and never more than one per handle at
 //! a time. Its errors are logged, never thrown: the write that triggered it has already been
 //! acknowledged.
@@ -21,6 +21,11 @@ use crate::storage::{compaction_plan, CompactOptions};
 /// dropped the task, e.g. a workerd request context ended) no longer blocks the next one; two
 /// compactions at once are safe anyway (one is superseded).
 const LEASE_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// At most one GC pass per handle this often after automatic compactions. Every pass raises the
+/// GC fence, and a write in flight across two passes must re-upload its segments (a few rounds,
+/// then CONFLICT): a pass after every compaction of several busy writers fails writes that way.
+const GC_INTERVAL_MS: f64 = 30.0 * 1000.0;
 
 /// Longest wait for an idle period before `requestIdleCallback` runs the task anyway (a busy
 /// or background tab).
@@ -45,6 +50,8 @@ pub(super) struct AutoCompact {
     /// A write landed while a compaction was scheduled or running: check again when it ends
     /// (its plan may predate that write, and no later write may come to trigger one).
     again: Cell<bool>,
+    /// When (monotonic ms) this handle last ran a GC pass after a compaction.
+    last_gc: Cell<Option<f64>>,
 }
 
 /// Clears the handle's "running" mark when the task ends (or is dropped), unless a later task
@@ -84,7 +91,11 @@ impl AutoCompact {
         let (me, coll, db) = (self.clone(), coll.clone(), db.clone());
         on_idle(move || {
             wasm_bindgen_futures::spawn_local(async move {
-                run(&coll, &db).await;
+                let now = crate::runtime::monotonic_ms();
+                let gc = me.last_gc.get().is_none_or(|t| now - t >= GC_INTERVAL_MS);
+                if run(&coll, &db, gc).await {
+                    me.last_gc.set(Some(now));
+                }
                 drop(done);
                 // Writes that landed meanwhile only marked `again`: look once more (the
                 // handle's snapshot includes them), scheduling anew if still needed.
@@ -96,8 +107,9 @@ impl AutoCompact {
     }
 }
 
-/// One automatic compaction and, when it merged something, one GC pass. Errors are logged.
-async fn run(coll: &Collection, db: &Database) {
+/// One automatic compaction and, when it merged something and `gc`, one GC pass (true when it
+/// ran one). Errors are logged.
+async fn run(coll: &Collection, db: &Database, gc: bool) -> bool {
     match coll.compact(&auto_options()).await {
         Ok(r) if r.commits > 0 => {
             log::debug!(
@@ -107,12 +119,19 @@ async fn run(coll: &Collection, db: &Database) {
                 r.segments_after,
                 r.version
             );
+            if !gc {
+                return false;
+            }
             if let Err(e) = db.collect_garbage(coll.name()).await {
                 log::warn!("GC after the automatic compaction of '{}' failed: {e}", coll.name());
             }
+            true
         }
-        Ok(_) => {}
-        Err(e) => log::warn!("automatic compaction of '{}' failed: {e}", coll.name()),
+        Ok(_) => false,
+        Err(e) => {
+            log::warn!("automatic compaction of '{}' failed: {e}", coll.name());
+            false
+        }
     }
 }
 
