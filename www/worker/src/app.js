@@ -12,6 +12,31 @@ import { match } from './routes.js';
 
 /** How long an automatic compaction that never finished blocks the next one (ms). */
 const COMPACT_LEASE_MS = 120000;
+/** Automatic compaction waits up to this long (random) before it looks again. */
+const COMPACT_JITTER_MS = 250;
+/**
+ * A GC pass follows an automatic compaction only when this long has passed since this isolate's
+ * first automatic compaction of the collection and since its last GC pass there. Every pass
+ * raises the fence, and a group commit in flight across two passes re-uploads its segments (five
+ * rounds, then CONFLICT for every caller in the group): a pass after every compaction — 5 busy
+ * isolates crossing the threshold together — failed 4-7 % of the seed load test's upserts that
+ * way (docs/EDGE.md). Retired segments wait two passes, so they go within about two intervals.
+ */
+const AUTO_GC_INTERVAL_MS = 30000;
+
+/**
+ * The automatic compaction of one handle: after a random pause, re-read the manifest (a 304 when
+ * unchanged) and compact only if it still needs it. Several isolates see the same collection
+ * cross the threshold at once; the pause lets one of them go first and the others find its
+ * result, instead of all merging the same segments and all but one being superseded. Resolves
+ * the receipt, or null when it was skipped.
+ */
+async function settleThenCompact(c, gc) {
+  await new Promise((r) => setTimeout(r, Math.random() * COMPACT_JITTER_MS));
+  await c.refresh();
+  if (!c.needsCompaction()) return null;
+  return c.compact({ auto: true, gc });
+}
 
 /** Creates the handler around the AkiDB class of the package. */
 export function createApp(AkiDB) {
@@ -22,6 +47,8 @@ export function createApp(AkiDB) {
   const requests = new Map();
   // Collection name → start (ms) of its automatic compaction in this isolate.
   const compacting = new Map();
+  // Collection name → time (ms) of the last GC pass after an automatic compaction here.
+  const collected = new Map();
   const compactions = new Map();
   const compacted = { merges: 0, superseded: 0, recordsDropped: 0, bytesRead: 0, bytesWritten: 0 };
 
@@ -39,7 +66,8 @@ export function createApp(AkiDB) {
   /**
    * After a successful write on handle `c`: when its snapshot needs compaction (≥ 8 segments or
    * ≥ 1,000 tombstones, and a merge the policy wants; no I/O to find out) and no compaction of
-   * that collection is running in this isolate, compact it (+ one GC pass) after the response.
+   * that collection is running in this isolate, compact it after the response, followed by a GC
+   * pass at most every AUTO_GC_INTERVAL_MS.
    * A task the runtime never finishes (cancelled past the waitUntil limit) blocks the next one
    * for at most COMPACT_LEASE_MS; two compactions at once are safe anyway (one is superseded).
    */
@@ -50,11 +78,14 @@ export function createApp(AkiDB) {
     if (!c.needsCompaction()) return;
     const started = Date.now();
     compacting.set(name, started);
-    const task = c
-      .compact({ auto: true, gc: true })
+    if (!collected.has(name)) collected.set(name, started);
+    const gc = started - collected.get(name) >= AUTO_GC_INTERVAL_MS;
+    const task = settleThenCompact(c, gc)
       .then(
         (r) => {
+          if (!r) return countCompaction('auto', 'skipped');
           countCompaction('auto', r.merges > 0 ? 'merged' : 'nothing', r);
+          if (r.gc) collected.set(name, started);
           if (r.gcError) console.warn(`GC after compacting '${name}' failed: ${r.gcError.code} ${r.gcError.message}`);
         },
         (e) => {
