@@ -193,6 +193,8 @@ export async function readManifest(prefix, collection) {
     records,
     totalVectors: m.total_vectors,
     tombstones: m.tombstones.length,
+    gcGen: m.gc_gen,
+    retired: m.retired?.length ?? 0,
   };
 }
 
