@@ -89,7 +89,8 @@ export async function usage(): Promise<void> {
   const opts: CompactOptions = { full: true, auto: false, maxInputBytes: 1 << 20, maxRounds: 4, gc: true };
   const compacted: CompactionReceipt = await docs.compact(opts);
   const sizes: number[] = [compacted.version, compacted.segmentsBefore, compacted.segmentsAfter, compacted.recordsDropped];
-  const work: number = compacted.tombstonesRetired + compacted.bytesRead + compacted.bytesWritten + compacted.merges + compacted.superseded;
+  const work: number =
+    compacted.tombstonesRetired + compacted.bytesRead + compacted.bytesWritten + compacted.merges + compacted.commits + compacted.superseded;
   const gcAfter: GcReport | undefined = compacted.gc;
   const gcFailed: string | undefined = compacted.gcError?.code;
   await docs.compact();
