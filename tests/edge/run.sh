@@ -4,9 +4,11 @@
 #      (tests/s3_kv.rs via wasm-pack test --node),
 #   2. the Node tests in tests/edge/*.test.mjs: concurrency (8 processes x 25 commits, GC passes
 #      meanwhile), faults (each writer through a fault-injecting proxy; OUTCOME_UNKNOWN settled by
-#      operationStatus), the REST worker on workerd (and its two commit modes),
-#      load on 3 workerds, and the seed's load test at 1/10 scale (5 workerds, 1,000 upserts at
-#      concurrency 100, default retry policy; the full scale is bench/load/run.sh).
+#      operationStatus), compaction racing 8 mixed writers through fault proxies (3 compactors,
+#      GC and a reader meanwhile), the REST worker on workerd (its two commit modes, automatic
+#      compaction and the compact route), load on 3 workerds, and the seed's load test at 1/10
+#      scale (5 workerds, 1,000 upserts at concurrency 100, default retry policy, automatic
+#      compaction keeping the segment count bounded; the full scale is bench/load/run.sh).
 # Every server is started here or by the tests themselves and stopped by PID.
 # Needs scripts/setup.sh (venv, npm) and pkg/ built (scripts/build-pkg.sh).
 set -euo pipefail

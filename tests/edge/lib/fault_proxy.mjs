@@ -41,7 +41,8 @@ function kind(method, url) {
  * most `max` times. `kinds`: the request kinds ('PUT manifest', 'GET manifest', 'PUT segment',
  * 'GET segment', 'LIST', or a method) the random faults apply to (default: all). `refuse`:
  * `{ kind: status }` answered at once without forwarding (e.g. `{ 'PUT manifest': 412 }`, every
- * commit loses its compare-and-swap). Resolves `{ url, counts, faults, configure(rates), reset(), close() }`;
+ * commit loses its compare-and-swap). Resolves `{ url, counts, bytes, faults, configure(rates), reset(), close() }`
+ * (`counts`: requests per kind; `bytes`: response body bytes forwarded per kind);
  * `configure` changes any of the rates from now on (and ends a blackout).
  */
 export function startFaultProxy({ target, seed = 1, ...rates }) {
@@ -59,6 +60,7 @@ export function startFaultProxy({ target, seed = 1, ...rates }) {
   const up = new URL(target);
   const random = rng(seed);
   const counts = {};
+  const bytes = {};
   const faults = { error500: 0, error500After: 0, cutAfter: 0, manifest503After: 0, blackouts: 0, blackedOut: 0, refused: 0 };
   let darkUntil = 0;
 
@@ -126,7 +128,9 @@ export function startFaultProxy({ target, seed = 1, ...rates }) {
               res.writeHead(503, { 'content-type': 'application/xml' }).end(S3_SLOW_DOWN);
               return;
             }
-            res.writeHead(upRes.statusCode, upRes.headers).end(Buffer.concat(parts));
+            const out = Buffer.concat(parts);
+            bytes[k] = (bytes[k] ?? 0) + out.length;
+            res.writeHead(upRes.statusCode, upRes.headers).end(out);
           });
         },
       );
@@ -140,6 +144,7 @@ export function startFaultProxy({ target, seed = 1, ...rates }) {
       resolve({
         url,
         counts,
+        bytes,
         faults,
         configure(next) {
           Object.assign(cfg, next);
@@ -147,6 +152,7 @@ export function startFaultProxy({ target, seed = 1, ...rates }) {
         },
         reset() {
           for (const k of Object.keys(counts)) delete counts[k];
+          for (const k of Object.keys(bytes)) delete bytes[k];
         },
         close: () =>
           new Promise((r) => {

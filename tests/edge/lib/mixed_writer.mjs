@@ -14,13 +14,16 @@
 // not be found any more), acknowledged commits (kind, version), failures, settled and unsettled
 // operations, and the process's commit metrics.
 //   node mixed_writer.mjs <prefix> <collection> <writer> <ops> [endpoint] [retry JSON]
+// Environment: MIXED_IDS (ids per writer, default 8), MIXED_DIM (default 8), MIXED_QUIET=1 (print
+// counts instead of the model).
 import { AkiDB } from '../../../pkg/node.mjs';
 import { s3Options } from './env.mjs';
 
 const [prefix, name, writerArg, opsArg, endpoint, retryJson] = process.argv.slice(2);
 const writer = Number(writerArg);
-const IDS = 8;
-const DIM = 8;
+// Ids per writer and vector length (the benchmark uses more and longer ones).
+const IDS = Number(process.env.MIXED_IDS ?? 8);
+const DIM = Number(process.env.MIXED_DIM ?? 8);
 
 const db = await AkiDB.open({
   ...s3Options(prefix, endpoint || undefined),
@@ -127,11 +130,12 @@ while (pending.length && coll && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 200));
   await settle();
 }
+const quiet = process.env.MIXED_QUIET === '1';
 console.log(
   JSON.stringify({
     writer,
-    model,
-    old,
+    model: quiet ? Object.keys(model).length : model,
+    old: quiet ? Object.values(old).flat().length : old,
     acked,
     failed,
     settled,
