@@ -236,8 +236,10 @@ impl CollectionManifest {
             }
             m.next_seq = m.segments.len() as u64 + 1;
         }
-        // Written before the history existed: it starts with the next commit.
-        if m.history.from == 0 {
+        // Written before the history existed (or by something that did not keep it right): it
+        // starts with the next commit. Forgetting is safe: an operation absent from a history
+        // that does not reach back is reported as unknown, never as not committed.
+        if m.history.from == 0 || !m.history.consistent_with(m.version) {
             m.history = OpHistory::starting_at(m.version.checked_add(1).ok_or_else(|| overflow("version"))?);
         }
         m.check_consistent()?;

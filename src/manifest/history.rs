@@ -72,7 +72,16 @@ impl OpHistory {
 
     /// The version operation `op` produced, if it is still remembered.
     pub fn version_of(&self, op: &OpId) -> Option<u64> {
-        self.ops.iter().position(|o| o == op).map(|i| self.from + i as u64)
+        self.ops.iter().position(|o| o == op).and_then(|i| self.from.checked_add(i as u64))
+    }
+
+    /// True when the history ends at `version` (or is empty and starts right after it): what a
+    /// manifest written by this build always holds. Anything else came from elsewhere.
+    pub fn consistent_with(&self, version: u64) -> bool {
+        match self.ops.len() as u64 {
+            0 => self.from == version.saturating_add(1),
+            n => self.from.checked_add(n - 1) == Some(version),
+        }
     }
 
     /// True when the operation that produced `version` is remembered (or would be, for
