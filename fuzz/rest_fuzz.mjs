@@ -151,6 +151,10 @@ const StubAkiDB = {
         call('collectGarbage', name);
         return { generation: 1, deleted: [], keptRecent: 0, keptUnknown: 0 };
       },
+      async operationStatus(name, id) {
+        call('operationStatus', name, id);
+        return { status: 'unknown' };
+      },
       metricsText() {
         return '# akidb_manifest_conflict_retries_total 0\n';
       },

@@ -155,6 +155,11 @@ test('operations and gc routes: bad ids 400, unknown collections 404, GC of a fr
   assert.deepEqual(r.body, { status: 'unknown' });
   r = await call('GET', `/collections/missing/operations/${'ab'.repeat(16)}.-.-.-`);
   assert.equal(r.status, 404);
+  // A create whose outcome is unknown (version 0 of the incarnation it would start) is answered
+  // without a collection to open: it could still land.
+  r = await call('GET', `/collections/missing/operations/${'ab'.repeat(16)}.-.0.0`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { status: 'unknown' });
   r = await call('POST', '/collections/ops/operations/x');
   assert.equal(r.status, 405);
   assert.equal(r.headers.get('allow'), 'GET');

@@ -102,9 +102,10 @@ async function seal(ctx, _request, name, segmentId) {
 
 // After a 503 OUTCOME_UNKNOWN: did that write commit? `{ status: 'committed', version }`,
 // `{ status: 'not_committed' }` (safe to send it again) or `{ status: 'unknown' }` (ask later).
+// Asked of the database, not a collection handle: it also answers for a create whose outcome is
+// unknown, and for a collection that cannot be opened (not created yet, dropped).
 async function operationStatus(ctx, _request, name, operationId) {
-  const c = await ctx.collection(name);
-  return json(await c.operationStatus(operationId));
+  return json(await ctx.db.operationStatus(name, operationId));
 }
 
 // One garbage-collection pass: `{ generation, deleted: [keys], keptRecent, keptUnknown }`.
