@@ -34,7 +34,10 @@ const proxy = await startFaultProxy({ target: s3Env().endpoint });
 const s3 = { ...s3Env(), endpoint: proxy.url };
 const prefix = freshPrefix('bench');
 const rows = [];
-let server = await startWorkerd({ s3, prefix, apiKeys: KEY });
+// Automatic compaction off: the cold-search row measures 200 segments, as it always has
+// (bench/compaction measures cold searches before and after compaction).
+const NO_AUTO_COMPACT = { AKIDB_AUTO_COMPACT: '0' };
+let server = await startWorkerd({ s3, prefix, apiKeys: KEY, env: NO_AUTO_COMPACT });
 try {
   let call = client(server.url, KEY);
   await call('POST', '/collections', { name: 'b', dimension: DIM, distance: 'cosine' });
@@ -57,7 +60,7 @@ try {
 
   // 2. Search: cold (first query after a restart loads every segment), then warm.
   await server.stop();
-  server = await startWorkerd({ s3, prefix, apiKeys: KEY });
+  server = await startWorkerd({ s3, prefix, apiKeys: KEY, env: NO_AUTO_COMPACT });
   call = client(server.url, KEY);
   const cold = await timed(() => call('POST', '/collections/b/search', { vector: vec(), k: 10 }));
   const warm = [];
