@@ -8,7 +8,9 @@ import { Histogram } from './lib/histogram.js';
 import { ManifestPanel } from './lib/manifest-panel.js';
 import { runSecondTab, runTwoTabDemo } from './lib/two-tabs.js';
 
-const DB = { store: 'indexeddb', name: 'demo', logLevel: 'error' };
+// Automatic compaction off: the manifest panel shows one segment per commit, and the two-tab
+// demo checks that the version moved by exactly the number of writes.
+const DB = { store: 'indexeddb', name: 'demo', logLevel: 'error', autoCompact: false };
 const COLLECTION = 'packages';
 const SEGMENT_SIZE = 1000;
 const TABLE_ROWS = 25;

@@ -1,8 +1,9 @@
 // The AkiDB demo on the embedded default (memory) store, in Node:
 // eight writers — separate database instances on one shared store, like eight browser tabs —
 // ingest Debian package embeddings concurrently. Every commit is a compare-and-swap of the
-// collection manifest; losers back off and retry. Then: the manifest, the metrics, and a
-// "find similar packages" search.
+// collection manifest; losers back off and retry. Then: the manifest, one compaction (the
+// writers' automatic compaction is off, so the count of segments shows one per commit first),
+// the metrics, and a "find similar packages" search.
 //
 //   node www/demo/node-demo.mjs [--records N] [--writers W] [--batch B]
 import { readFileSync, existsSync } from 'node:fs';
@@ -45,7 +46,14 @@ const data = loadData();
 console.log(`AkiDB demo — ${data.n} records × ${data.dim}-d from ${data.source}`);
 console.log(`${WRITERS} concurrent writers, batches of ${BATCH}, memory store with simulated store latency (0–1 ms per operation)\n`);
 
-const storeOptions = { store: 'memory', name: 'demo', simulatedLatencyMs: 1, retry: { maxRetries: 50, maxBackoffMs: 100 }, logLevel: 'error' };
+const storeOptions = {
+  store: 'memory',
+  name: 'demo',
+  simulatedLatencyMs: 1,
+  retry: { maxRetries: 50, maxBackoffMs: 100 },
+  logLevel: 'error',
+  autoCompact: false,
+};
 const admin = await AkiDB.open(storeOptions);
 await admin.createCollection('packages', { dimension: data.dim, distance: 'cosine' });
 
@@ -88,6 +96,11 @@ const failures = perWriter.reduce((a, r) => a + r.metrics.manifestConflictFailur
 console.log(`\nmanifest version ${manifest.version} (1 + ${commits} commits), ${manifest.segments.length} segments, ${manifest.total_vectors} vectors, ${await col.count()} live`);
 console.log(`${commits} commits in ${seconds.toFixed(2)} s, ${retries} conflict retries, ${failures} conflict failures`);
 console.log(`nothing lost: ${manifest.segments.length === commits && (await col.count()) === data.n ? 'yes' : 'NO'}`);
+const compacted = await col.compact({ gc: true });
+console.log(
+  `compacted: ${compacted.segmentsBefore} → ${compacted.segmentsAfter} segments in ${compacted.merges} merge(s), ` +
+    `${(compacted.bytesWritten / 1e6).toFixed(1)} MB rewritten, ${await col.count()} live`,
+);
 
 const q = data.queries.subarray(0, data.dim);
 const qt = performance.now();
