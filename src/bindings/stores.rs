@@ -53,11 +53,7 @@ fn memory(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
     let latency = millis(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs", false)?;
     Ok(match latency {
         Some(max_delay) if !max_delay.is_zero() => {
-            let config = ChaosConfig {
-                max_delay,
-                seed: fastrand::u64(..),
-                ..ChaosConfig::default()
-            };
+            let config = ChaosConfig { max_delay, seed: fastrand::u64(..), ..ChaosConfig::default() };
             Arc::new(ChaosKv::new(base, config))
         }
         _ => base,
