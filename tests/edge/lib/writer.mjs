@@ -15,6 +15,8 @@ const db = await AkiDB.open({
   // Eight processes contend for one manifest: give the CAS loop room (bounded by time).
   retry: retryJson ? JSON.parse(retryJson) : { maxRetries: 200, initialBackoffMs: 5, maxBackoffMs: 400, maxElapsedMs: 120000 },
   logLevel: 'error',
+  // The tests check every acknowledged segment is listed: no compaction (tests/edge/compaction.test.mjs races it).
+  autoCompact: false,
 });
 const acked = [];
 const failed = [];
