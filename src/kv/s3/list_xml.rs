@@ -84,8 +84,13 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
         keys.push(if url_encoded { url_decode(&key)? } else { key });
     }
     let truncated = elements(xml, "IsTruncated").first().is_some_and(|t| t.trim() == "true");
-    let next = match elements(xml, "NextContinuationToken").first() {
-        Some(t) if truncated && !t.trim().is_empty() => Some(unescape(t.trim())?),
+    // Blankness is judged after unescaping: `&#32;` is a blank token too.
+    let token = match elements(xml, "NextContinuationToken").first() {
+        Some(t) if truncated => Some(unescape(t.trim())?).filter(|t| !t.trim().is_empty()),
+        _ => None,
+    };
+    let next = match token {
+        Some(t) if truncated => Some(t),
         _ if truncated => return Err("truncated listing without a continuation token".into()),
         _ => None,
     };
