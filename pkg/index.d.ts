@@ -199,7 +199,8 @@ export interface OpenOptions {
    * collection needing compaction (at least 8 segments or 1,000 tombstones, and a merge the
    * size-tiered policy wants), the collection handle compacts it in the background — when the
    * runtime is idle (`requestIdleCallback` in browsers, else `setTimeout(…, 0)`), never more than
-   * one at a time per handle — and then runs one GC pass. Errors are logged, never thrown.
+   * one at a time per handle — followed by one GC pass at most every 30 s (each pass raises the
+   * GC fence, which makes writes in flight elsewhere re-upload). Errors are logged, never thrown.
    *
    * **workerd / Cloudflare Workers: pass `false`** and schedule it yourself after the response,
    * where the runtime keeps it alive:

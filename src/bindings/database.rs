@@ -56,7 +56,8 @@ impl AkiDB {
     /// `logLevel` ('error' | 'warn' | 'info' | 'debug'), `groupCommit` (default true: concurrent
     /// upserts on one collection handle share commits; `false`, or `{ maxRecords, maxBytes }`),
     /// `autoCompact` (default true: after a write that leaves the collection needing compaction,
-    /// a handle compacts it in the background when the runtime is idle, then runs one GC pass).
+    /// a handle compacts it in the background when the runtime is idle, then runs one GC pass at
+    /// most every 30 s).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
