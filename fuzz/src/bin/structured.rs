@@ -60,7 +60,8 @@ fn main() {
         stats.signatures
     );
     for c in &stats.crashes {
-        println!("crash at {} ({} hits): {}", c.location, c.hits, c.message.lines().next().unwrap_or(""));
+        let first: String = c.message.lines().next().unwrap_or("").chars().take(300).collect();
+        println!("crash at {} ({} hits): {first}", c.location, c.hits);
         println!("  minimized input ({} bytes): {:?}", c.minimized.len(), String::from_utf8_lossy(&c.minimized));
     }
 }
@@ -87,7 +88,8 @@ fn repro(target: &str, out: &std::path::Path, files: &[String]) {
         let path = out.join(format!("{:016x}", hash(location.as_bytes())));
         let _ = std::fs::write(&path, &small);
         let _ = std::fs::write(path.with_extension("txt"), format!("target {target}\n{message}\n  at {location}\n"));
-        println!("crash at {location} ({n} files): {}", message.lines().next().unwrap_or(""));
+        let first: String = message.lines().next().unwrap_or("").chars().take(300).collect();
+        println!("crash at {location} ({n} files): {first}");
         println!(
             "  minimized input ({} bytes, {}): {:?}",
             small.len(),
