@@ -243,7 +243,8 @@ impl Collection {
     /// tombstones that hide nothing (deletes of ids never written), which merges alone can only
     /// retire when the oldest segment is an input.
     pub async fn compact(&self, opts: &CompactOptions) -> Result<CompactionReceipt> {
-        let mut r = self.storage.compact(&self.name, opts).await?;
+        let incarnation = self.state.borrow().manifest.incarnation;
+        let mut r = self.storage.compact_in(&self.name, Some(incarnation), opts).await?;
         if r.merges > 0 {
             if let Err(e) = self.refresh().await {
                 log::warn!("'{}': compacted to version {}, but refreshing failed: {e}", self.name, r.version);
@@ -257,15 +258,29 @@ impl Collection {
         let dead = dead_tombstones(&self.snapshot(), view.segments());
         if !dead.is_empty() {
             let op = Operation::bound_to(self.state.borrow().manifest.incarnation);
-            let (version, retired) = self.storage.retire_tombstones(&self.name, &op, &dead).await?;
-            r.version = version;
-            r.tombstones_retired += retired;
-            r.commits += u32::from(retired > 0);
-            if let Err(e) = self.refresh().await {
-                log::warn!("'{}': retired tombstones at version {version}, but refreshing failed: {e}", self.name);
+            // Best effort: the merges above are committed whatever happens here, and their
+            // receipt must reach the caller.
+            match self.storage.retire_tombstones(&self.name, &op, &dead).await {
+                Ok((version, retired)) => {
+                    r.version = version;
+                    r.tombstones_retired += retired;
+                    r.commits += u32::from(retired > 0);
+                    if let Err(e) = self.refresh().await {
+                        log::warn!(
+                            "'{}': retired tombstones at version {version}, but refreshing failed: {e}",
+                            self.name
+                        );
+                    }
+                }
+                Err(e) => log::warn!("'{}': retiring {} dead tombstones failed: {e}", self.name, dead.len()),
             }
         }
         Ok(r)
+    }
+
+    /// Whether the policy wants a merge on this handle's snapshot (no I/O, no copy).
+    pub fn needs_compaction(&self, opts: &CompactOptions) -> bool {
+        crate::storage::compaction_plan(&self.state.borrow().manifest, opts).is_some()
     }
 
     /// The searchable view of the current snapshot, built once per version. A segment that is

@@ -121,6 +121,9 @@ pub struct GroupCommitter {
     alive_ms: Cell<f64>,
     /// Clock time (ms) before which the next group does not start (after a contended commit).
     calm_until: Cell<f64>,
+    /// The newest GC generation seen (new segments are written at it, so the fence does not
+    /// send them back when the handle's snapshot is behind).
+    known_gen: Cell<u64>,
     config: GroupCommitConfig,
 }
 
@@ -254,8 +257,9 @@ impl GroupCommitter {
             return;
         }
         let started = storage.clock().now_ms();
+        let gen = || self.known_gen.get().max(schema.gc_gen);
         let parts: RefCell<Vec<(Vec<Pending>, SegmentDescriptor)>> = RefCell::new(Vec::new());
-        match write_part(storage, schema, schema.gc_gen, &group).await {
+        match write_part(storage, schema, gen(), &group).await {
             Ok(desc) => parts.borrow_mut().push((group, desc)),
             Err(e) => return settle(&group, &Err(e)),
         }
@@ -268,14 +272,18 @@ impl GroupCommitter {
                 if more.is_empty() {
                     return;
                 }
-                match write_part(storage, schema, schema.gc_gen, &more).await {
+                match write_part(storage, schema, gen(), &more).await {
                     Ok(desc) => parts.borrow_mut().push((more, desc)),
                     Err(e) => settle(&more, &Err(e)),
                 }
             };
             match storage.commit_segments(schema, &op, &descs, absorb).await {
-                Ok((out, None)) => break Ok(out),
+                Ok((out, None)) => {
+                    self.known_gen.set(self.known_gen.get().max(out.manifest.gc_gen));
+                    break Ok(out);
+                }
                 Ok((_, Some(gen))) => {
+                    self.known_gen.set(self.known_gen.get().max(gen));
                     // GC fenced some of our segments off while we were in flight: write them again.
                     rounds = match check_reupload(rounds, &schema.collection) {
                         Ok(r) => r,

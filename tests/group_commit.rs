@@ -568,6 +568,47 @@ mod liveness {
         run(dropped_waiter_does_not_wedge());
     }
 
+    /// A handle whose snapshot is behind GC's fence: its group is fenced once, re-uploaded at
+    /// the generation learned, and callers absorbed after that are written at it too (they were
+    /// written at the snapshot's stale generation and fenced again, round after round, until the
+    /// group failed with CONFLICT).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn segments_are_written_at_the_newest_generation_seen() {
+        let mem = Arc::new(MemoryKv::new());
+        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let policy = akidb::RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            jitter: akidb::retry::Jitter::None,
+            ..akidb::RetryPolicy::seed()
+        };
+        let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>).with_retry_policy(policy));
+        let gc = Storage::new(mem.clone() as Arc<dyn Kv>);
+        run(async {
+            db.create_collection("c", 4, Distance::L2).await.unwrap();
+            let c = db.collection("c").await.unwrap();
+            for _ in 0..3 {
+                gc.collect_garbage("c").await.unwrap();
+            }
+            let mut lost = false;
+            kv.script(move |call| {
+                if call.is_manifest_put() && !lost {
+                    lost = true;
+                    return Action::Fail(KvError::PreconditionFailed);
+                }
+                Action::Pass
+            });
+            let (a, b) = (records("a", 1, 4, 1), records("b", 1, 4, 2));
+            let (ra, rb) = futures::future::join(c.upsert(&a), c.upsert(&b)).await;
+            let (ra, rb) = (ra.unwrap(), rb.unwrap());
+            assert_eq!(ra.version, rb.version, "b was absorbed into a's retried commit");
+            let puts = kv.calls.borrow().iter().filter(|c| c.is_segment_put()).count();
+            assert_eq!(puts, 3, "a at the stale generation, a again after the fence, b once at the new one");
+            let m = c.manifest().await.unwrap();
+            assert!(m.segments.iter().all(|d| d.gen == 4), "{:?}", m.segments);
+        });
+    }
+
     #[cfg(target_arch = "wasm32")]
     #[wasm_bindgen_test::wasm_bindgen_test]
     async fn a_stalled_polling_leader_is_replaced_and_its_carried_caller_learns_the_outcome() {

@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::collection::Collection;
 use crate::database::Database;
-use crate::storage::{compaction_plan, CompactOptions};
+use crate::storage::CompactOptions;
 
 /// A scheduled or running compaction that has not finished after this long (its runtime
 /// dropped the task, e.g. a workerd request context ended) no longer blocks the next one; two
@@ -38,7 +38,7 @@ pub(super) fn auto_options() -> CompactOptions {
 
 /// Whether the handle's snapshot needs compaction by the automatic policy (no I/O).
 pub(super) fn needed(c: &Collection) -> bool {
-    compaction_plan(&c.snapshot(), &auto_options()).is_some()
+    c.needs_compaction(&auto_options())
 }
 
 /// The automatic-compaction state of one collection handle.

@@ -241,13 +241,31 @@ impl Storage {
     /// Never blocks or loses a concurrent write: writes rebase, and a merge whose input another
     /// compaction replaced first is abandoned (its output is an orphan GC removes).
     pub async fn compact(&self, name: &str, opts: &CompactOptions) -> Result<CompactionReceipt> {
+        self.compact_in(name, None, opts).await
+    }
+
+    /// [`Storage::compact`] of one incarnation of the collection (a handle's): NOT_FOUND when
+    /// the name now belongs to another.
+    pub async fn compact_in(
+        &self,
+        name: &str,
+        incarnation: Option<u64>,
+        opts: &CompactOptions,
+    ) -> Result<CompactionReceipt> {
         let (m, _) = self.load_manifest_versioned(name).await?;
         m.check_writable()?;
+        if incarnation.is_some_and(|i| i != m.incarnation) {
+            return Err(Error::NotFound(format!("collection '{name}' was dropped and re-created")));
+        }
+        let receipt_incarnation = m.incarnation;
         let mut receipt =
             CompactionReceipt { version: m.version, segments_before: m.segments.len(), ..Default::default() };
         receipt.segments_after = m.segments.len();
         for _ in 0..opts.max_rounds {
             let (m, _) = self.load_manifest_versioned(name).await?;
+            if m.incarnation != receipt_incarnation {
+                return Err(Error::NotFound(format!("collection '{name}' was dropped and re-created")));
+            }
             receipt.version = m.version;
             receipt.segments_after = m.segments.len();
             let Some(plan) = plan(&m, opts) else { break };
