@@ -162,6 +162,7 @@ fn fuzz_float_metadata_survives_the_segment_codec() {
 /// wrapped (wrong) version in release builds — `operationStatus` of such an op would answer
 /// "committed at version 0". A stored manifest is input too: CORRUPT on load (e.g. require
 /// `from + ops.len() - 1 == version` when the history is non-empty), or checked arithmetic.
+/// Fixed with `checked_add` in `OpHistory::version_of`.
 #[test]
 fn fuzz_manifest_history_near_u64_max_loads_without_overflow() {
     let input = br#"{"collection":"c","dimension":1,"version":2,"history":{"from":18446744073709551615,"ops":["00000000000000000000000000000001","00000000000000000000000000000002"]}}"#;
@@ -173,7 +174,7 @@ fn fuzz_manifest_history_near_u64_max_loads_without_overflow() {
 /// as truncated with a blank token, because the parser checks `trim().is_empty()` before
 /// unescaping; the next request then carries `continuation-token=%20`. A blank token after
 /// unescaping should be "truncated listing without a continuation token", like a literally
-/// empty one.
+/// empty one. Fixed in 682ead9.
 #[test]
 fn fuzz_s3_listing_token_blank_after_unescaping_is_rejected() {
     assert_survives(
