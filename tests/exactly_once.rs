@@ -151,22 +151,28 @@ fn a_resolved_upsert_reports_the_version_it_created() {
     });
 }
 
+/// The next manifest put is uncertain: it `lands` (or not) and its answer is lost; every
+/// manifest read after it fails, so the writer cannot find out.
+fn uncertain_put_then_blind(kv: &ScriptKv, lands: bool) {
+    let mut sent = false;
+    kv.script(move |call| {
+        if call.is_manifest_put() && !sent {
+            sent = true;
+            return if lands { Action::LoseAnswer(lost_answer()) } else { Action::Fail(lost_answer()) };
+        }
+        if call.is_manifest_get() && sent {
+            return Action::Fail(unavailable());
+        }
+        Action::Pass
+    });
+}
+
 #[test]
 fn a_landed_commit_whose_rereads_fail_is_outcome_unknown_and_later_committed() {
     let t = setup();
     run(async {
         t.other.create_collection("c", 2, Distance::L2).await.unwrap();
-        let mut landed = false;
-        t.kv.script(move |call| {
-            if call.is_manifest_put() && !landed {
-                landed = true;
-                return Action::LoseAnswer(lost_answer());
-            }
-            if call.is_manifest_get() && landed {
-                return Action::Fail(unavailable());
-            }
-            Action::Pass
-        });
+        uncertain_put_then_blind(&t.kv, true);
         let e = t.s.write_segment_with_data("c", &[rec("a", [1.0, 0.0])]).await.unwrap_err();
         assert_eq!(e.code(), "OUTCOME_UNKNOWN", "not STORAGE: a caller must not blindly retry ({e})");
         t.kv.heal();
@@ -181,17 +187,7 @@ fn an_unlanded_ambiguous_commit_is_unknown_until_the_manifest_moves_on() {
     let t = setup();
     run(async {
         t.other.create_collection("c", 2, Distance::L2).await.unwrap();
-        let mut sent = false;
-        t.kv.script(move |call| {
-            if call.is_manifest_put() && !sent {
-                sent = true;
-                return Action::Fail(lost_answer());
-            }
-            if call.is_manifest_get() && sent {
-                return Action::Fail(unavailable());
-            }
-            Action::Pass
-        });
+        uncertain_put_then_blind(&t.kv, false);
         let e = t.s.write_segment_with_data("c", &[rec("a", [1.0, 0.0])]).await.unwrap_err();
         assert_eq!(e.code(), "OUTCOME_UNKNOWN");
         let token = e.operation().unwrap().to_string();
@@ -259,34 +255,14 @@ fn create_and_checked_persist_resolve_their_lost_answers() {
 fn an_uncertain_create_is_settled_by_its_token() {
     let t = setup();
     run(async {
-        let mut sent = false;
-        t.kv.script(move |call| {
-            if call.is_manifest_put() && !sent {
-                sent = true;
-                return Action::LoseAnswer(lost_answer());
-            }
-            if call.is_manifest_get() && sent {
-                return Action::Fail(unavailable());
-            }
-            Action::Pass
-        });
+        uncertain_put_then_blind(&t.kv, true);
         let e = t.s.create_collection("c", 2, Distance::L2).await.unwrap_err();
         assert_eq!(e.code(), "OUTCOME_UNKNOWN", "{e}");
         t.kv.heal();
         let status = t.other.operation_status("c", e.operation().unwrap()).await.unwrap();
         assert_eq!(status, OperationStatus::Committed { version: 1 });
         // A create that did not land, over a collection someone else created meanwhile.
-        let mut sent = false;
-        t.kv.script(move |call| {
-            if call.is_manifest_put() && !sent {
-                sent = true;
-                return Action::Fail(lost_answer());
-            }
-            if call.is_manifest_get() && sent {
-                return Action::Fail(unavailable());
-            }
-            Action::Pass
-        });
+        uncertain_put_then_blind(&t.kv, false);
         let e = t.s.create_collection("d", 2, Distance::L2).await.unwrap_err();
         t.kv.heal();
         let token = e.operation().unwrap().to_string();
