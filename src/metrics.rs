@@ -118,19 +118,19 @@ impl Metrics {
         };
         counter(
             &mut out,
-            "manifest_conflict_retries_total",
+            "akidb_manifest_conflict_retries_total",
             "Manifest compare-and-swap conflicts that were retried.",
             s.manifest_conflict_retries_total,
         );
         counter(
             &mut out,
-            "manifest_conflict_failures_total",
+            "akidb_manifest_conflict_failures_total",
             "Operations that failed with CONFLICT after retries.",
             s.manifest_conflict_failures_total,
         );
-        counter(&mut out, "manifest_commits_total", "Manifest commits that succeeded.", s.manifest_commits_total);
+        counter(&mut out, "akidb_manifest_commits_total", "Manifest commits that succeeded.", s.manifest_commits_total);
         let h = &s.manifest_persist_duration_seconds;
-        let name = "manifest_persist_duration_seconds";
+        let name = "akidb_manifest_persist_duration_seconds";
         let _ =
             writeln!(out, "# HELP {name} Time from first commit attempt to durable manifest.\n# TYPE {name} histogram");
         for b in &h.buckets {
@@ -173,13 +173,13 @@ mod tests {
         m.record_conflict_failure();
         m.record_persist(0.01);
         let t = m.prometheus_text();
-        assert!(t.contains("manifest_conflict_retries_total 2\n"));
-        assert!(t.contains("manifest_conflict_failures_total 1\n"));
-        assert!(t.contains("# TYPE manifest_persist_duration_seconds histogram"));
-        assert!(t.contains("manifest_persist_duration_seconds_bucket{le=\"0.01\"} 1\n"));
-        assert!(t.contains("manifest_persist_duration_seconds_bucket{le=\"0.005\"} 0\n"));
-        assert!(t.contains("manifest_persist_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
-        assert!(t.contains("manifest_persist_duration_seconds_count 1\n"));
+        assert!(t.contains("akidb_manifest_conflict_retries_total 2\n"));
+        assert!(t.contains("akidb_manifest_conflict_failures_total 1\n"));
+        assert!(t.contains("# TYPE akidb_manifest_persist_duration_seconds histogram"));
+        assert!(t.contains("akidb_manifest_persist_duration_seconds_bucket{le=\"0.01\"} 1\n"));
+        assert!(t.contains("akidb_manifest_persist_duration_seconds_bucket{le=\"0.005\"} 0\n"));
+        assert!(t.contains("akidb_manifest_persist_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
+        assert!(t.contains("akidb_manifest_persist_duration_seconds_count 1\n"));
     }
 
     #[test]

@@ -89,8 +89,8 @@ try {
     );
     const s = (performance.now() - t1) / 1000;
     const after = (await call('GET', '/metrics')).body;
-    const retries = metric(after, 'manifest_conflict_retries_total') - metric(before, 'manifest_conflict_retries_total');
-    const commits = metric(after, 'manifest_commits_total') - metric(before, 'manifest_commits_total');
+    const retries = metric(after, 'akidb_manifest_conflict_retries_total') - metric(before, 'akidb_manifest_conflict_retries_total');
+    const commits = metric(after, 'akidb_manifest_commits_total') - metric(before, 'akidb_manifest_commits_total');
     rows.push([
       `${writers} concurrent writer${writers > 1 ? 's' : ''}, ${n} single-record upserts`,
       `${(n / s).toFixed(1)} req/s`,

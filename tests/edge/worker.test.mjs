@@ -84,8 +84,8 @@ test('REST round trip: create, upsert, search, delete, seal, metrics, drop', asy
   r = await call('GET', '/metrics');
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/plain/);
-  assert.match(r.body, /^manifest_commits_total \d+$/m);
-  assert.match(r.body, /^manifest_persist_duration_seconds_count \d+$/m);
+  assert.match(r.body, /^akidb_manifest_commits_total \d+$/m);
+  assert.match(r.body, /^akidb_manifest_persist_duration_seconds_count \d+$/m);
   assert.match(r.body, /akidb_http_requests_total\{method="POST",route="\/collections\/:name\/vectors",status="200"\} 1/);
 
   r = await call('DELETE', '/collections/docs');

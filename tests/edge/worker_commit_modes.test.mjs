@@ -40,8 +40,8 @@ async function burst(env, tag) {
       statuses: answers.map((a) => a.status),
       bodies: answers.filter((a) => a.status !== 200).map((a) => a.body),
       metrics,
-      commits: metric(metrics, 'manifest_commits_total'),
-      retries: metric(metrics, 'manifest_conflict_retries_total'),
+      commits: metric(metrics, 'akidb_manifest_commits_total'),
+      retries: metric(metrics, 'akidb_manifest_conflict_retries_total'),
       info,
     };
   } finally {

@@ -124,8 +124,8 @@ test('eight concurrent writers on a shared store lose nothing and retry', async 
   const retries = writers.reduce((n, db) => n + db.metrics().manifestConflictRetriesTotal, 0);
   assert.ok(retries > 0, 'interleaved writers conflicted and retried');
   const text = writers[0].metricsText();
-  assert.match(text, /# TYPE manifest_conflict_retries_total counter/);
-  assert.match(text, /manifest_persist_duration_seconds_count \d+/);
+  assert.match(text, /# TYPE akidb_manifest_conflict_retries_total counter/);
+  assert.match(text, /akidb_manifest_persist_duration_seconds_count \d+/);
 });
 
 test('CommonJS entry works and shares the ESM instance', async () => {

@@ -204,9 +204,9 @@ export async function sumMetrics(servers, key) {
   for (const s of servers) {
     const r = await client(s.url, key)('GET', '/metrics');
     if (r.status !== 200) throw new Error(`/metrics on ${s.url}: HTTP ${r.status}`);
-    sum.retries += metric(r.body, 'manifest_conflict_retries_total');
-    sum.failures += metric(r.body, 'manifest_conflict_failures_total');
-    sum.commits += metric(r.body, 'manifest_commits_total');
+    sum.retries += metric(r.body, 'akidb_manifest_conflict_retries_total');
+    sum.failures += metric(r.body, 'akidb_manifest_conflict_failures_total');
+    sum.commits += metric(r.body, 'akidb_manifest_commits_total');
   }
   return sum;
 }
