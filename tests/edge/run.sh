@@ -6,7 +6,7 @@
 #      meanwhile), faults (each writer through a fault-injecting proxy; OUTCOME_UNKNOWN settled by
 #      operationStatus), compaction racing 8 mixed writers through fault proxies (3 compactors,
 #      GC and a reader meanwhile), the REST worker on workerd (its two commit modes, automatic
-#      compaction and the compact route), load on 3 workerds, and the seed's load test at 1/10
+#      compaction and the compact route; hostile input, API-key scopes, CORS), load on 3 workerds, and the seed's load test at 1/10
 #      scale (5 workerds, 1,000 upserts at concurrency 100, default retry policy, automatic
 #      compaction keeping the segment count bounded; the full scale is bench/load/run.sh).
 # Every server is started here or by the tests themselves and stopped by PID.

@@ -30,7 +30,10 @@ after(async () => {
 });
 
 test('REST round trip: create, upsert, search, delete, seal, metrics, drop', async () => {
-  assert.deepEqual((await call('GET', '/health', undefined, { key: null })).body, { status: 'ok' });
+  const health = (await call('GET', '/health', undefined, { key: null })).body;
+  assert.equal(health.status, 'ok');
+  assert.match(health.instance, /^[0-9a-f-]{36}$/);
+  assert.equal(typeof health.requests, 'number');
   let r = await call('POST', '/collections', { name: 'docs', dimension: 3, distance: 'cosine' });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   assert.deepEqual(r.body, { name: 'docs', dimension: 3, distance: 'cosine', totalVectors: 0, version: 1 });

@@ -53,5 +53,6 @@ const akidbWorker :Workerd.Worker = (
     (name = "GROUP_COMMIT_LEASE_MS", fromEnvironment = "AKIDB_GROUP_COMMIT_LEASE_MS"),
     (name = "LOG_LEVEL", fromEnvironment = "AKIDB_LOG_LEVEL"),
     (name = "AUTO_COMPACT", fromEnvironment = "AKIDB_AUTO_COMPACT"),
+    (name = "CORS_ORIGINS", fromEnvironment = "AKIDB_CORS_ORIGINS"),
   ],
 );

@@ -5,9 +5,9 @@
 // pass) through `ctx.waitUntil`, after the response, at most one at a time per collection in
 // this isolate. Request and compaction counters go to /metrics with the engine's.
 
-import { apiKeys, authorize } from './auth.js';
-import { autoCompact, openOptions, limits } from './config.js';
-import { HttpError, errorResponse } from './http.js';
+import { apiKeys, authorize, mayUse, permit } from './auth.js';
+import { autoCompact, corsOrigins, openOptions, limits } from './config.js';
+import { HttpError, errorResponse, isGeneric } from './http.js';
 import { match } from './routes.js';
 
 /** How long an automatic compaction that never finished blocks the next one (ms). */
@@ -38,6 +38,27 @@ async function settleThenCompact(c, gc) {
   return c.compact({ auto: true, gc });
 }
 
+/** Request headers a browser may send cross-origin (CORS preflight). */
+const CORS_ALLOW_HEADERS = 'authorization, x-api-key, content-type';
+/** Response headers a cross-origin script may read. */
+const CORS_EXPOSE_HEADERS = 'retry-after, www-authenticate, allow';
+/** How long a browser may cache a preflight answer (s). */
+const CORS_MAX_AGE = '86400';
+
+/**
+ * CORS headers for a request from `origin` under `allowed` (corsOrigins()): {} when CORS is off
+ * or the origin is not allowed. With a list of origins, `Vary: Origin` is always set.
+ */
+function corsHeaders(allowed, origin) {
+  if (!allowed) return {};
+  const h = allowed === '*' ? {} : { vary: 'Origin' };
+  if (origin && (allowed === '*' || allowed.has(origin))) {
+    h['access-control-allow-origin'] = allowed === '*' ? '*' : origin;
+    h['access-control-expose-headers'] = CORS_EXPOSE_HEADERS;
+  }
+  return h;
+}
+
 /** Creates the handler around the AkiDB class of the package. */
 export function createApp(AkiDB) {
   // Only settled objects are shared between requests, never in-flight promises: a Workers
@@ -51,6 +72,10 @@ export function createApp(AkiDB) {
   const collected = new Map();
   const compactions = new Map();
   const compacted = { merges: 0, superseded: 0, recordsDropped: 0, bytesRead: 0, bytesWritten: 0 };
+  // This isolate on /health: an id drawn on its first request (Workers forbid random numbers at
+  // module scope) and how many requests it has served, so a client can tell it was not replaced.
+  let instance = null;
+  let served = 0;
 
   function count(method, route, status) {
     const key = `method="${method}",route="${route}",status="${status}"`;
@@ -110,10 +135,17 @@ export function createApp(AkiDB) {
     return db;
   }
 
-  function context(env) {
+  function context(env, principal) {
     return {
       db,
       limits: limits(env),
+      // Scope checks of the API key (auth.js) for routes that find the collection in the body.
+      permit(level, name) {
+        permit(principal, level, name);
+      },
+      mayUse(name) {
+        return mayUse(principal, name);
+      },
       // Set by write routes: { name, handle } of the collection they changed.
       written: null,
       wrote(name, handle) {
@@ -161,7 +193,11 @@ export function createApp(AkiDB) {
   }
 
   return async function handle(request, env, executionCtx) {
+    instance ??= crypto.randomUUID();
+    served++;
     const url = new URL(request.url);
+    const cors = corsOrigins(env);
+    const origin = request.headers.get('origin');
     let label = 'unmatched';
     let found = null;
     let response;
@@ -169,29 +205,54 @@ export function createApp(AkiDB) {
       found = match(url.pathname);
       if (!found) throw new HttpError(404, 'NOT_FOUND', `no route for ${url.pathname}`);
       label = found.label;
-      const handler = found.route.methods[request.method];
-      if (!handler) {
-        const allow = Object.keys(found.route.methods).join(', ');
-        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${allow} on ${found.label}`, { allow });
-      }
-      if (!found.route.public) authorize(request, apiKeys(env));
-      if (!found.route.public) await database(env);
-      const ctx = found.route.public ? null : context(env);
-      response = await handler(ctx, request, ...found.params);
-      if (ctx?.written && response.status < 300) {
-        // The write is answered whatever happens here.
-        try {
-          maybeCompact(ctx.written.name, ctx.written.handle, env, executionCtx);
-        } catch (e) {
-          console.warn(`could not schedule compaction of '${ctx.written.name}': ${e?.message ?? e}`);
+      const allow = Object.keys(found.route.methods).join(', ');
+      if (request.method === 'OPTIONS' && cors) {
+        // A CORS preflight (CORS_ORIGINS set): answered for allowed origins, no key needed.
+        if (!origin || !(cors === '*' || cors.has(origin))) {
+          throw new HttpError(403, 'FORBIDDEN', 'origin not allowed (CORS_ORIGINS)');
+        }
+        response = new Response(null, {
+          status: 204,
+          headers: {
+            'access-control-allow-methods': `${allow}, OPTIONS`,
+            'access-control-allow-headers': CORS_ALLOW_HEADERS,
+            'access-control-max-age': CORS_MAX_AGE,
+          },
+        });
+      } else {
+        const entry = found.route.methods[request.method];
+        if (!entry) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${allow} on ${found.label}`, { allow });
+        const [level, handler] = entry;
+        if (found.route.public) {
+          response = await handler({ instance, requests: served });
+        } else {
+          const principal = authorize(request, apiKeys(env));
+          // A `:name` capture is the collection; POST /collections checks the body's name.
+          permit(principal, level, found.route.path[1] === ':name' ? found.params[0] : undefined);
+          await database(env);
+          const ctx = context(env, principal);
+          response = await handler(ctx, request, ...found.params);
+          if (ctx.written && response.status < 300) {
+            // The write is answered whatever happens here.
+            try {
+              maybeCompact(ctx.written.name, ctx.written.handle, env, executionCtx);
+            } catch (e) {
+              console.warn(`could not schedule compaction of '${ctx.written.name}': ${e?.message ?? e}`);
+            }
+          }
         }
       }
     } catch (e) {
       // A dropped collection: the next request opens a fresh handle.
       if (e?.code === 'NOT_FOUND' && found?.params.length) handles.delete(found.params[0]);
-      response = errorResponse(e);
-      if (response.status >= 500) console.error(`${request.method} ${label}: ${response.status} ${e?.code ?? ''} ${e?.message ?? e}`);
+      response = errorResponse(e, { prefix: env.S3_PREFIX || '' });
+      // The detail (object keys, prefix, S3 codes) only in the log; the caller gets a generic
+      // message for storage, credential, corruption and internal failures.
+      if (response.status >= 500 || (!(e instanceof HttpError) && isGeneric(e?.code ?? 'INTERNAL'))) {
+        console.error(`${request.method} ${label}: ${response.status} ${e?.code ?? ''} ${e?.message ?? e}`);
+      }
     }
+    for (const [k, v] of Object.entries(corsHeaders(cors, origin))) response.headers.set(k, v);
     count(request.method, label, response.status);
     return response;
   };

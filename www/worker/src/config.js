@@ -1,7 +1,14 @@
 // Settings of the REST worker from its environment (workerd bindings, or wrangler vars and
 // secrets). Secrets are passed to the engine only; nothing here logs them.
 
-const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+/**
+ * Request bodies: 16 MiB by default, `MAX_BODY_BYTES` within 1 KiB..64 MiB. A Workers isolate has
+ * 128 MB; a body is held once as bytes, once as a string and once parsed (a JSON number array
+ * takes ~8 bytes per element parsed), so 16 MiB leaves room for the engine's own copies.
+ * `MAX_BODY_BYTES` may lower it, or raise it up to 64 MiB (larger values are capped).
+ */
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+const MAX_MAX_BODY = 64 * 1024 * 1024;
 
 function number(v, fallback) {
   const n = Number(v);
@@ -63,11 +70,29 @@ function groupCommit(env) {
   return g;
 }
 
-/** Request limits. */
+/** Request limits (docs/LIMITS.md). */
 export function limits(env) {
   return {
-    maxBodyBytes: number(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY),
+    maxBodyBytes: Math.min(MAX_MAX_BODY, Math.floor(number(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY))),
     maxVectorsPerRequest: 10000,
+    maxIdsPerRequest: 10000,
+    // The engine's dimension limit (src/limits.rs), checked here before the engine converts.
+    maxVectorLength: 4096,
     maxK: 10000,
   };
+}
+
+/**
+ * Allowed CORS origins from `CORS_ORIGINS`: null (unset: no CORS at all), '*' (any origin), or
+ * the set of exact origins (comma-separated, e.g. `https://app.example.com,http://localhost:5173`).
+ */
+export function corsOrigins(env) {
+  const raw = String(env.CORS_ORIGINS ?? '').trim();
+  if (!raw) return null;
+  const list = raw
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter((o) => o.length > 0);
+  if (list.includes('*')) return '*';
+  return list.length ? new Set(list) : null;
 }

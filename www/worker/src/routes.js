@@ -2,6 +2,7 @@
 // `ctx` gives the database, the collection handle cache and the limits.
 
 import { HttpError, json, readJson } from './http.js';
+import { LEVELS } from './auth.js';
 
 function invalid(message) {
   return new HttpError(400, 'INVALID_ARGUMENT', message);
@@ -18,13 +19,24 @@ function info(m) {
   };
 }
 
+/**
+ * Checks the `vector` of a request (a query or a record) is an array no longer than the engine's
+ * dimension limit, before the engine converts it.
+ */
+function checkVector(v, limit, what) {
+  if (!Array.isArray(v)) throw invalid(`${what} must be an array of numbers`);
+  if (v.length > limit) throw invalid(`${what} has ${v.length} numbers; the vector length limit is ${limit}`);
+}
+
 async function listCollections(ctx) {
-  return json({ collections: await ctx.db.listCollections() });
+  const all = await ctx.db.listCollections();
+  return json({ collections: all.filter((c) => ctx.mayUse(c.name)) });
 }
 
 async function createCollection(ctx, request) {
   const body = await readJson(request, ctx.limits.maxBodyBytes);
   if (typeof body.name !== 'string') throw invalid('name must be a string');
+  ctx.permit(LEVELS.admin, body.name);
   if (!Number.isInteger(body.dimension)) throw invalid('dimension must be a whole number');
   if (body.distance !== undefined && typeof body.distance !== 'string') throw invalid('distance must be a string');
   const created = await ctx.db.createCollection(body.name, { dimension: body.dimension, distance: body.distance });
@@ -51,10 +63,15 @@ async function upsert(ctx, request, name) {
     throw new HttpError(
       413,
       'PAYLOAD_TOO_LARGE',
-      `at most ${ctx.limits.maxVectorsPerRequest} vectors per request, got ${vectors.length}`,
+      `at most ${ctx.limits.maxVectorsPerRequest} vectors per request (the per-request limit), got ${vectors.length}`,
     );
   }
   if (vectors.length === 0) throw invalid('vectors must not be empty');
+  for (let i = 0; i < vectors.length; i++) {
+    const r = vectors[i];
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw invalid(`vectors[${i}] must be an object { id, vector, metadata }`);
+    checkVector(r.vector, ctx.limits.maxVectorLength, `vectors[${i}].vector`);
+  }
   const c = await ctx.collection(name);
   const r = await c.upsert(vectors);
   ctx.wrote(name, c);
@@ -63,7 +80,7 @@ async function upsert(ctx, request, name) {
 
 async function search(ctx, request, name) {
   const body = await readJson(request, ctx.limits.maxBodyBytes);
-  if (!Array.isArray(body.vector)) throw invalid('vector must be an array of numbers');
+  checkVector(body.vector, ctx.limits.maxVectorLength, 'vector');
   const k = body.k ?? 10;
   if (!Number.isInteger(k) || k < 1 || k > ctx.limits.maxK) throw invalid(`k must be a whole number in 1..${ctx.limits.maxK}`);
   if (body.includeMetadata !== undefined && typeof body.includeMetadata !== 'boolean') {
@@ -82,12 +99,15 @@ async function search(ctx, request, name) {
 
 async function deleteRecords(ctx, request, name) {
   const body = await readJson(request, ctx.limits.maxBodyBytes);
-  if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) {
-    throw invalid('ids must be an array of strings');
+  if (!Array.isArray(body.ids)) throw invalid('ids must be an array of strings');
+  if (body.ids.length > ctx.limits.maxIdsPerRequest) {
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `at most ${ctx.limits.maxIdsPerRequest} ids per request (the per-request limit), got ${body.ids.length}`,
+    );
   }
-  if (body.ids.length > ctx.limits.maxVectorsPerRequest) {
-    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `at most ${ctx.limits.maxVectorsPerRequest} ids per request`);
-  }
+  if (!body.ids.every((id) => typeof id === 'string')) throw invalid('ids must be an array of strings');
   const c = await ctx.collection(name);
   const r = await c.delete(body.ids);
   ctx.wrote(name, c);
@@ -128,22 +148,26 @@ async function compact(ctx, request, name) {
   return json(r);
 }
 
+const { read, write, admin } = LEVELS;
+
 /**
- * Route table: path segments (`:x` captures) → { METHOD: handler }. `public` routes need no
- * API key.
+ * Route table: path segments (`:x` captures) → { METHOD: [scope level, handler] }. `public`
+ * routes need no API key (their handlers get the isolate's health info instead of a context).
+ * A `:name` capture is the collection a scoped key must be allowed on; POST /collections checks
+ * the body's name itself.
  */
 export const ROUTES = [
-  { path: ['health'], public: true, methods: { GET: async () => json({ status: 'ok' }) } },
-  { path: ['metrics'], methods: { GET: async (ctx) => ctx.metricsResponse() } },
-  { path: ['collections'], methods: { GET: listCollections, POST: createCollection } },
-  { path: ['collections', ':name'], methods: { GET: getCollection, DELETE: dropCollection } },
-  { path: ['collections', ':name', 'vectors'], methods: { POST: upsert } },
-  { path: ['collections', ':name', 'search'], methods: { POST: search } },
-  { path: ['collections', ':name', 'delete'], methods: { POST: deleteRecords } },
-  { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: seal } },
-  { path: ['collections', ':name', 'operations', ':operationId'], methods: { GET: operationStatus } },
-  { path: ['collections', ':name', 'gc'], methods: { POST: collectGarbage } },
-  { path: ['collections', ':name', 'compact'], methods: { POST: compact } },
+  { path: ['health'], public: true, methods: { GET: [0, async (health) => json({ status: 'ok', ...health })] } },
+  { path: ['metrics'], methods: { GET: [admin, async (ctx) => ctx.metricsResponse()] } },
+  { path: ['collections'], methods: { GET: [read, listCollections], POST: [admin, createCollection] } },
+  { path: ['collections', ':name'], methods: { GET: [read, getCollection], DELETE: [admin, dropCollection] } },
+  { path: ['collections', ':name', 'vectors'], methods: { POST: [write, upsert] } },
+  { path: ['collections', ':name', 'search'], methods: { POST: [read, search] } },
+  { path: ['collections', ':name', 'delete'], methods: { POST: [write, deleteRecords] } },
+  { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: [write, seal] } },
+  { path: ['collections', ':name', 'operations', ':operationId'], methods: { GET: [read, operationStatus] } },
+  { path: ['collections', ':name', 'gc'], methods: { POST: [admin, collectGarbage] } },
+  { path: ['collections', ':name', 'compact'], methods: { POST: [write, compact] } },
 ];
 
 /** Finds the route of `pathname`: `{ route, params, label }` or null. */
