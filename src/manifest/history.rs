@@ -8,7 +8,7 @@ use uuid::Uuid;
 /// How many operations (one per committed version) a manifest remembers. An ambiguous attempt
 /// is resolved exactly as long as fewer than this many commits landed after it; beyond that the
 /// outcome is reported as unknown, never guessed. ~35 bytes each in the JSON.
-pub const OP_HISTORY: usize = 128;
+pub const OP_HISTORY: usize = 256;
 
 /// The id of one logical operation, the same for all its attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
