@@ -78,7 +78,9 @@ impl Operation {
     fn proven_absent_in(&self, m: &CollectionManifest) -> bool {
         match self.ambiguous.get() {
             None => true,
-            Some((lo, hi)) => m.op_version(&self.id).is_none() && m.history.covers(lo + 1) && m.version > hi,
+            Some((lo, hi)) => {
+                m.op_version(&self.id).is_none() && m.history.covers(lo.saturating_add(1)) && m.version > hi
+            }
         }
     }
 }
@@ -213,11 +215,11 @@ impl Storage {
                         Some(_) => {}
                     }
                     if let Some((lo, _)) = op.ambiguous.get() {
-                        if !base.history.covers(lo + 1) {
+                        if !base.history.covers(lo.saturating_add(1)) {
                             return Err(op.unknown(format!(
                                 "an attempt based on version {lo} may have landed, and {} commits since then are \
                                  more than the manifest history remembers",
-                                base.version - lo
+                                base.version.saturating_sub(lo)
                             )));
                         }
                     }

@@ -97,7 +97,7 @@ impl Storage {
         }
         Ok(match t.range {
             None => OperationStatus::Unknown,
-            Some((lo, hi)) if m.history.covers(lo + 1) && m.version > hi => OperationStatus::NotCommitted,
+            Some((lo, hi)) if m.history.covers(lo.saturating_add(1)) && m.version > hi => OperationStatus::NotCommitted,
             Some(_) => OperationStatus::Unknown,
         })
     }
