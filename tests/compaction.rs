@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use akidb::kv::{Kv, KvError, MemoryKv};
+use akidb::retry::{Clock, ManualClock};
 use akidb::search::exec::{SearchHit, SearchOptions};
 use akidb::storage::{compaction_plan, CompactOptions};
 use akidb::{Database, Distance, Record, Storage};
@@ -123,7 +124,8 @@ fn the_policy_keeps_segments_logarithmic_and_merges_contiguous_runs() {
 fn compaction_rebases_onto_writes_that_land_meanwhile() {
     let mem = Arc::new(MemoryKv::new());
     let kv = Arc::new(ScriptKv::new(mem.clone()));
-    let compactor = Storage::new(kv.clone() as Arc<dyn Kv>);
+    // A virtual clock: the lost race's backoff must not wait on a real timer (block_on on wasm).
+    let compactor = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let other = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     run(async {
         other.create_collection("c", 2, Distance::L2).await.unwrap();
@@ -160,7 +162,7 @@ fn compaction_rebases_onto_writes_that_land_meanwhile() {
 fn two_compactors_at_once_one_wins_the_other_leaves_an_orphan_for_gc() {
     let mem = Arc::new(MemoryKv::new());
     let kv = Arc::new(ScriptKv::new(mem.clone()));
-    let first = Storage::new(kv.clone() as Arc<dyn Kv>);
+    let first = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let second = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     run(async {
         second.create_collection("c", 2, Distance::L2).await.unwrap();
