@@ -174,7 +174,11 @@ async fn collection_api_and_persistence_across_connections() {
     let m = docs.manifest().await.unwrap();
     assert_eq!(m.segments[0].state, akidb::SegmentState::Sealed);
     db.drop_collection("docs").await.unwrap();
-    assert!(db.storage().kv().list("").await.unwrap().is_empty(), "drop removes every record");
+    assert_eq!(
+        db.storage().kv().list("").await.unwrap(),
+        ["collections/docs/manifest.json"],
+        "drop removes every record but the manifest's tombstone"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -250,5 +254,5 @@ async fn js_api_opens_indexeddb_and_reports_codes() {
     assert!(e.unchecked_ref::<js_sys::Error>().message().as_string().unwrap().contains("closed"));
     // The prefix kept the keys apart, and a fresh connection sees the committed upsert.
     let kv = IndexedDbKv::open(&name).await.unwrap();
-    assert!(kv.list("p/collections/c/segments/").await.unwrap().len() == 2);
+    assert!(kv.list("p/collections/c/1/segments/").await.unwrap().len() == 2);
 }
