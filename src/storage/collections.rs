@@ -100,16 +100,10 @@ impl Storage {
         let op = Operation::new();
         let now = self.clock().unix_ms();
         let out = self
-            .update_manifest_op(
-                name,
-                &op,
-                None,
-                |m| {
-                    m.mark_dropped(now);
-                    Ok(true)
-                },
-                || std::future::ready(()),
-            )
+            .commit_op(name, &op, |m| {
+                m.mark_dropped(now);
+                Ok(true)
+            })
             .await?;
         if let Err(e) = self.sweep_incarnation(name, out.manifest.incarnation).await {
             warn!("collection '{name}' dropped; removing its objects failed ({e}); GC will retry");

@@ -151,6 +151,15 @@ impl Storage {
         self.update_manifest_op(name, &op, preloaded, mutate, || std::future::ready(())).await
     }
 
+    /// [`Storage::update_manifest_op`] with nothing preloaded and no hook between attempts: what
+    /// every operation but group commit needs.
+    pub async fn commit_op<F>(&self, name: &str, op: &Operation, mutate: F) -> Result<CommitOutcome>
+    where
+        F: FnMut(&mut CollectionManifest) -> Result<bool>,
+    {
+        self.update_manifest_op(name, op, None, mutate, || std::future::ready(())).await
+    }
+
     /// The one commit loop, for operation `op`. On every read, first: if `op` is already in
     /// the manifest history, it committed (at the recorded version) and nothing is applied
     /// again. A put that may have landed is never retried blindly: the loop resolves it on the

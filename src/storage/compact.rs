@@ -306,14 +306,7 @@ impl Storage {
         let mut rounds = 0;
         loop {
             let skip = Cell::new(None);
-            let commit = self.update_manifest_op(
-                &m.collection,
-                &op,
-                None,
-                |cur| apply(cur, plan, out.as_ref(), &skip),
-                || async {},
-            );
-            let done = commit.await?;
+            let done = self.commit_op(&m.collection, &op, |cur| apply(cur, plan, out.as_ref(), &skip)).await?;
             match skip.get() {
                 None => {
                     receipt.version = done.version;
@@ -344,18 +337,12 @@ impl Storage {
     pub async fn retire_tombstones(&self, name: &str, op: &Operation, dead: &[Tombstone]) -> Result<(u64, usize)> {
         let retired = Cell::new(0);
         let out = self
-            .update_manifest_op(
-                name,
-                op,
-                None,
-                |m| {
-                    let before = m.tombstones.len();
-                    m.tombstones.retain(|t| !dead.contains(t));
-                    retired.set(before - m.tombstones.len());
-                    Ok(retired.get() > 0)
-                },
-                || async {},
-            )
+            .commit_op(name, op, |m| {
+                let before = m.tombstones.len();
+                m.tombstones.retain(|t| !dead.contains(t));
+                retired.set(before - m.tombstones.len());
+                Ok(retired.get() > 0)
+            })
             .await?;
         Ok((out.version, retired.get()))
     }

@@ -89,21 +89,15 @@ impl Storage {
         if !manifest.is_dropped() {
             let op = Operation::new();
             let out = self
-                .update_manifest_op(
-                    name,
-                    &op,
-                    None,
-                    |m| {
-                        m.gc_gen =
-                            m.gc_gen.checked_add(1).ok_or_else(|| crate::error::Error::corrupt("gc_gen overflow"))?;
-                        // Compacted-away segments past their retention become ordinary orphans
-                        // (their key generation is <= the retirement generation <= G - 2).
-                        let gen = m.gc_gen;
-                        m.retired.retain(|r| r.retired_at_gen.saturating_add(2) > gen);
-                        Ok(true)
-                    },
-                    || async {},
-                )
+                .commit_op(name, &op, |m| {
+                    m.gc_gen =
+                        m.gc_gen.checked_add(1).ok_or_else(|| crate::error::Error::corrupt("gc_gen overflow"))?;
+                    // Compacted-away segments past their retention become ordinary orphans
+                    // (their key generation is <= the retirement generation <= G - 2).
+                    let gen = m.gc_gen;
+                    m.retired.retain(|r| r.retired_at_gen.saturating_add(2) > gen);
+                    Ok(true)
+                })
                 .await?;
             manifest = out.manifest;
         }

@@ -59,12 +59,9 @@ impl Storage {
         let mut desc = self.write_segment_object(name, schema, schema.gc_gen, batches).await?;
         let mut rounds = 0;
         loop {
-            let stale = Cell::new(None);
-            let descs = std::slice::from_ref(&desc);
-            let out = self
-                .update_manifest_op(name, &op, None, |m| list_segments(schema, m, descs, &stale), || async {})
-                .await?;
-            match stale.get() {
+            let current = desc.clone();
+            let (out, stale) = self.commit_segments(schema, &op, &|| vec![current.clone()], || async {}).await?;
+            match stale {
                 None => return Ok(CommitReceipt::from_outcome(Some(desc.id), out)),
                 Some(gen) => {
                     rounds = check_reupload(rounds, name)?;
@@ -146,7 +143,7 @@ impl Storage {
 
     /// [`Storage::seal_segment`] as operation `op` (e.g. bound to an incarnation).
     pub async fn seal_segment_as(&self, name: &str, op: &Operation, segment_id: &Uuid) -> Result<CommitReceipt> {
-        let out = self.update_manifest_op(name, op, None, |m| m.seal(segment_id), || async {}).await?;
+        let out = self.commit_op(name, op, |m| m.seal(segment_id)).await?;
         Ok(CommitReceipt::from_outcome(Some(*segment_id), out))
     }
 
@@ -159,7 +156,7 @@ impl Storage {
     /// [`Storage::delete_records`] as operation `op` (e.g. bound to an incarnation).
     pub async fn delete_records_as(&self, name: &str, op: &Operation, ids: &[String]) -> Result<CommitReceipt> {
         let ids = validate::delete_ids(ids)?;
-        let out = self.update_manifest_op(name, op, None, |m| m.add_tombstones(&ids), || async {}).await?;
+        let out = self.commit_op(name, op, |m| m.add_tombstones(&ids)).await?;
         Ok(CommitReceipt::from_outcome(None, out))
     }
 
