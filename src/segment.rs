@@ -2,7 +2,11 @@
 //! per-record JSON metadata. Layout in docs/FORMAT.md. Decoding never panics and never
 //! allocates more than the input justifies.
 
-use serde_json::Value;
+mod ids;
+mod meta;
+
+pub use ids::IdColumn;
+pub use meta::{Leaf, MetaBuilder, MetaColumn, MetaRef, MetaView};
 
 use crate::error::{Error, Result};
 use crate::record::Record;
@@ -14,17 +18,18 @@ pub const FORMAT_VERSION: u16 = 1;
 const HEADER_LEN: usize = 4 + 2 + 2 + 4 + 4 + 8;
 const TRAILER_LEN: usize = 4;
 
-/// A decoded segment, stored column-wise for scanning.
+/// A decoded segment, stored column-wise for scanning. Immutable once built (segments are
+/// shared by every snapshot that lists them); [`SegmentBuilder`] makes new ones.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     /// Vector dimension.
     pub dimension: u16,
     /// Record ids, in record order.
-    pub ids: Vec<String>,
+    pub ids: IdColumn,
     /// Row-major vectors, `ids.len() * dimension` values.
     pub vectors: Vec<f32>,
     /// Metadata per record.
-    pub metadata: Vec<Option<Value>>,
+    pub metadata: MetaColumn,
     /// When the object was written (ms since the Unix epoch); informational (GC uses generations).
     pub created_at_ms: u64,
 }
@@ -55,19 +60,71 @@ impl Segment {
     /// occurs in two batches, the later row wins at read time.
     pub fn from_batches(batches: &[&[Record]], dimension: u16, created_at_ms: u64) -> Self {
         let n: usize = batches.iter().map(|b| b.len()).sum();
-        let mut seg = Segment {
-            dimension,
-            ids: Vec::with_capacity(n),
-            vectors: Vec::with_capacity(n * dimension as usize),
-            metadata: Vec::with_capacity(n),
-            created_at_ms,
-        };
+        let mut b = SegmentBuilder::new(dimension, created_at_ms, n);
         for r in batches.iter().flat_map(|b| b.iter()) {
-            seg.ids.push(r.id.clone());
-            seg.vectors.extend_from_slice(&r.vector);
-            seg.metadata.push(r.metadata.clone().filter(|m| !m.is_null()));
+            b.push(&r.id, &r.vector, r.metadata.as_ref());
         }
-        seg
+        b.finish()
+    }
+
+    /// The records, in order (copies; for tools and tests).
+    pub fn to_records(&self) -> Vec<Record> {
+        (0..self.len()).map(|i| Record::new(&self.ids[i], self.vector(i).to_vec(), self.metadata.value(i))).collect()
+    }
+
+    /// Heap bytes held by the decoded segment.
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.heap_bytes() + self.vectors.capacity() * 4 + self.metadata.heap_bytes()
+    }
+}
+
+/// Builds a [`Segment`] row by row.
+#[derive(Debug)]
+pub struct SegmentBuilder {
+    dimension: u16,
+    created_at_ms: u64,
+    ids: IdColumn,
+    vectors: Vec<f32>,
+    metadata: MetaBuilder,
+}
+
+impl SegmentBuilder {
+    /// A builder with room for `rows` records.
+    pub fn new(dimension: u16, created_at_ms: u64, rows: usize) -> Self {
+        SegmentBuilder {
+            dimension,
+            created_at_ms,
+            ids: IdColumn::with_capacity(rows, 0),
+            vectors: Vec::with_capacity(rows.saturating_mul(dimension as usize)),
+            metadata: MetaBuilder::with_capacity(rows),
+        }
+    }
+
+    /// Appends a record (`vector` of the segment's dimension; `null` metadata = none).
+    pub fn push(&mut self, id: &str, vector: &[f32], metadata: Option<&serde_json::Value>) {
+        self.ids.push(id);
+        self.vectors.extend_from_slice(vector);
+        self.metadata.push(metadata.filter(|m| !m.is_null()));
+    }
+
+    /// Appends a copy of record `row` of `from`.
+    pub fn push_row(&mut self, from: &Segment, row: usize) {
+        self.ids.push(&from.ids[row]);
+        self.vectors.extend_from_slice(from.vector(row));
+        self.metadata.push_from(&from.metadata, row);
+    }
+
+    /// The segment, without spare capacity.
+    pub fn finish(mut self) -> Segment {
+        self.ids.shrink_to_fit();
+        self.vectors.shrink_to_fit();
+        Segment {
+            dimension: self.dimension,
+            ids: self.ids,
+            vectors: self.vectors,
+            metadata: self.metadata.finish(),
+            created_at_ms: self.created_at_ms,
+        }
     }
 }
 
@@ -78,10 +135,10 @@ pub fn checksum_hex(bytes: &[u8]) -> String {
 
 /// Encodes a segment; the last 4 bytes are the CRC-32 of everything before them.
 pub fn encode(seg: &Segment) -> Vec<u8> {
-    let metas: Vec<Vec<u8>> = seg
-        .metadata
-        .iter()
-        .map(|m| m.as_ref().map(|v| serde_json::to_vec(v).expect("JSON value serialises")).unwrap_or_default())
+    let metas: Vec<Vec<u8>> = (0..seg.len())
+        .map(|i| {
+            seg.metadata.value(i).map(|v| serde_json::to_vec(&v).expect("JSON value serialises")).unwrap_or_default()
+        })
         .collect();
     let cap = HEADER_LEN
         + seg.ids.iter().map(|s| 4 + s.len()).sum::<usize>()
@@ -95,7 +152,7 @@ pub fn encode(seg: &Segment) -> Vec<u8> {
     out.extend_from_slice(&(seg.dimension as u32).to_le_bytes());
     out.extend_from_slice(&(seg.ids.len() as u32).to_le_bytes());
     out.extend_from_slice(&seg.created_at_ms.to_le_bytes());
-    for id in &seg.ids {
+    for id in seg.ids.iter() {
         out.extend_from_slice(&(id.len() as u32).to_le_bytes());
         out.extend_from_slice(id.as_bytes());
     }
@@ -172,28 +229,29 @@ pub fn decode(bytes: &[u8]) -> Result<Segment> {
     if count.checked_mul(min_per_record).is_none_or(|n| n > r.remaining()) {
         return Err(Error::corrupt(format!("segment claims {count} records but holds {} bytes", r.remaining())));
     }
-    let mut ids = Vec::with_capacity(count);
+    let mut ids = IdColumn::with_capacity(count, 0);
     for i in 0..count {
         let len = r.u32("id length")? as usize;
         let raw = r.take(len, "id")?;
         let id = std::str::from_utf8(raw).map_err(|_| Error::corrupt(format!("record {i}: id is not UTF-8")))?;
-        ids.push(id.to_string());
+        ids.push(id);
     }
+    ids.shrink_to_fit();
     let raw = r.take(count * dim as usize * 4, "vectors")?;
     let vectors: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
-    let mut metadata = Vec::with_capacity(count);
+    let mut metadata = MetaBuilder::with_capacity(count);
     for i in 0..count {
         let len = r.u32("metadata length")? as usize;
         let raw = r.take(len, "metadata")?;
-        metadata.push(if raw.is_empty() {
-            None
+        if raw.is_empty() {
+            metadata.push(None);
         } else {
-            Some(
-                serde_json::from_slice(raw)
-                    .map_err(|e| Error::corrupt(format!("record {i}: metadata is not JSON: {e}")))?,
-            )
-        });
+            let v: serde_json::Value = serde_json::from_slice(raw)
+                .map_err(|e| Error::corrupt(format!("record {i}: metadata is not JSON: {e}")))?;
+            metadata.push(Some(&v).filter(|v| !v.is_null()));
+        }
     }
+    let metadata = metadata.finish();
     if r.remaining() != 0 {
         return Err(Error::corrupt(format!("{} unexpected bytes after the last record", r.remaining())));
     }

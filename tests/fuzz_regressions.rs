@@ -153,7 +153,7 @@ fn fuzz_float_metadata_survives_the_segment_codec() {
     let v = serde_json::json!({ "x": f64::from_bits(0x4419_af1d_78b5_8c40) });
     let seg = akidb::segment::Segment::from_records(&[akidb::Record::new("r", vec![1.0], Some(v.clone()))], 1, 0);
     let back = akidb::segment::decode(&akidb::segment::encode(&seg)).expect("decodes");
-    assert_eq!(back.metadata[0].as_ref(), Some(&v), "metadata number changed through encode -> decode");
+    assert_eq!(back.metadata.value(0).as_ref(), Some(&v), "metadata number changed through encode -> decode");
 }
 
 /// manifest_parse (found while writing the target's checks, not by a fuzzer: libFuzzer did not

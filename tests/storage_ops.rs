@@ -83,8 +83,8 @@ fn write_segment_then_seal() {
         assert_eq!((d.record_count, d.dimension, d.state), (10, 3, SegmentState::Active));
         assert_eq!(m.total_vectors, 10);
         let seg = s.load_segment(&m, d).await.unwrap();
-        assert_eq!(seg.ids[3], "x3");
-        assert_eq!(seg.metadata[3], Some(json!({"i": 3, "group": 3})));
+        assert_eq!(&seg.ids[3], "x3");
+        assert_eq!(seg.metadata.value(3), Some(json!({"i": 3, "group": 3})));
         let sealed = s.seal_segment("c", &id).await.unwrap();
         assert_eq!((sealed.version, sealed.committed), (3, true));
         let again = s.seal_segment("c", &id).await.unwrap();

@@ -122,7 +122,7 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
 fn same_segment(a: &Segment, b: &Segment) -> bool {
     a.dimension == b.dimension
         && a.ids == b.ids
-        && metadata_same(&a.metadata, &b.metadata)
+        && metadata_same(&a.metadata.values(), &b.metadata.values())
         && a.created_at_ms == b.created_at_ms
         && a.vectors.len() == b.vectors.len()
         && a.vectors.iter().zip(&b.vectors).all(|(x, y)| x.to_bits() == y.to_bits())
@@ -334,7 +334,7 @@ fn metadata_round_trip(v: &Value) {
     let seg = Segment::from_records(&records, 2, 7);
     match segment::decode(&segment::encode(&seg)) {
         Ok(back) => assert!(
-            metadata_same(&back.metadata, &seg.metadata),
+            metadata_same(&back.metadata.values(), &seg.metadata.values()),
             "accepted metadata changed through the segment codec: {:?} -> {:?}",
             seg.metadata,
             back.metadata

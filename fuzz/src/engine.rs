@@ -570,34 +570,35 @@ fn mutate_segment(rng: &mut Rng, data: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     if rng.one_in(2) {
-        let mut seg = akidb::segment::decode(data).ok()?;
+        let seg = akidb::segment::decode(data).ok()?;
+        // Decoded segments are immutable: mutate the records and build a new one.
+        let (dim, mut created) = (seg.dimension, seg.created_at_ms);
+        let mut recs = seg.to_records();
         match rng.below(5) {
-            0 if !seg.ids.is_empty() => {
-                let i = rng.below(seg.ids.len());
-                seg.ids[i] = rng.pick(STRINGS).to_string();
+            0 if !recs.is_empty() => {
+                let i = rng.below(recs.len());
+                recs[i].id = rng.pick(STRINGS).to_string();
             }
-            1 if !seg.vectors.is_empty() => {
-                let i = rng.below(seg.vectors.len());
-                seg.vectors[i] = f32::from_bits(rng.next_u64() as u32);
+            1 if !recs.is_empty() => {
+                let i = rng.below(recs.len());
+                let j = rng.below(dim as usize);
+                recs[i].vector[j] = f32::from_bits(rng.next_u64() as u32);
             }
-            2 if !seg.metadata.is_empty() => {
-                let i = rng.below(seg.metadata.len());
+            2 if !recs.is_empty() => {
+                let i = rng.below(recs.len());
                 let keys: Vec<String> = ["a", "b", "section"].iter().map(|s| s.to_string()).collect();
-                seg.metadata[i] = Some(random_value(rng, &keys, 0));
+                recs[i].metadata = Some(random_value(rng, &keys, 0));
             }
             3 => {
-                seg.created_at_ms = *rng.pick(INTERESTING);
+                created = *rng.pick(INTERESTING);
             }
-            _ if !seg.ids.is_empty() => {
-                let i = rng.below(seg.ids.len());
-                let d = seg.dimension as usize;
-                seg.ids.push(seg.ids[i].clone());
-                let v = seg.vectors[i * d..(i + 1) * d].to_vec();
-                seg.vectors.extend(v);
-                seg.metadata.push(seg.metadata[i].clone());
+            _ if !recs.is_empty() => {
+                let i = rng.below(recs.len());
+                recs.push(recs[i].clone());
             }
             _ => {}
         }
+        let seg = akidb::segment::Segment::from_records(&recs, dim, created);
         return Some(akidb::segment::encode(&seg));
     }
     let mut out = data.to_vec();

@@ -113,7 +113,7 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
     Ok(p)
 }
 
-/// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'int8', oversample = 10 }`.
+/// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'int8', oversample = 10 }`.
 pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     let k = match prop(options, "k") {
         v if is_absent(&v) => 10,
@@ -136,8 +136,9 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     } else {
         match string(&mode_v, "options.mode")?.as_str() {
             "exact" => ScanMode::Exact,
+            "flat" => ScanMode::Flat,
             "int8" => ScanMode::Int8 { oversample },
-            other => return Err(invalid(format!("options.mode must be 'exact' or 'int8', got '{other}'"))),
+            other => return Err(invalid(format!("options.mode must be 'exact', 'flat' or 'int8', got '{other}'"))),
         }
     };
     Ok(SearchOptions { k, filter, include_metadata, mode })

@@ -24,9 +24,11 @@
 //! later searches with that filter scan only those rows.
 //!
 //! The int8 codes of a segment are computed once, on first use, and shared by every
-//! snapshot that contains the segment (segments are immutable and cached by id).
+//! snapshot that contains the segment (segments are immutable and cached by id). Exact search
+//! first uses them on the second search of a snapshot (or at once if every segment already
+//! has codes): a snapshot searched only once is scanned in f32 and holds no codes.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
@@ -63,6 +65,9 @@ pub enum ScanMode {
     /// Exact f32 scores for every live record (results identical to a full f32 scan).
     #[default]
     Exact,
+    /// Exact, always by a plain f32 scan: never computes int8 codes, so the snapshot holds
+    /// only the records (for memory-bound hosts; usually slower from the second search on).
+    Flat,
     /// int8 approximate scores, then exact f32 re-ranking of the best `k * oversample`.
     Int8 {
         /// Candidate multiplier for re-ranking (≥ 1).
@@ -121,6 +126,14 @@ fn quantized_segment(seg: &Rc<Segment>, dim: usize) -> Rc<QuantizedMatrix> {
     })
 }
 
+/// Whether the int8 codes of `seg` were already computed (by any snapshot).
+fn has_quantized(seg: &Rc<Segment>) -> bool {
+    let key = Rc::as_ptr(seg) as usize;
+    QUANTIZED.with(|cache| {
+        cache.try_borrow().is_ok_and(|c| c.get(&key).is_some_and(|(w, q)| w.strong_count() > 0 && q.len() == seg.len()))
+    })
+}
+
 /// Forgets the cached int8 codes of segments that no longer exist.
 fn purge_quantized() {
     QUANTIZED.with(|cache| {
@@ -143,6 +156,8 @@ pub struct SnapshotView {
     live_count: usize,
     quantized: Vec<OnceCell<Rc<QuantizedMatrix>>>,
     filters: RefCell<Vec<FilterEntry>>,
+    /// Searches run on this snapshot (codes are built from the second on; see [`screen_now`]).
+    searches: Cell<u32>,
 }
 
 /// What a snapshot knows about one filter.
@@ -169,7 +184,7 @@ impl SnapshotView {
         let mut newest: HashMap<&str, (usize, usize)> = HashMap::new();
         for (si, seg) in segments.iter().enumerate() {
             for (row, id) in seg.ids.iter().enumerate() {
-                newest.insert(id.as_str(), (si, row));
+                newest.insert(id, (si, row));
             }
         }
         let mut live: Vec<Vec<bool>> = segments.iter().map(|s| vec![false; s.len()]).collect();
@@ -199,6 +214,7 @@ impl SnapshotView {
             live,
             live_count,
             filters: RefCell::new(Vec::new()),
+            searches: Cell::new(0),
         }
     }
 
@@ -240,7 +256,7 @@ impl SnapshotView {
                 .enumerate()
                 .map(|(si, seg)| {
                     let r: Vec<u32> = (0..seg.len())
-                        .filter(|&row| self.is_live(si, row) && filter.matches(seg.metadata[row].as_ref()))
+                        .filter(|&row| self.is_live(si, row) && filter.matches_view(seg.metadata.row(row)))
                         .map(|row| row as u32)
                         .collect();
                     matching += r.len();
@@ -310,7 +326,7 @@ impl Admit<'_> {
 
     #[inline]
     fn matches(&self, si: usize, row: usize) -> bool {
-        self.filter.is_none_or(|f| f.matches(self.view.segments[si].metadata[row].as_ref()))
+        self.filter.is_none_or(|f| f.matches_view(self.view.segments[si].metadata.row(row)))
     }
 }
 
@@ -320,8 +336,10 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
     let filter = opts.filter.as_ref().filter(|f| !f.is_empty());
     let admit = Admit { view, filter, rows: filter.and_then(|f| view.filter_rows(f)) };
     let best = match opts.mode {
-        ScanMode::Exact if screening_pays(view, opts.k) => screened(view, &q, opts.k, usize::MAX, &admit),
-        ScanMode::Exact => exact_f32(view, &q, opts.k, &admit),
+        ScanMode::Exact if screening_pays(view, opts.k) && screen_now(view) => {
+            screened(view, &q, opts.k, usize::MAX, &admit)
+        }
+        ScanMode::Exact | ScanMode::Flat => exact_f32(view, &q, opts.k, &admit),
         ScanMode::Int8 { oversample } => {
             let cap = opts.k.saturating_mul(oversample.max(1));
             screened(view, &q, opts.k, cap, &admit)
@@ -334,12 +352,22 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
             let (si, row) = view.locate(idx as usize);
             let seg = &view.segments[si];
             SearchHit {
-                id: seg.ids[row].clone(),
+                id: seg.ids[row].to_string(),
                 score,
-                metadata: if opts.include_metadata { seg.metadata[row].clone() } else { None },
+                metadata: if opts.include_metadata { seg.metadata.value(row) } else { None },
             }
         })
         .collect())
+}
+
+/// Whether exact search screens now: once every segment has int8 codes, or from the second
+/// search of a snapshot on. Computing codes costs more than one plain f32 scan, so a snapshot
+/// searched once (a cold edge request) never pays for them, nor holds their memory
+/// (dimension + 16 bytes per record); a snapshot searched again builds them once for all.
+fn screen_now(view: &SnapshotView) -> bool {
+    let n = view.searches.get();
+    view.searches.set(n.saturating_add(1));
+    n >= 1 || view.segments.iter().zip(&view.quantized).all(|(seg, q)| q.get().is_some() || has_quantized(seg))
 }
 
 fn screening_pays(view: &SnapshotView, k: usize) -> bool {
@@ -487,3 +515,6 @@ fn rescore(view: &SnapshotView, q: &[f32], k: usize, mut candidates: Vec<(f32, u
     }
     best
 }
+
+#[cfg(test)]
+mod tests;

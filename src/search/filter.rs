@@ -24,6 +24,7 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::segment::{Leaf, MetaView};
 
 use crate::limits::{MAX_FILTER_ANY, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH as MAX_DEPTH, MAX_FILTER_STRING_BYTES};
 
@@ -78,6 +79,11 @@ impl Filter {
     /// satisfies the filter. A missing value never matches `match`/`range` and does not
     /// `exist`.
     pub fn matches(&self, metadata: Option<&Value>) -> bool {
+        self.matches_view(metadata)
+    }
+
+    /// [`Filter::matches`] over any metadata representation (a segment's column in place).
+    pub fn matches_view<'a, M: MetaView<'a>>(&self, metadata: Option<M>) -> bool {
         // must_not before should: a cheap veto is as likely as a should hit and cuts work.
         self.must.iter().all(|c| c.matches(metadata))
             && !self.must_not.iter().any(|c| c.matches(metadata))
@@ -92,30 +98,32 @@ impl Filter {
 }
 
 impl Condition {
-    fn matches(&self, metadata: Option<&Value>) -> bool {
+    fn matches<'a, M: MetaView<'a>>(&self, metadata: Option<M>) -> bool {
         let Some(meta) = metadata else {
             // Nothing exists; a nested filter may still match (e.g. through must_not).
             return match self {
                 Condition::Exists { exists, .. } => !exists,
-                Condition::Nested(f) => f.matches(None),
+                Condition::Nested(f) => f.matches_view::<M>(None),
                 _ => false,
             };
         };
         match self {
             Condition::Match { key, any } => any_value(meta, key, &|v| any.iter().any(|s| s.equals(v))),
-            Condition::Range { key, range } => any_value(meta, key, &|v| v.as_f64().is_some_and(|x| range.contains(x))),
-            Condition::Exists { key, exists } => any_value(meta, key, &|v| !v.is_null()) == *exists,
-            Condition::Nested(f) => f.matches(Some(meta)),
+            Condition::Range { key, range } => {
+                any_value(meta, key, &|v| matches!(v, Leaf::Num(x) if range.contains(x)))
+            }
+            Condition::Exists { key, exists } => any_value(meta, key, &|v| v != Leaf::Null) == *exists,
+            Condition::Nested(f) => f.matches_view(Some(meta)),
         }
     }
 }
 
 impl Scalar {
-    fn equals(&self, v: &Value) -> bool {
+    fn equals(&self, v: Leaf) -> bool {
         match (self, v) {
-            (Scalar::Str(s), Value::String(t)) => s == t,
-            (Scalar::Num(x), Value::Number(n)) => n.as_f64() == Some(*x),
-            (Scalar::Bool(b), Value::Bool(c)) => b == c,
+            (Scalar::Str(s), Leaf::Str(t)) => s == t,
+            (Scalar::Num(x), Leaf::Num(y)) => *x == y,
+            (Scalar::Bool(b), Leaf::Bool(c)) => *b == c,
             _ => false,
         }
     }
@@ -133,18 +141,18 @@ impl Range {
 /// Whether `pred` holds for any value at `path` below `value`. An array at the end of the
 /// path is looked through (its elements are tested, not the array); an array on the way
 /// continues the path into each of its objects. One level of arrays, as in Qdrant.
-fn any_value(value: &Value, path: &[String], pred: &impl Fn(&Value) -> bool) -> bool {
+fn any_value<'a, M: MetaView<'a>>(value: M, path: &[String], pred: &impl Fn(Leaf<'a>) -> bool) -> bool {
     let Some((head, rest)) = path.split_first() else {
-        return match value {
-            Value::Array(items) => items.iter().any(pred),
+        return match value.leaf() {
+            Leaf::Array(n) => (0..n).any(|i| pred(value.element(i).leaf())),
             v => pred(v),
         };
     };
-    match value {
-        Value::Object(map) => map.get(head).is_some_and(|v| any_value(v, rest, pred)),
-        Value::Array(items) => items.iter().any(|item| match item {
-            Value::Object(map) => map.get(head).is_some_and(|v| any_value(v, rest, pred)),
-            _ => false,
+    match value.leaf() {
+        Leaf::Object => value.member(head).is_some_and(|v| any_value(v, rest, pred)),
+        Leaf::Array(n) => (0..n).any(|i| {
+            let item = value.element(i);
+            item.leaf() == Leaf::Object && item.member(head).is_some_and(|v| any_value(v, rest, pred))
         }),
         _ => false,
     }

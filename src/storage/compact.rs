@@ -24,7 +24,7 @@ use super::commit::Operation;
 use super::{check_reupload, Storage};
 use crate::error::{Error, Result};
 use crate::manifest::{CollectionManifest, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
-use crate::segment::Segment;
+use crate::segment::{Segment, SegmentBuilder};
 
 /// Most segment objects read at once (the Workers runtime allows 6 open connections).
 pub const MAX_PARALLEL_READS: usize = 6;
@@ -144,7 +144,7 @@ pub fn merge(m: &CollectionManifest, plan: &Plan, inputs: &[Segment]) -> (Segmen
     let mut newest: HashMap<&str, (usize, usize)> = HashMap::new();
     for (si, seg) in inputs.iter().enumerate() {
         for (row, id) in seg.ids.iter().enumerate() {
-            newest.insert(id.as_str(), (si, row));
+            newest.insert(id, (si, row));
         }
     }
     let mut keep: Vec<(usize, usize)> = newest
@@ -153,20 +153,11 @@ pub fn merge(m: &CollectionManifest, plan: &Plan, inputs: &[Segment]) -> (Segmen
         .map(|(_, at)| at)
         .collect();
     keep.sort_unstable();
-    let dim = m.dimension as usize;
-    let mut out = Segment {
-        dimension: m.dimension,
-        ids: Vec::with_capacity(keep.len()),
-        vectors: Vec::with_capacity(keep.len() * dim),
-        metadata: Vec::with_capacity(keep.len()),
-        created_at_ms: 0,
-    };
+    let mut out = SegmentBuilder::new(m.dimension, 0, keep.len());
     for (si, row) in &keep {
-        let seg = &inputs[*si];
-        out.ids.push(seg.ids[*row].clone());
-        out.vectors.extend_from_slice(seg.vector(*row));
-        out.metadata.push(seg.metadata[*row].clone());
+        out.push_row(&inputs[*si], *row);
     }
+    let out = out.finish();
     let rows: usize = inputs.iter().map(|s| s.len()).sum();
     (out, (rows - keep.len()) as u64)
 }
@@ -183,7 +174,7 @@ pub fn dead_tombstones(m: &CollectionManifest, segments: &[std::rc::Rc<Segment>]
     let wanted: std::collections::HashSet<&str> = m.tombstones.iter().map(|t| t.id.as_str()).collect();
     let mut oldest: HashMap<&str, u64> = HashMap::new();
     for (desc, seg) in m.segments.iter().zip(segments) {
-        for id in seg.ids.iter().map(String::as_str).filter(|id| wanted.contains(id)) {
+        for id in seg.ids.iter().filter(|id| wanted.contains(id)) {
             let e = oldest.entry(id).or_insert(desc.seq);
             *e = (*e).min(desc.seq);
         }

@@ -256,7 +256,7 @@ fn normalize_rows(seg: &mut Segment) -> Result<()> {
         if !kernels::normalize(row) {
             return Err(Error::invalid(format!(
                 "record {i} (id {:?}): zero vector cannot be used with cosine distance",
-                seg.ids[i]
+                &seg.ids[i]
             )));
         }
     }

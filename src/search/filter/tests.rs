@@ -37,9 +37,15 @@ fn meta() -> Value {
     })
 }
 
+/// Checks the filter on the JSON value and on the same metadata in a segment's column (the
+/// representation searches read), which must agree.
 fn check(filter: Value, want: bool) {
     let m = meta();
     assert_eq!(f(filter.clone()).matches(Some(&m)), want, "{filter}");
+    let mut col = crate::segment::MetaBuilder::default();
+    col.push(Some(&m));
+    let col = col.finish();
+    assert_eq!(f(filter.clone()).matches_view(col.row(0)), want, "{filter} on the column");
 }
 
 #[test]
