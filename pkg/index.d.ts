@@ -151,9 +151,12 @@ export interface OpenOptions {
    * Where data lives. `'memory'` (default): in this JS realm only. `'indexeddb'`: persisted in
    * the browser's IndexedDB database `akidb:{name}` and shared safely by every tab and worker of
    * the origin. `'s3'`: an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO) over `fetch`,
-   * shared safely by any number of instances (conditional writes); see docs/EDGE.md.
+   * shared safely by any number of instances (conditional writes); see docs/EDGE.md. `'r2'`: a
+   * Cloudflare R2 bucket binding (`bucket: env.MY_BUCKET`) inside a Worker: no credentials, same
+   * guarantees (docs/EDGE.md). `'custom'`: your own store object (`kv`, see
+   * {@link AkiDBCustomStore}); check it with {@link runConformance} first.
    */
-  store?: 'memory' | 'indexeddb' | 's3';
+  store?: 'memory' | 'indexeddb' | 's3' | 'r2' | 'custom';
   /**
    * For `'indexeddb'` (required): the database name; the IndexedDB database is `akidb:{name}`.
    * For `'memory'`: optional; handles opened with the same name share one store in this realm.
@@ -165,8 +168,10 @@ export interface OpenOptions {
   endpoint?: string;
   /** For `'s3'`: signing region. Default `'us-east-1'` (`'auto'` for R2). */
   region?: string;
-  /** For `'s3'` (required): bucket name. */
-  bucket?: string;
+  /** For `'s3'` (required): bucket name. For `'r2'` (required): the R2 bucket binding, `env.MY_BUCKET`. */
+  bucket?: string | R2BucketBinding;
+  /** For `'custom'` (required): the store object. */
+  kv?: AkiDBCustomStore;
   /** For `'s3'` (required): access key id. */
   accessKeyId?: string;
   /** For `'s3'` (required): secret access key. Never logged or put in error messages. */
@@ -209,6 +214,100 @@ export interface OpenOptions {
    */
   autoCompact?: boolean;
 }
+
+/**
+ * The part of a Cloudflare R2 bucket binding (`R2Bucket` of `@cloudflare/workers-types`) that
+ * `store: 'r2'` calls. Manifest commits are `put(key, bytes, { onlyIf: { etagMatches } })`
+ * (`null` = lost the race), new segments `put(key, bytes, { onlyIf: { etagDoesNotMatch: '*' } })`
+ * (create-only), refreshes `get(key, { onlyIf: { etagDoesNotMatch } })` (no body = unchanged),
+ * listings `list({ prefix, cursor, limit })` page by page.
+ */
+export interface R2BucketBinding {
+  get(key: string, options?: { onlyIf?: { etagDoesNotMatch?: string } }): Promise<{ etag: string; arrayBuffer?(): Promise<ArrayBuffer> } | null>;
+  put(key: string, value: Uint8Array, options?: { onlyIf?: { etagMatches?: string; etagDoesNotMatch?: string } }): Promise<{ etag: string } | null>;
+  delete(key: string): Promise<unknown>;
+  list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
+}
+
+/** A value read from an {@link AkiDBCustomStore}. */
+export interface StoredValue {
+  /** The stored bytes, exactly as put. */
+  value: Uint8Array;
+  /** The version token of these bytes (non-empty; compared only for equality). */
+  version: string;
+}
+
+/** The condition of an {@link AkiDBCustomStore.put}: at most one field is set. */
+export interface PutConditions {
+  /** Write only if the key exists and its current version is exactly this one. */
+  ifMatch?: string;
+  /** Write only if the key does not exist (create-only). */
+  ifAbsent?: true;
+}
+
+/**
+ * Your own store for `AkiDB.open({ store: 'custom', kv })` (a Durable Object's storage, Deno KV,
+ * a database table, a service). Methods may be sync or async. AkiDB's commit protocol is safe on
+ * it exactly when it provides:
+ *
+ * - **Atomic conditional puts (linearizable per key).** Checking `ifMatch` / `ifAbsent` and
+ *   writing must be one indivisible step: of any number of concurrent puts conditioned on the
+ *   same version (or all `ifAbsent` on a missing key), exactly one succeeds and the others
+ *   resolve `null`. "Read, compare, then write" with an `await` in between is NOT enough (two
+ *   writers both pass the check and one commit is lost); use a transaction, a single-threaded
+ *   owner (a Durable Object), or the backend's own conditional write.
+ * - **Versions that identify the bytes.** Every successful put returns a new version for the key,
+ *   different from the previous one; a version from before a `delete` must not match a re-created
+ *   key holding different bytes (no ABA). Counters and content hashes (ETags) both qualify.
+ * - **Read-your-writes.** A `get` or `list` that starts after a put or delete resolved sees it.
+ * - **`list(prefix)`** returns every key starting with `prefix` (any order), nothing else.
+ *
+ * A put whose condition fails must resolve `null` and write nothing. Any method may throw: a
+ * throwing `get`/`list`/`delete` is retried a few times, then fails with STORAGE; a throwing
+ * `put` counts as "may have been applied" and is settled by re-reading (exactly-once), so a put
+ * that applied and then threw is safe. {@link runConformance} checks all of this, atomicity
+ * included (racing writers), against your store.
+ */
+export interface AkiDBCustomStore {
+  get(key: string): Promise<StoredValue | null | undefined> | StoredValue | null | undefined;
+  put(key: string, value: Uint8Array, options: PutConditions): Promise<{ version: string } | null> | { version: string } | null;
+  delete(key: string): Promise<unknown> | unknown;
+  list(prefix: string): Promise<string[]> | string[];
+}
+
+/** Options of {@link runConformance}: the store (as for {@link AkiDB.open}) and the suite's knobs. */
+export interface ConformanceOptions extends OpenOptions {
+  /** Keys written by the listing check. Default 50; more than 1000 crosses an R2/S3 list page. */
+  manyKeys?: number;
+  /** Writers racing in the atomicity check (create-only race, CAS race, CAS counter). Default 8; 0 skips it. */
+  concurrency?: number;
+  /**
+   * How versions may repeat: `'contentHash'` (default; what AkiDB needs: a key re-created with
+   * identical bytes may get its old version back, as ETags do) or `'unique'` (never).
+   */
+  tokens?: 'contentHash' | 'unique';
+}
+
+/** Result of {@link runConformance}. */
+export interface ConformanceReport {
+  /** True when every check passed. */
+  ok: boolean;
+  /** What broke, starting with the check's name (absent when `ok`). */
+  failure?: string;
+  /** The checks of the suite, in order. */
+  checks: string[];
+  /** Run time in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Runs AkiDB's KV conformance suite (the one every built-in backend passes) against a store:
+ * `await runConformance({ store: 'custom', kv: myStore })` or
+ * `await runConformance({ store: 'r2', bucket: env.MY_BUCKET })`. Works under
+ * `{prefix}akidb-conformance-{random}/` and deletes what it wrote.
+ * @throws {AkiDBError} INVALID_ARGUMENT for bad options (a failed check resolves `ok: false`).
+ */
+export declare function runConformance(options: ConformanceOptions): Promise<ConformanceReport>;
 
 /** Bounds of one coalesced commit ({@link OpenOptions.groupCommit}). */
 export interface GroupCommitOptions {
@@ -353,11 +452,14 @@ export interface SearchOptions {
   /** Return each hit's metadata. Default false. */
   includeMetadata?: boolean;
   /**
-   * `'exact'` (default): exact f32 scores for every live record (SIMD128).
+   * `'exact'` (default): exact f32 scores for every live record (SIMD128). From the second search
+   * of a snapshot on, it screens with int8 codes (built once per segment: dimension + 16 bytes per
+   * record) and re-scores exactly — same hits, same scores, faster.
+   * `'flat'`: exact by a plain f32 scan that never builds int8 codes (least memory).
    * `'int8'`: int8-quantised scan, then exact re-ranking of the best `k × oversample` candidates —
    * faster on large collections, and the returned scores are exact.
    */
-  mode?: 'exact' | 'int8';
+  mode?: 'exact' | 'flat' | 'int8';
   /** Candidate multiplier for `mode: 'int8'` re-ranking, ≥ 1. Default 10. */
   oversample?: number;
 }
@@ -596,5 +698,5 @@ export declare class Collection {
   free(): void;
 }
 
-declare const _default: { AkiDB: typeof AkiDB; Collection: typeof Collection };
+declare const _default: { AkiDB: typeof AkiDB; Collection: typeof Collection; runConformance: typeof runConformance };
 export default _default;

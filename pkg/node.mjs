@@ -5,5 +5,5 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const akidb = require('./node.cjs');
 
-export const { AkiDB, Collection } = akidb;
+export const { AkiDB, Collection, runConformance } = akidb;
 export default akidb;

@@ -65,7 +65,9 @@ fn patient() -> RetryPolicy {
 async fn conformance_suite_passes() {
     let kv = IndexedDbKv::open(&fresh("conf")).await.unwrap();
     conformance::run_all(&kv, "conf/").await.unwrap();
-    conformance::run_all_with(&kv, "", &conformance::ConformanceOptions { many_keys: 300 }).await.unwrap();
+    conformance::run_all_with(&kv, "", &conformance::ConformanceOptions { many_keys: 300, ..Default::default() })
+        .await
+        .unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -60,7 +60,7 @@ fn fresh_prefix(what: &str) -> String {
 async fn conformance_suite_against_s3_across_list_pages() {
     let Some(c) = config() else { return };
     let kv = open(&c);
-    let opts = ConformanceOptions { many_keys: 1100 };
+    let opts = ConformanceOptions { many_keys: 1100, ..Default::default() };
     run_all_with_tokens(&kv, &fresh_prefix("conformance"), &opts, TokenModel::ContentHash).await.unwrap();
     // Two listings of 1,100 keys (check + cleanup) need at least two pages each.
     assert!(kv.stats().list_pages >= 4, "{:?}", kv.stats());

@@ -3,13 +3,18 @@
 
 mod auto_compact;
 mod collection;
+mod conformance;
 mod convert;
+mod custom_store;
 mod database;
 mod errors;
+mod js_calls;
 mod options;
+mod r2_store;
 mod s3_store;
 mod store_indexeddb;
 mod stores;
 
 pub use collection::JsCollection;
+pub use conformance::run_conformance;
 pub use database::AkiDB;

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, prop, string};
+use super::custom_store::CustomKv;
 use super::errors::{invalid, JsResult};
 use super::options::millis;
+use super::r2_store::R2Kv;
 use crate::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
 
 thread_local! {
@@ -36,9 +38,29 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
         "memory" => memory(options)?,
         "indexeddb" => super::store_indexeddb::open(options).await?,
         "s3" => super::s3_store::open(options)?,
-        other => return Err(invalid(format!("options.store must be 'memory', 'indexeddb' or 's3', got '{other}'"))),
+        "r2" => r2(options)?,
+        "custom" => custom(options)?,
+        other => {
+            return Err(invalid(format!(
+                "options.store must be 'memory', 'indexeddb', 's3', 'r2' or 'custom', got '{other}'"
+            )))
+        }
     };
     Ok(OpenedStore { kv, prefix })
+}
+
+// wasm is single-threaded: the Arcs below only share ownership, they never cross threads.
+
+/// `{ store: 'r2', bucket: env.MY_BUCKET }`
+#[allow(clippy::arc_with_non_send_sync)]
+fn r2(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
+    Ok(Arc::new(R2Kv::new(prop(options, "bucket")).map_err(invalid)?))
+}
+
+/// `{ store: 'custom', kv: { get, put, delete, list } }`
+#[allow(clippy::arc_with_non_send_sync)]
+fn custom(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
+    Ok(Arc::new(CustomKv::new(prop(options, "kv")).map_err(invalid)?))
 }
 
 /// `{ store: 'memory', name?, simulatedLatencyMs? }`

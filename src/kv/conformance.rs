@@ -1,21 +1,39 @@
 //! The KV conformance suite: written once, run against every backend (memory natively and on
-//! wasm, IndexedDB in Chromium, S3 against a real server). Each check returns a message naming
-//! what broke instead of panicking, so it can run inside any harness.
+//! wasm, IndexedDB in Chromium, S3 against a real server, R2 bindings and users' own stores from
+//! JS through `runConformance`). Each check returns a message naming what broke instead of
+//! panicking, so it can run inside any harness.
 
-use super::{GetIfChanged, Kv, KvError, PutCondition};
+use futures::future::join_all;
+
+use super::{GetIfChanged, Kv, KvError, PutCondition, VersionToken};
 
 /// Options for [`run_all_with`].
 #[derive(Debug, Clone)]
 pub struct ConformanceOptions {
     /// How many keys the listing check writes (S3 backends pass > 1000 to cross a page).
     pub many_keys: usize,
+    /// How many writers race in the atomicity checks (0 or 1 skips them). Sequential checks
+    /// cannot tell a store that reads, compares and then writes (with an await in between)
+    /// from an atomic one; racing writers can.
+    pub concurrency: usize,
 }
 
 impl Default for ConformanceOptions {
     fn default() -> Self {
-        ConformanceOptions { many_keys: 50 }
+        ConformanceOptions { many_keys: 50, concurrency: 8 }
     }
 }
+
+/// The names of the checks, in the order they run (failures start with the name).
+pub const CHECKS: &[&str] = &[
+    "get_put_round_trip",
+    "if_absent",
+    "if_version",
+    "conditional_get",
+    "delete_and_no_aba",
+    "listing",
+    "concurrent_conditional_puts",
+];
 
 macro_rules! check {
     ($cond:expr, $($msg:tt)+) => {
@@ -58,12 +76,14 @@ pub async fn run_all_with_tokens(
     tokens: TokenModel,
 ) -> Result<(), String> {
     check!(kv.list(prefix).await.map_err(kv_err("initial list"))?.is_empty(), "prefix '{prefix}' must start empty");
-    get_put_round_trip(kv, prefix).await?;
-    if_absent(kv, prefix).await?;
-    if_version(kv, prefix).await?;
-    conditional_get(kv, prefix).await?;
-    delete_and_no_aba(kv, prefix, tokens).await?;
-    listing(kv, prefix, opts.many_keys).await?;
+    let named = |name: &'static str| move |e: String| format!("{name}: {e}");
+    get_put_round_trip(kv, prefix).await.map_err(named(CHECKS[0]))?;
+    if_absent(kv, prefix).await.map_err(named(CHECKS[1]))?;
+    if_version(kv, prefix).await.map_err(named(CHECKS[2]))?;
+    conditional_get(kv, prefix).await.map_err(named(CHECKS[3]))?;
+    delete_and_no_aba(kv, prefix, tokens).await.map_err(named(CHECKS[4]))?;
+    listing(kv, prefix, opts.many_keys).await.map_err(named(CHECKS[5]))?;
+    concurrent_conditional_puts(kv, prefix, opts.concurrency).await.map_err(named(CHECKS[6]))?;
     for k in kv.list(prefix).await.map_err(kv_err("cleanup list"))? {
         kv.delete(&k).await.map_err(kv_err("cleanup delete"))?;
     }
@@ -158,4 +178,154 @@ async fn listing(kv: &dyn Kv, p: &str, many: usize) -> Result<(), String> {
     check!(got.len() == expected.len(), "list returned {} keys, expected {}", got.len(), expected.len());
     check!(got == expected, "list returned the wrong keys or order");
     Ok(())
+}
+
+/// How many increments each racing writer makes in the counter race.
+const COUNTER_ROUNDS: usize = 3;
+
+/// Races `n` conditional puts that all hold the same precondition: exactly one may win, the
+/// others must fail with `PreconditionFailed`, and the stored value must be the winner's.
+async fn race(kv: &dyn Kv, key: &str, n: usize, condition: PutCondition) -> Result<(), String> {
+    let bodies: Vec<Vec<u8>> = (0..n).map(|i| format!("writer {i}").into_bytes()).collect();
+    let results = join_all(bodies.iter().map(|b| kv.put(key, b.clone(), condition.clone()))).await;
+    let mut winner = None;
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(token) => match winner {
+                None => winner = Some((i, token)),
+                Some((w, _)) => {
+                    return Err(format!(
+                        "{condition:?}: writers {w} and {i} both succeeded (of {n} racing; exactly one may)"
+                    ))
+                }
+            },
+            Err(KvError::PreconditionFailed) => {}
+            Err(e) => {
+                return Err(format!(
+                    "{condition:?}: racing writer {i} got {e:?}, expected success or PreconditionFailed"
+                ))
+            }
+        }
+    }
+    let (w, token) = winner.ok_or_else(|| format!("{condition:?}: none of {n} racing writers succeeded"))?;
+    let got = kv.get(key).await.map_err(kv_err("get after race"))?.ok_or("raced key vanished")?;
+    check!(got.value == bodies[w], "{condition:?}: the stored value is not the winner's (a loser overwrote it)");
+    check!(got.version == token, "{condition:?}: the stored token is not the winner's");
+    Ok(())
+}
+
+/// One writer's read-increment-CAS loop; a lost race re-reads. Bounded: with an atomic store a
+/// failed CAS means another writer succeeded, so `n` writers fail at most `n` times per round.
+async fn increment(kv: &dyn Kv, key: &str, rounds: usize, n: usize) -> Result<(), String> {
+    let mut budget = rounds * (n + 1) * 4;
+    for _ in 0..rounds {
+        loop {
+            check!(budget > 0, "a counter writer made no progress (livelock or lost wins)");
+            budget -= 1;
+            let cur = kv.get(key).await.map_err(kv_err("counter get"))?.ok_or("counter vanished")?;
+            let value: usize =
+                std::str::from_utf8(&cur.value).ok().and_then(|s| s.parse().ok()).ok_or("counter garbled")?;
+            let next = (value + 1).to_string().into_bytes();
+            match kv.put(key, next, PutCondition::IfVersion(cur.version)).await {
+                Ok(_) => break,
+                Err(KvError::PreconditionFailed) => continue,
+                Err(e) => return Err(format!("counter put: unexpected error {e:?}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Atomicity under concurrency: create-only and CAS races on one key (exactly one winner), and
+/// `n` writers incrementing one counter through CAS loops (no increment lost). Skipped for
+/// `n < 2`.
+async fn concurrent_conditional_puts(kv: &dyn Kv, p: &str, n: usize) -> Result<(), String> {
+    if n < 2 {
+        return Ok(());
+    }
+    race(kv, &format!("{p}race/create"), n, PutCondition::IfAbsent).await?;
+    let key = format!("{p}race/cas");
+    let base: VersionToken = kv.put(&key, b"base".to_vec(), PutCondition::Any).await.map_err(kv_err("seed"))?;
+    race(kv, &key, n, PutCondition::IfVersion(base)).await?;
+    let counter = format!("{p}race/counter");
+    kv.put(&counter, b"0".to_vec(), PutCondition::Any).await.map_err(kv_err("seed counter"))?;
+    for r in join_all((0..n).map(|_| increment(kv, &counter, COUNTER_ROUNDS, n))).await {
+        r?;
+    }
+    let got = kv.get(&counter).await.map_err(kv_err("get counter"))?.ok_or("counter vanished")?;
+    let want = (n * COUNTER_ROUNDS).to_string();
+    check!(
+        got.value == want.as_bytes(),
+        "{n} writers x {COUNTER_ROUNDS} CAS increments left the counter at {}, expected {want} (lost updates)",
+        String::from_utf8_lossy(&got.value)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::kv::{MemoryKv, Versioned};
+
+    /// Returns `Pending` once, so racing futures interleave on a single-threaded executor.
+    struct YieldNow(bool);
+
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    /// A store that checks a put's condition, yields, then writes: correct one call at a
+    /// time, broken under concurrency (the negative control of the atomicity check).
+    struct CheckThenWrite(MemoryKv);
+
+    #[async_trait(?Send)]
+    impl Kv for CheckThenWrite {
+        async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+            self.0.get(key).await
+        }
+        async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+            let current = self.0.get(key).await?.map(|v| v.version);
+            let holds = match (&condition, &current) {
+                (PutCondition::Any, _) | (PutCondition::IfAbsent, None) => true,
+                (PutCondition::IfVersion(want), Some(have)) => want == have,
+                _ => false,
+            };
+            if !holds {
+                return Err(KvError::PreconditionFailed);
+            }
+            YieldNow(false).await;
+            self.0.put(key, value, PutCondition::Any).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), KvError> {
+            self.0.delete(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+            self.0.list(prefix).await
+        }
+    }
+
+    #[test]
+    fn a_check_then_write_store_fails_the_atomicity_check() {
+        let kv = CheckThenWrite(MemoryKv::new());
+        let err = futures::executor::block_on(run_all(&kv, "c/")).unwrap_err();
+        assert!(err.starts_with("concurrent_conditional_puts:"), "{err}");
+        assert!(err.contains("both succeeded"), "{err}");
+        // The same store passes every sequential check.
+        let seq = ConformanceOptions { concurrency: 1, ..Default::default() };
+        futures::executor::block_on(run_all_with(&CheckThenWrite(MemoryKv::new()), "s/", &seq)).unwrap();
+    }
 }

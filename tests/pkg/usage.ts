@@ -2,6 +2,10 @@
 // method and option, plus misuses that must NOT compile.
 import {
   AkiDB,
+  runConformance,
+  type AkiDBCustomStore,
+  type ConformanceReport,
+  type R2BucketBinding,
   type AkiDBError,
   type CompactionReceipt,
   type CompactOptions,
@@ -136,4 +140,32 @@ export async function usage(): Promise<void> {
   // @ts-expect-error: needsCompaction answers at once (no promise)
   const later: Promise<boolean> = docs.needsCompaction();
   void later;
+
+  // Bring-your-own store and the R2 binding (store: 'custom' | 'r2'), and the conformance suite.
+  const data = new Map<string, { value: Uint8Array; version: string }>();
+  let counter = 0;
+  const kv: AkiDBCustomStore = {
+    get: async (key) => data.get(key) ?? null,
+    put: async (key, value, { ifMatch, ifAbsent }) => {
+      const cur = data.get(key);
+      if ((ifAbsent && cur) || (ifMatch !== undefined && cur?.version !== ifMatch)) return null;
+      const version = `v${++counter}`;
+      data.set(key, { value, version });
+      return { version };
+    },
+    delete: (key) => data.delete(key),
+    list: (prefix) => [...data.keys()].filter((k) => k.startsWith(prefix)),
+  };
+  await AkiDB.open({ store: 'custom', kv, prefix: 't/' });
+  const report: ConformanceReport = await runConformance({ store: 'custom', kv, manyKeys: 10, concurrency: 4, tokens: 'unique' });
+  const failure: string | undefined = report.failure;
+  void failure;
+  const bucket = null as unknown as R2BucketBinding;
+  await AkiDB.open({ store: 'r2', bucket, prefix: 'prod/' });
+  await runConformance({ store: 'r2', bucket });
+  // @ts-expect-error: a custom store needs list
+  const partial: AkiDBCustomStore = { get: async () => null, put: async () => null, delete: async () => {} };
+  void partial;
+  // @ts-expect-error: tokens is 'contentHash' or 'unique'
+  await runConformance({ store: 'custom', kv, tokens: 'weak' });
 }

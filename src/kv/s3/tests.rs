@@ -38,7 +38,7 @@ fn resp(status: u16, code: &str) -> HttpResponse {
 #[test]
 fn conformance_suite_passes_across_list_pages() {
     let s3 = kv(1000);
-    let opts = ConformanceOptions { many_keys: 1100 };
+    let opts = ConformanceOptions { many_keys: 1100, ..Default::default() };
     block_on(run_all_with_tokens(&s3, "conf/", &opts, TokenModel::ContentHash)).unwrap();
     assert!(s3.stats().list_pages >= 2 + 2, "1,100 keys need two pages");
 }
