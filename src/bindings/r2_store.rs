@@ -3,7 +3,7 @@
 //!
 //! | operation | binding call | outcome |
 //! |---|---|---|
-//! | `get` | `get(key)` | `R2ObjectBody` → bytes + `etag`; `null` → `None` |
+//! | `get` | `get(key)` | `R2ObjectBody` → bytes + `etag`; `null` (confirmed by `head`) → `None` |
 //! | `get_if_changed` | `get(key, { onlyIf: { etagDoesNotMatch: known } })` | object without `body` → `Unchanged`; `null` → `Missing` |
 //! | `put(Any)` | `put(key, bytes)` | `R2Object.etag` |
 //! | `put(IfAbsent)` | `put(key, bytes, { onlyIf: { etagDoesNotMatch: '*' } })` | `null` → `PreconditionFailed` |
@@ -26,6 +26,8 @@ use crate::kv::{GetIfChanged, Kv, KvError, PutCondition, VersionToken, Versioned
 const NAME: &str = "R2";
 /// Keys per `list` page (R2's maximum).
 const PAGE: f64 = 1000.0;
+/// Reads retried when `get` says "missing" but `head` finds the object (see `read`).
+const MISS_CONFIRMATIONS: u32 = 3;
 
 /// A store over an R2 bucket binding.
 pub struct R2Kv {
@@ -83,9 +85,29 @@ impl R2Kv {
         if let Some(t) = known {
             args.push(only_if("etagDoesNotMatch", &t.0).into());
         }
-        let obj = self.call("get", key, &args, false).await?;
-        if obj.is_null() || obj.is_undefined() {
-            return Ok(GetIfChanged::Missing);
+        let mut obj = self.call("get", key, &args, false).await?;
+        let mut confirmations = 0;
+        while obj.is_null() || obj.is_undefined() {
+            // A miss is confirmed with head(): Miniflare's R2 reads the object's row, then its
+            // blob, and a concurrent overwrite can delete that blob in between, so a get of an
+            // existing key can resolve null (docs/EDGE.md). Real R2 reads are strongly
+            // consistent; there the confirmation costs one request on genuine misses only.
+            if method(&self.bucket, "head").is_none() {
+                return Ok(GetIfChanged::Missing);
+            }
+            let k = JsValue::from_str(key);
+            let head = self.call("head", key, std::slice::from_ref(&k), false).await?;
+            if head.is_null() || head.is_undefined() {
+                return Ok(GetIfChanged::Missing);
+            }
+            confirmations += 1;
+            if confirmations > MISS_CONFIRMATIONS {
+                return Err(KvError::Transient {
+                    message: format!("{NAME} get {key:?} kept returning null while head() finds the object"),
+                    ambiguous: false,
+                });
+            }
+            obj = self.call("get", key, &args, false).await?;
         }
         let version = etag(&obj, "get", key)?;
         match self.body(&obj, key).await? {

@@ -85,3 +85,21 @@ test('puts that apply and then throw (ambiguous) are settled exactly once; a bad
   await assert.rejects(AkiDB.open({ store: 'r2' }), (e) => e.code === 'INVALID_ARGUMENT' && /R2 bucket binding/.test(e.message));
   await assert.rejects(AkiDB.open({ store: 'r2', bucket: 'my-bucket' }), (e) => e.code === 'INVALID_ARGUMENT');
 });
+
+test('a get that resolves null while head() finds the object is read again, not taken as missing', async () => {
+  const bucket = new FakeR2Bucket({ spuriousMiss: 0.3 });
+  const db = await AkiDB.open({ store: 'r2', bucket, groupCommit: false, ...QUIET });
+  await db.createCollection('miss', { dimension: 4 });
+  const c = await db.collection('miss');
+  for (let i = 0; i < 20; i++) assert.equal((await c.upsert([{ id: `r${i}`, vector: vec(i) }])).version, i + 2);
+  assert.equal((await (await db.collection('miss')).manifest()).version, 21);
+  assert.ok(bucket.spuriousMisses > 0, 'the fault was injected');
+  // A genuine miss is still a miss (head confirms it).
+  await assert.rejects(db.collection('nope'), (e) => e.code === 'NOT_FOUND');
+  // Without the confirmation the same faults surface (the negative control of this test).
+  const noHead = new FakeR2Bucket({ spuriousMiss: 1 });
+  const db2 = await AkiDB.open({ store: 'r2', bucket: noHead, ...QUIET });
+  await db2.createCollection('x', { dimension: 4 });
+  noHead.head = undefined;
+  await assert.rejects(db2.collection('x'), (e) => e.code === 'NOT_FOUND');
+});

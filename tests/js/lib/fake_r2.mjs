@@ -9,6 +9,9 @@
 //   atomic       false: a conditional put checks, waits, then writes (the broken store the
 //                conformance suite must catch)
 //   failAfterPut probability that a put is applied and then throws (an ambiguous outcome)
+//   spuriousMiss probability that a get of an existing key resolves null, as Miniflare's R2 does
+//                when an overwrite deletes the blob between its row and blob reads (head() is
+//                never affected)
 import { createHash } from 'node:crypto';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -39,11 +42,12 @@ function holds(onlyIf, o) {
 }
 
 export class FakeR2Bucket {
-  constructor({ pageSize = 1000, maxDelayMs = 0, atomic = true, failAfterPut = 0 } = {}) {
-    Object.assign(this, { pageSize, maxDelayMs, atomic, failAfterPut });
+  constructor({ pageSize = 1000, maxDelayMs = 0, atomic = true, failAfterPut = 0, spuriousMiss = 0 } = {}) {
+    Object.assign(this, { pageSize, maxDelayMs, atomic, failAfterPut, spuriousMiss });
     this.objects = new Map();
     this.calls = { get: 0, put: 0, delete: 0, list: 0, head: 0, getUnchanged: 0 };
     this.thrownAfterPut = 0;
+    this.spuriousMisses = 0;
   }
 
   async #pause() {
@@ -66,6 +70,10 @@ export class FakeR2Bucket {
     await this.#pause();
     const o = this.objects.get(key);
     if (!o) return null;
+    if (this.spuriousMiss > 0 && Math.random() < this.spuriousMiss) {
+      this.spuriousMisses++;
+      return null;
+    }
     const meta = this.#meta(key, o);
     if (!holds(options.onlyIf, o)) {
       this.calls.getUnchanged++;
