@@ -59,8 +59,10 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
 fi
 
 # 5. Node dev dependencies (binaryen's wasm-opt/wasm-dis, playwright-core, workerd, typescript,
-#    benchmark peers).
+#    benchmark peers, miniflare 3.x pinned: the local R2 simulation of the R2 tests; 4.x needs
+#    Node >= 22).
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/workerd ] \
+  || [ ! -f node_modules/miniflare/package.json ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -2,6 +2,7 @@
 # Runs every test: lints on both targets, native Rust tests (unit, conformance, concurrency
 # with real threads), the same core suite compiled to wasm32 in Node, the IndexedDB suite in
 # headless Chromium, the npm package build (fails without SIMD128), the JS API tests in Node,
+# the R2 binding store and the REST worker on Miniflare,
 # the package smoke test in every runtime, and the browser end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,11 @@ wasm wasm-pack test --headless --chrome --test browser_indexeddb
 step "npm package build (checks SIMD128 is in the shipped wasm)"
 wasm scripts/build-pkg.sh
 
-step "JS API tests in Node"
+step "JS API tests in Node (incl. custom stores and the R2 adapter on an in-process fake binding)"
 node --test tests/js/
+
+step "Miniflare R2: conformance through the binding, atomicity probes, REST worker on an R2 binding"
+node --test --test-concurrency=1 tests/miniflare/
 
 step "npm package: smoke test in Node ESM + CJS, Chromium and workerd; index.d.ts type check"
 node --test --test-concurrency=1 tests/pkg/

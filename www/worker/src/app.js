@@ -1,12 +1,13 @@
 // The REST worker's request handler, independent of the runtime entry point: opens the
-// database once per isolate (S3 settings from the environment), keeps collection handles (and
-// their segment caches) between requests, checks API keys, routes, and turns every failure
+// database once per isolate (the R2 bucket binding `BUCKET` if there is one, else the S3
+// settings of the environment), keeps collection handles (and their segment caches) between
+// requests, checks API keys, routes, and turns every failure
 // into a JSON error. After a write whose collection needs compaction, compacts it (+ one GC
 // pass) through `ctx.waitUntil`, after the response, at most one at a time per collection in
 // this isolate. Request and compaction counters go to /metrics with the engine's.
 
 import { apiKeys, authorize, mayUse, permit } from './auth.js';
-import { autoCompact, corsOrigins, openOptions, limits } from './config.js';
+import { autoCompact, corsOrigins, openOptions, limits, storePrefix } from './config.js';
 import { HttpError, errorResponse, isGeneric } from './http.js';
 import { match } from './routes.js';
 
@@ -245,7 +246,7 @@ export function createApp(AkiDB) {
     } catch (e) {
       // A dropped collection: the next request opens a fresh handle.
       if (e?.code === 'NOT_FOUND' && found?.params.length) handles.delete(found.params[0]);
-      response = errorResponse(e, { prefix: env.S3_PREFIX || '' });
+      response = errorResponse(e, { prefix: storePrefix(env) });
       // The detail (object keys, prefix, S3 codes) only in the log; the caller gets a generic
       // message for storage, credential, corruption and internal failures.
       if (response.status >= 500 || (!(e instanceof HttpError) && isGeneric(e?.code ?? 'INTERNAL'))) {

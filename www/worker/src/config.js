@@ -20,7 +20,24 @@ function bool(v) {
   return ['1', 'true', 'yes'].includes(String(v).toLowerCase());
 }
 
-/** `AkiDB.open` options for the S3 store named by the environment. */
+/**
+ * The R2 bucket binding the worker stores in, if one is configured: `env.BUCKET` (wrangler
+ * `[[r2_buckets]] binding = "BUCKET"`) when it is an object (a binding, not a text variable).
+ */
+export function r2Binding(env) {
+  const b = env.BUCKET;
+  return b !== null && typeof b === 'object' ? b : null;
+}
+
+/** Prefix of every key in the store: `STORE_PREFIX`, else `S3_PREFIX` (the older name), else none. */
+export function storePrefix(env) {
+  return env.STORE_PREFIX || env.S3_PREFIX || '';
+}
+
+/**
+ * `AkiDB.open` options from the environment: the R2 bucket binding `BUCKET` when there is one
+ * (no credentials, no request signing), else the S3 store named by the `S3_*` settings.
+ */
 export function openOptions(env) {
   const retry = {};
   if (env.RETRY_MAX_RETRIES) retry.maxRetries = number(env.RETRY_MAX_RETRIES, 10);
@@ -28,16 +45,8 @@ export function openOptions(env) {
   if (env.RETRY_MAX_BACKOFF_MS) retry.maxBackoffMs = number(env.RETRY_MAX_BACKOFF_MS, 5120);
   if (env.RETRY_INITIAL_BACKOFF_MS) retry.initialBackoffMs = number(env.RETRY_INITIAL_BACKOFF_MS, 10);
   if (env.RETRY_JITTER) retry.jitter = String(env.RETRY_JITTER);
-  return {
-    store: 's3',
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION || 'auto',
-    bucket: env.S3_BUCKET,
-    prefix: env.S3_PREFIX || '',
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    sessionToken: env.S3_SESSION_TOKEN || undefined,
-    forcePathStyle: bool(env.S3_FORCE_PATH_STYLE),
+  const common = {
+    prefix: storePrefix(env),
     logLevel: env.LOG_LEVEL || 'warn',
     // Group commit across the requests of this isolate. Workers cancel a request that waits on
     // another request's I/O or wake-up ("hung"), so waiting requests poll their own outcome on
@@ -48,6 +57,19 @@ export function openOptions(env) {
     // The engine's own automatic compaction schedules with setTimeout, which a Workers request
     // context does not outlive; the worker compacts through ctx.waitUntil instead (app.js).
     autoCompact: false,
+  };
+  const bucket = r2Binding(env);
+  if (bucket) return { store: 'r2', bucket, ...common };
+  return {
+    store: 's3',
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION || 'auto',
+    bucket: env.S3_BUCKET,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    sessionToken: env.S3_SESSION_TOKEN || undefined,
+    forcePathStyle: bool(env.S3_FORCE_PATH_STYLE),
+    ...common,
   };
 }
 
