@@ -49,7 +49,9 @@ pub(super) fn operation_status(status: OperationStatus) -> JsValue {
 
 #[wasm_bindgen]
 impl AkiDB {
-    /// Opens a database. Options: `store` ('memory' | 'indexeddb'), `name` (shared named memory
+    /// Opens a database. Options: `store` ('memory' | 'indexeddb' | 's3' | 'r2' | 'custom'; 's3'
+    /// takes `endpoint`, `bucket`, credentials; 'r2' takes `bucket`: an R2 bucket binding;
+    /// 'custom' takes `kv`: a `{ get, put, delete, list }` object), `name` (shared named memory
     /// store; for 'indexeddb' required: the IndexedDB database `akidb:{name}`),
     /// `prefix`, `retry` ({ maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter,
     /// maxElapsedMs }), `simulatedLatencyMs` (memory only: random delay per store operation),
