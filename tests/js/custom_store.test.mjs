@@ -114,3 +114,14 @@ test('reads that throw are retried; a store that keeps failing gives STORAGE; ba
   );
   await assert.rejects(runConformance({ store: 'custom', kv, tokens: 'sometimes' }), (e) => e.code === 'INVALID_ARGUMENT');
 });
+
+test("'akidb/conformance' resolves to the same runConformance (ESM and CommonJS)", async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  // A package can import itself by name from inside its own directory (Node self-reference).
+  const cwd = fileURLToPath(new URL('../../pkg/', import.meta.url));
+  const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { runConformance } from 'akidb/conformance'; const r = await runConformance({ store: 'memory', tokens: 'unique' }); console.log(r.ok)"], { cwd });
+  assert.equal(esm.toString().trim(), 'true');
+  const cjs = execFileSync(process.execPath, ['-e', "console.log(typeof require('akidb/conformance').runConformance)"], { cwd });
+  assert.equal(cjs.toString().trim(), 'function');
+});
