@@ -33,6 +33,7 @@ pub const CHECKS: &[&str] = &[
     "delete_and_no_aba",
     "listing",
     "concurrent_conditional_puts",
+    "range_reads",
 ];
 
 macro_rules! check {
@@ -84,6 +85,7 @@ pub async fn run_all_with_tokens(
     delete_and_no_aba(kv, prefix, tokens).await.map_err(named(CHECKS[4]))?;
     listing(kv, prefix, opts.many_keys).await.map_err(named(CHECKS[5]))?;
     concurrent_conditional_puts(kv, prefix, opts.concurrency).await.map_err(named(CHECKS[6]))?;
+    range_reads(kv, prefix).await.map_err(named(CHECKS[7]))?;
     for k in kv.list(prefix).await.map_err(kv_err("cleanup list"))? {
         kv.delete(&k).await.map_err(kv_err("cleanup delete"))?;
     }
@@ -103,6 +105,24 @@ async fn get_put_round_trip(kv: &dyn Kv, p: &str) -> Result<(), String> {
     check!(t2 != t1, "overwrite kept the same version token");
     let got = kv.get(&key).await.map_err(kv_err("get empty"))?.ok_or("empty value vanished")?;
     check!(got.value.is_empty(), "empty value did not round-trip");
+    Ok(())
+}
+
+/// Byte ranges (partition reads of indexed segments): exact slices, clamped at the end, `None`
+/// for a missing key.
+async fn range_reads(kv: &dyn Kv, p: &str) -> Result<(), String> {
+    let key = format!("{p}range/a");
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+    kv.put(&key, bytes.clone(), PutCondition::IfAbsent).await.map_err(kv_err("put"))?;
+    for (start, len) in [(0u64, 1u64), (0, 1000), (10, 20), (999, 1), (500, 499)] {
+        let got = kv.get_range(&key, start, len).await.map_err(kv_err("get_range"))?.ok_or("range of a present key")?;
+        let want = &bytes[start as usize..(start + len) as usize];
+        check!(got == want, "range {start}+{len} returned {} bytes, not the slice", got.len());
+    }
+    let tail = kv.get_range(&key, 990, 100).await.map_err(kv_err("get_range tail"))?.ok_or("tail")?;
+    check!(tail == bytes[990..], "a range past the end was not clamped ({} bytes)", tail.len());
+    let missing = kv.get_range(&format!("{p}range/none"), 0, 10).await.map_err(kv_err("get_range missing"))?;
+    check!(missing.is_none(), "range of a missing key returned bytes");
     Ok(())
 }
 

@@ -107,6 +107,18 @@ pub trait Kv {
         })
     }
 
+    /// Reads bytes `start..start + len` of a key, clamped to its length (shorter, or empty,
+    /// past the end); `None` when absent. Backends with ranged reads (S3 `Range`) override
+    /// this; the default reads the whole value and slices it.
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(self.get(key).await?.map(|v| {
+            let n = v.value.len();
+            let s = usize::try_from(start).unwrap_or(n).min(n);
+            let e = s.saturating_add(usize::try_from(len).unwrap_or(n)).min(n);
+            v.value[s..e].to_vec()
+        }))
+    }
+
     /// Writes a value if `condition` holds, atomically; returns the new version token.
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError>;
 
@@ -129,6 +141,9 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     }
     async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         (**self).get_if_changed(key, known).await
+    }
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        (**self).get_range(key, start, len).await
     }
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         (**self).put(key, value, condition).await

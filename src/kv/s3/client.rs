@@ -104,7 +104,7 @@ impl<T: HttpTransport> S3Kv<T> {
     async fn send_once(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, KvError> {
         let c = &self.counters;
         bump(match req.op {
-            Op::Get | Op::GetIfChanged => &c.gets,
+            Op::Get | Op::GetIfChanged | Op::GetRange => &c.gets,
             Op::PutAny | Op::PutIfAbsent | Op::PutIfVersion => &c.puts,
             Op::Delete => &c.deletes,
             Op::List => &c.list_pages,
@@ -146,6 +146,15 @@ impl<T: HttpTransport> S3Kv<T> {
     }
 }
 
+/// Bytes `start..start + len` of `body`, clamped to its length.
+fn slice(mut body: Vec<u8>, start: u64, len: u64) -> Vec<u8> {
+    let start = usize::try_from(start).unwrap_or(usize::MAX).min(body.len());
+    let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(body.len());
+    body.truncate(end);
+    body.drain(..start);
+    body
+}
+
 fn read_object(req: &HttpRequest, resp: HttpResponse) -> std::result::Result<GetIfChanged, KvError> {
     match resp.status {
         200 => {
@@ -169,6 +178,28 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
             GetIfChanged::Missing => Ok(None),
             GetIfChanged::Unchanged => Err(KvError::Backend(format!("S3 GET {key:?}: unexpected 304"))),
         }
+    }
+
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> std::result::Result<Option<Vec<u8>>, KvError> {
+        if len == 0 {
+            return Ok(self.get(key).await?.map(|_| Vec::new()));
+        }
+        self.call(
+            || self.signer.get_range(key, start, len),
+            |req, resp| match resp.status {
+                206 => Ok(Some(resp.body)),
+                // A server that ignores Range sends the whole object.
+                200 => Ok(Some(slice(resp.body, start, len))),
+                // The range starts past the end: nothing there.
+                416 => Ok(Some(Vec::new())),
+                404 => match error_for(req.op, &req.key, &resp) {
+                    KvError::Backend(m) if m.contains("NoSuchBucket") => Err(KvError::Backend(m)),
+                    _ => Ok(None),
+                },
+                _ => Err(error_for(req.op, &req.key, &resp)),
+            },
+        )
+        .await
     }
 
     async fn get_if_changed(&self, key: &str, known: &VersionToken) -> std::result::Result<GetIfChanged, KvError> {

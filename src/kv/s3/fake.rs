@@ -117,7 +117,7 @@ impl FakeS3 {
         };
         let signed = auth.split("SignedHeaders=").nth(1).and_then(|r| r.split(',').next()).unwrap_or("");
         for (name, _) in &req.headers {
-            let must_sign = name.starts_with("if-") || name.starts_with("x-amz-");
+            let must_sign = name.starts_with("if-") || name.starts_with("x-amz-") || name == "range";
             if must_sign && !signed.split(';').any(|s| s == name) {
                 return error(403, "SignatureDoesNotMatch");
             }
@@ -136,7 +136,14 @@ impl FakeS3 {
                 Some((_, tag)) if req.header("if-none-match") == Some(tag.as_str()) => {
                     HttpResponse { status: 304, etag: Some(tag.clone()), body: Vec::new() }
                 }
-                Some((body, tag)) => HttpResponse { status: 200, etag: Some(tag.clone()), body: body.clone() },
+                Some((body, tag)) => match req.header("range").and_then(parse_range) {
+                    Some((a, _)) if a >= body.len() as u64 => error(416, "InvalidRange"),
+                    Some((a, b)) => {
+                        let end = (b.saturating_add(1)).min(body.len() as u64) as usize;
+                        HttpResponse { status: 206, etag: Some(tag.clone()), body: body[a as usize..end].to_vec() }
+                    }
+                    None => HttpResponse { status: 200, etag: Some(tag.clone()), body: body.clone() },
+                },
             },
             HttpMethod::Put => {
                 let current = objects.get(&key).map(|(_, t)| t.clone());
@@ -214,4 +221,10 @@ impl HttpTransport for FakeS3 {
         self.log.lock().unwrap().push((req.method, req.key.clone(), status));
         result
     }
+}
+
+/// `bytes=a-b` → `(a, b)`.
+fn parse_range(h: &str) -> Option<(u64, u64)> {
+    let (a, b) = h.strip_prefix("bytes=")?.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }

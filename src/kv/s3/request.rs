@@ -39,6 +39,8 @@ pub enum Op {
     Get,
     /// Read an object unless its ETag still matches (`If-None-Match`).
     GetIfChanged,
+    /// Read a byte range of an object (`Range: bytes=a-b`, signed).
+    GetRange,
     /// Unconditional write.
     PutAny,
     /// Create-only write (`If-None-Match: *`).
@@ -67,7 +69,7 @@ impl Op {
     /// Short name used in messages.
     pub fn name(self) -> &'static str {
         match self {
-            Op::Get | Op::GetIfChanged => "GET",
+            Op::Get | Op::GetIfChanged | Op::GetRange => "GET",
             Op::PutAny | Op::PutIfAbsent | Op::PutIfVersion => "PUT",
             Op::Delete => "DELETE",
             Op::List => "LIST",
@@ -212,6 +214,13 @@ impl S3Signer {
     pub fn get_if_changed(&self, key: &str, known: &VersionToken) -> HttpRequest {
         let cond = vec![("if-none-match".to_string(), known.0.clone())];
         self.build(Op::GetIfChanged, HttpMethod::Get, self.urls.object_path(key), Vec::new(), cond, None, key)
+    }
+
+    /// `GET key` of bytes `start..start + len` (`len` ≥ 1), with a signed `Range` header.
+    pub fn get_range(&self, key: &str, start: u64, len: u64) -> HttpRequest {
+        let last = start.saturating_add(len.max(1) - 1);
+        let range = vec![("range".to_string(), format!("bytes={start}-{last}"))];
+        self.build(Op::GetRange, HttpMethod::Get, self.urls.object_path(key), Vec::new(), range, None, key)
     }
 
     /// `PUT key` under `condition`: nothing, `If-None-Match: *` or `If-Match: <etag>`.
