@@ -456,10 +456,19 @@ export interface SearchOptions {
    * of a snapshot on, it screens with int8 codes (built once per segment: dimension + 16 bytes per
    * record) and re-scores exactly — same hits, same scores, faster.
    * `'flat'`: exact by a plain f32 scan that never builds int8 codes (least memory).
+   * `'ann'`: approximate nearest neighbours. Segments that compaction wrote with a partition
+   * index (≥ 8,192 records) are searched in their `probes` partitions nearest the query only;
+   * other segments in full. Newest-wins, deletes and filters hold exactly (a filter matching at
+   * most half the records makes the search exact over them); hit scores are exact.
    * `'int8'`: int8-quantised scan, then exact re-ranking of the best `k × oversample` candidates —
    * faster on large collections, and the returned scores are exact.
    */
-  mode?: 'exact' | 'flat' | 'int8';
+  mode?: 'exact' | 'flat' | 'ann' | 'int8';
+  /**
+   * `mode: 'ann'`: partitions probed per indexed segment, ≥ 1. Default a tenth of them (at least
+   * 8): recall@10 ≈ 0.99 on 384-d sentence embeddings. More probes, higher recall, slower.
+   */
+  probes?: number;
   /** Candidate multiplier for `mode: 'int8'` re-ranking, ≥ 1. Default 10. */
   oversample?: number;
 }

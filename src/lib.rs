@@ -10,6 +10,7 @@ pub mod collection;
 pub mod database;
 pub mod error;
 pub mod group_commit;
+pub mod index;
 pub mod kv;
 pub mod limits;
 pub mod manifest;

@@ -34,3 +34,7 @@ pub const MAX_FILTER_STRING_BYTES: usize = 4_096;
 /// past this a write is refused (compact the collection) instead of slowing every writer.
 /// Commits that do not grow the manifest (compaction, GC, drops) are never refused.
 pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
+/// Compaction gives an output segment of at least this many rows a partition (IVF) index
+/// (segment format v2) so ANN search scans a fraction of it; smaller segments stay flat, where
+/// an exact scan is already fast.
+pub const IVF_MIN_ROWS: usize = 8_192;

@@ -2,14 +2,18 @@
 //! per-record JSON metadata. Layout in docs/FORMAT.md. Decoding never panics and never
 //! allocates more than the input justifies.
 
+mod codec;
 mod ids;
 mod meta;
+pub mod v2;
 
 pub use ids::IdColumn;
 pub use meta::{Leaf, MetaBuilder, MetaColumn, MetaRef, MetaView};
 
 use crate::error::{Error, Result};
+use crate::index::PartitionIndex;
 use crate::record::Record;
+use codec::Reader;
 
 /// Magic bytes at the start of every segment object.
 pub const MAGIC: &[u8; 4] = b"AKSG";
@@ -32,6 +36,8 @@ pub struct Segment {
     pub metadata: MetaColumn,
     /// When the object was written (ms since the Unix epoch); informational (GC uses generations).
     pub created_at_ms: u64,
+    /// The partition index, when the rows are stored in partition order (format v2).
+    pub index: Option<PartitionIndex>,
 }
 
 impl Segment {
@@ -74,7 +80,10 @@ impl Segment {
 
     /// Heap bytes held by the decoded segment.
     pub fn heap_bytes(&self) -> usize {
-        self.ids.heap_bytes() + self.vectors.capacity() * 4 + self.metadata.heap_bytes()
+        self.ids.heap_bytes()
+            + self.vectors.capacity() * 4
+            + self.metadata.heap_bytes()
+            + self.index.as_ref().map_or(0, PartitionIndex::heap_bytes)
     }
 }
 
@@ -124,6 +133,7 @@ impl SegmentBuilder {
             vectors: self.vectors,
             metadata: self.metadata.finish(),
             created_at_ms: self.created_at_ms,
+            index: None,
         }
     }
 }
@@ -133,72 +143,29 @@ pub fn checksum_hex(bytes: &[u8]) -> String {
     format!("{:08x}", crc32fast::hash(bytes))
 }
 
-/// Encodes a segment; the last 4 bytes are the CRC-32 of everything before them.
+/// Encodes a segment: format v2 when it has a partition index, else v1. The last 4 bytes are
+/// the CRC-32 of everything before them.
 pub fn encode(seg: &Segment) -> Vec<u8> {
-    let metas: Vec<Vec<u8>> = (0..seg.len())
-        .map(|i| {
-            seg.metadata.value(i).map(|v| serde_json::to_vec(&v).expect("JSON value serialises")).unwrap_or_default()
-        })
-        .collect();
-    let cap = HEADER_LEN
-        + seg.ids.iter().map(|s| 4 + s.len()).sum::<usize>()
-        + seg.vectors.len() * 4
-        + metas.iter().map(|m| 4 + m.len()).sum::<usize>()
-        + TRAILER_LEN;
-    let mut out = Vec::with_capacity(cap);
+    if let Some(index) = &seg.index {
+        return v2::encode(seg, index);
+    }
+    let metas = codec::encoded_metadata(seg);
+    let rows: Vec<u32> = (0..seg.len() as u32).collect();
+    let mut out = Vec::with_capacity(HEADER_LEN + codec::records_len(seg, &rows, &metas) + TRAILER_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes()); // flags, reserved
     out.extend_from_slice(&(seg.dimension as u32).to_le_bytes());
     out.extend_from_slice(&(seg.ids.len() as u32).to_le_bytes());
     out.extend_from_slice(&seg.created_at_ms.to_le_bytes());
-    for id in seg.ids.iter() {
-        out.extend_from_slice(&(id.len() as u32).to_le_bytes());
-        out.extend_from_slice(id.as_bytes());
-    }
-    for x in &seg.vectors {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    for m in &metas {
-        out.extend_from_slice(&(m.len() as u32).to_le_bytes());
-        out.extend_from_slice(m);
-    }
+    codec::write_records(&mut out, seg, &rows, &metas);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end =
-            self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or_else(|| {
-                Error::corrupt(format!("segment truncated while reading {what} at byte {}", self.pos))
-            })?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u16(&mut self, what: &str) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.take(2, what)?.try_into().expect("2 bytes")))
-    }
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
-    }
-    fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
-    }
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-}
-
-/// Decodes and verifies a segment object. Truncated, altered or foreign bytes give
-/// `Error::Corrupt`.
+/// Decodes and verifies a segment object (format v1 or v2). Truncated, altered or foreign
+/// bytes give `Error::Corrupt`.
 pub fn decode(bytes: &[u8]) -> Result<Segment> {
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
         return Err(Error::corrupt(format!("segment is {} bytes, shorter than a header", bytes.len())));
@@ -214,48 +181,30 @@ pub fn decode(bytes: &[u8]) -> Result<Segment> {
     }
     let mut r = Reader { buf: body, pos: 4 };
     let version = r.u16("format version")?;
+    if version == v2::VERSION {
+        return v2::decode(body);
+    }
     if version != FORMAT_VERSION {
         return Err(Error::corrupt(format!("unsupported segment format version {version}")));
     }
     let _flags = r.u16("flags")?;
-    let dim = r.u32("dimension")?;
-    if dim == 0 || dim > crate::validate::MAX_DIMENSION {
-        return Err(Error::corrupt(format!("segment dimension {dim} out of range")));
-    }
+    let dim = check_dimension(r.u32("dimension")?)?;
     let count = r.u32("record count")? as usize;
     let created_at_ms = r.u64("creation time")?;
-    // Every record needs at least 4 (id len) + 4*dim + 4 (meta len) bytes: bound allocations.
-    let min_per_record = 8 + 4 * dim as usize;
-    if count.checked_mul(min_per_record).is_none_or(|n| n > r.remaining()) {
-        return Err(Error::corrupt(format!("segment claims {count} records but holds {} bytes", r.remaining())));
-    }
-    let mut ids = IdColumn::with_capacity(count, 0);
-    for i in 0..count {
-        let len = r.u32("id length")? as usize;
-        let raw = r.take(len, "id")?;
-        let id = std::str::from_utf8(raw).map_err(|_| Error::corrupt(format!("record {i}: id is not UTF-8")))?;
-        ids.push(id);
-    }
-    ids.shrink_to_fit();
-    let raw = r.take(count * dim as usize * 4, "vectors")?;
-    let vectors: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
-    let mut metadata = MetaBuilder::with_capacity(count);
-    for i in 0..count {
-        let len = r.u32("metadata length")? as usize;
-        let raw = r.take(len, "metadata")?;
-        if raw.is_empty() {
-            metadata.push(None);
-        } else {
-            let v: serde_json::Value = serde_json::from_slice(raw)
-                .map_err(|e| Error::corrupt(format!("record {i}: metadata is not JSON: {e}")))?;
-            metadata.push(Some(&v).filter(|v| !v.is_null()));
-        }
-    }
-    let metadata = metadata.finish();
+    let mut b = SegmentBuilder::new(dim, created_at_ms, 0);
+    codec::read_records(&mut r, count, count, &mut b)?;
     if r.remaining() != 0 {
         return Err(Error::corrupt(format!("{} unexpected bytes after the last record", r.remaining())));
     }
-    Ok(Segment { dimension: dim as u16, ids, vectors, metadata, created_at_ms })
+    Ok(b.finish())
+}
+
+/// A stored dimension, checked.
+fn check_dimension(dim: u32) -> Result<u16> {
+    if dim == 0 || dim > crate::validate::MAX_DIMENSION {
+        return Err(Error::corrupt(format!("segment dimension {dim} out of range")));
+    }
+    Ok(dim as u16)
 }
 
 #[cfg(test)]

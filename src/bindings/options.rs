@@ -113,7 +113,8 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
     Ok(p)
 }
 
-/// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'int8', oversample = 10 }`.
+/// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'ann' | 'int8', probes,
+/// oversample = 10 }`.
 pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     let k = match prop(options, "k") {
         v if is_absent(&v) => 10,
@@ -138,7 +139,17 @@ pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
             "exact" => ScanMode::Exact,
             "flat" => ScanMode::Flat,
             "int8" => ScanMode::Int8 { oversample },
-            other => return Err(invalid(format!("options.mode must be 'exact', 'flat' or 'int8', got '{other}'"))),
+            "ann" => {
+                let probes = match number(&prop(options, "probes"), "options.probes")? {
+                    None => None,
+                    Some(p) if p.fract() == 0.0 && p >= 1.0 => Some(p.min(u32::MAX as f64) as usize),
+                    Some(_) => return Err(invalid("options.probes must be a whole number >= 1")),
+                };
+                ScanMode::Ann { probes }
+            }
+            other => {
+                return Err(invalid(format!("options.mode must be 'exact', 'flat', 'ann' or 'int8', got '{other}'")))
+            }
         }
     };
     Ok(SearchOptions { k, filter, include_metadata, mode })

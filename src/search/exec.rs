@@ -68,6 +68,13 @@ pub enum ScanMode {
     /// Exact, always by a plain f32 scan: never computes int8 codes, so the snapshot holds
     /// only the records (for memory-bound hosts; usually slower from the second search on).
     Flat,
+    /// Approximate nearest neighbours: in segments with a partition index only the `probes`
+    /// partitions nearest the query are scanned (default [`ann::default_probes`]); other
+    /// segments are scanned whole. Scores of returned hits are exact.
+    Ann {
+        /// Partitions probed per indexed segment.
+        probes: Option<usize>,
+    },
     /// int8 approximate scores, then exact f32 re-ranking of the best `k * oversample`.
     Int8 {
         /// Candidate multiplier for re-ranking (≥ 1).
@@ -239,15 +246,23 @@ impl SnapshotView {
 
     /// The live rows matching `filter`, per segment, when this filter was used before on
     /// this snapshot and is selective; `None` means "scan everything, filter lazily".
-    fn filter_rows(&self, filter: &Filter) -> Option<Rc<Vec<Vec<u32>>>> {
+    /// With `eager`, a filter seen for the first time is evaluated at once.
+    fn filter_rows(&self, filter: &Filter, eager: bool) -> Option<Rc<Vec<Vec<u32>>>> {
         let mut cache = self.filters.try_borrow_mut().ok()?;
-        let Some(e) = cache.iter_mut().find(|e| &e.filter == filter) else {
-            if cache.len() >= FILTER_CACHE {
-                cache.remove(0);
+        let at = match cache.iter().position(|e| &e.filter == filter) {
+            Some(at) => at,
+            None => {
+                if cache.len() >= FILTER_CACHE {
+                    cache.remove(0);
+                }
+                cache.push(FilterEntry { filter: filter.clone(), state: FilterState::Seen });
+                if !eager {
+                    return None;
+                }
+                cache.len() - 1
             }
-            cache.push(FilterEntry { filter: filter.clone(), state: FilterState::Seen });
-            return None;
         };
+        let e = &mut cache[at];
         if let FilterState::Seen = e.state {
             let mut matching = 0;
             let rows: Vec<Vec<u32>> = self
@@ -334,12 +349,15 @@ impl Admit<'_> {
 pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
     let q = prepare_query(view, query, opts.k)?;
     let filter = opts.filter.as_ref().filter(|f| !f.is_empty());
-    let admit = Admit { view, filter, rows: filter.and_then(|f| view.filter_rows(f)) };
+    // ANN evaluates a filter at once: a selective one makes the search exact over its rows.
+    let eager = matches!(opts.mode, ScanMode::Ann { .. });
+    let admit = Admit { view, filter, rows: filter.and_then(|f| view.filter_rows(f, eager)) };
     let best = match opts.mode {
         ScanMode::Exact if screening_pays(view, opts.k) && screen_now(view) => {
             screened(view, &q, opts.k, usize::MAX, &admit)
         }
         ScanMode::Exact | ScanMode::Flat => exact_f32(view, &q, opts.k, &admit),
+        ScanMode::Ann { probes } => ann::search(view, &q, opts.k, probes, &admit),
         ScanMode::Int8 { oversample } => {
             let cap = opts.k.saturating_mul(oversample.max(1));
             screened(view, &q, opts.k, cap, &admit)
@@ -516,5 +534,6 @@ fn rescore(view: &SnapshotView, q: &[f32], k: usize, mut candidates: Vec<(f32, u
     best
 }
 
+pub mod ann;
 #[cfg(test)]
 mod tests;

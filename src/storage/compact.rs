@@ -23,6 +23,7 @@ use log::{debug, info};
 use super::commit::Operation;
 use super::{check_reupload, Storage};
 use crate::error::{Error, Result};
+use crate::limits::IVF_MIN_ROWS;
 use crate::manifest::{CollectionManifest, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
 use crate::segment::{Segment, SegmentBuilder};
 
@@ -284,6 +285,11 @@ impl Storage {
         let inputs = self.load_segments(m, &plan.inputs).await?;
         let (merged, dropped) = merge(m, plan, &inputs);
         drop(inputs);
+        let merged = if merged.len() >= IVF_MIN_ROWS {
+            crate::index::ivf::build(m.distance, &merged, &crate::index::ivf::BuildOptions::default())
+        } else {
+            merged
+        };
         let merged = &merged;
         let write = |gen| async move {
             if merged.is_empty() {

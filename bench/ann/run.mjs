@@ -1,0 +1,154 @@
+// ANN benchmark on the real Debian MiniLM set (59k × 384): AkiDB `mode: 'ann'` (partition index
+// built by compaction) over `probes`, AkiDB exact search, and hnswlib-wasm HNSW (M 16,
+// efConstruction 200) over `ef`, each in its own Node process, one query at a time, k = 10.
+// Prints the recall@10 / QPS curves, build times, bytes per vector, and the ratios at
+// recall@10 >= 0.99.
+//
+//   scripts/build-pkg.sh && node bench/ann/run.mjs [--quick]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { measure } from '../search/lib.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DATA = path.resolve(ROOT, '../shared/datasets/debian-minilm-384');
+const DIM = 384;
+const quick = process.argv.includes('--quick');
+const now = () => performance.now();
+const budgets = quick ? { warmupMs: 300, budgetMs: 3000, passes: 1 } : { warmupMs: 1000, budgetMs: 10000, passes: 2 };
+const PROBES = quick ? [32, 96, 184] : [16, 32, 64, 96, 128, 184, 256, 368];
+const EFS = quick ? [40, 120] : [10, 20, 40, 60, 80, 120, 200];
+
+function readF32(f) {
+  const b = fs.readFileSync(path.join(DATA, f));
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+function readI32(f) {
+  const b = fs.readFileSync(path.join(DATA, f));
+  return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/** Every WebAssembly.Memory instantiated from now on (their total size, for bytes per vector). */
+function watchWasmMemories() {
+  const memories = new Set();
+  const grab = (inst, imports) => {
+    for (const v of Object.values(inst?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    for (const ns of Object.values(imports ?? {})) for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+  };
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = function (m, imports) {
+    const inst = new Instance(m, imports);
+    grab(inst, imports);
+    return inst;
+  };
+  WebAssembly.Instance.prototype = Instance.prototype;
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = async function (s, imports) {
+    const r = await instantiate.call(this, s, imports);
+    grab(r.instance ?? r, imports);
+    return r;
+  };
+  return () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
+}
+
+async function akidb(base, n, queries, gt) {
+  const { AkiDB } = await import(pathToFileURL(path.join(ROOT, 'pkg/node.mjs')).href);
+  const db = await AkiDB.open({ store: 'memory' });
+  await db.createCollection('d', { dimension: DIM, distance: 'cosine' });
+  const c = await db.collection('d');
+  const t0 = now();
+  for (let s = 0; s < n; s += 10000) {
+    const recs = [];
+    for (let i = s; i < Math.min(n, s + 10000); i++) recs.push({ id: String(i), vector: base.subarray(i * DIM, (i + 1) * DIM) });
+    await c.upsert(recs);
+  }
+  const upsertMs = now() - t0;
+  const t1 = now();
+  const receipt = await c.compact({ full: true, maxInputBytes: 1 << 30 });
+  const compactMs = now() - t1;
+  const rows = [];
+  const run = async (label, opts) => {
+    const r = await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search: async (q) => (await c.search(q, { k: 10, ...opts })).map((h) => Number(h.id)) });
+    rows.push({ label, ...r });
+  };
+  await run('exact', { mode: 'exact' });
+  for (const probes of PROBES) await run(`probes ${probes}`, { mode: 'ann', probes });
+  return { build: { upsertMs, compactMs, segmentsAfter: receipt.segmentsAfter }, rows };
+}
+
+async function hnsw(base, n, queries, gt) {
+  await import('fake-indexeddb/auto');
+  globalThis.window = globalThis;
+  const { loadHnswlib } = await import('hnswlib-wasm/dist/hnswlib.js');
+  const lib = await loadHnswlib();
+  const index = new lib.HierarchicalNSW('cosine', DIM, '');
+  index.initIndex(n, 16, 200, 100);
+  const t0 = now();
+  for (let i = 0; i < n; i++) index.addPoint(base.subarray(i * DIM, (i + 1) * DIM), i, false);
+  const buildMs = now() - t0;
+  const rows = [];
+  for (const ef of EFS) {
+    index.setEfSearch(ef);
+    const r = await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search: (q) => Array.from(index.searchKnn(q, 10, undefined).neighbors) });
+    rows.push({ label: `ef ${ef}`, ...r });
+  }
+  return { build: { buildMs }, rows };
+}
+
+async function child(engine) {
+  const memBytes = watchWasmMemories();
+  const base = readF32('base.f32');
+  const n = base.length / DIM;
+  const queries = readF32('queries.f32');
+  const gt = readI32('gt.i32');
+  const r = engine === 'akidb' ? await akidb(base, n, queries, gt) : await hnsw(base, n, queries, gt);
+  r.bytesPerVector = memBytes() / n;
+  console.log('@@RESULT ' + JSON.stringify(r));
+}
+
+function runChild(engine) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${engine}`, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
+      if (code !== 0 || !line) reject(new Error(`${engine} exited ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line.slice(9)));
+    });
+  });
+}
+
+const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+async function main() {
+  const arg = process.argv.find((a) => a.startsWith('--child='));
+  if (arg) return child(arg.slice(8));
+  if (!fs.existsSync(path.join(DATA, 'base.f32'))) throw new Error(`dataset missing: ${DATA}`);
+  const a = await runChild('akidb');
+  const h = await runChild('hnsw');
+  console.log(`# node bench/ann/run.mjs${quick ? ' --quick' : ''} (Node ${process.version}, debian-minilm-384: 59,000 × 384, 1,000 queries, k = 10)\n`);
+  console.log('| engine | setting | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|');
+  for (const [name, r] of [['akidb', a], ['hnswlib-wasm HNSW M16 efC200', h]]) {
+    for (const row of r.rows) console.log(`| ${name} | ${row.label} | ${row.recall.toFixed(4)} | ${fmt(row.qps)} | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} |`);
+  }
+  console.log('\n| engine | build | bytes per vector (wasm memory ÷ vectors) |\n|---|---|---:|');
+  console.log(`| akidb | upserts ${fmt(a.build.upsertMs / 1000, 1)} s + compaction with index ${fmt(a.build.compactMs / 1000, 1)} s | ${fmt(a.bytesPerVector)} |`);
+  console.log(`| hnswlib-wasm | ${fmt(h.build.buildMs / 1000, 1)} s | ${fmt(h.bytesPerVector)} |`);
+  const best = (rows) => rows.filter((r) => r.recall >= 0.99 && !r.label.startsWith('exact')).sort((x, y) => y.qps - x.qps)[0];
+  const ba = best(a.rows);
+  const bh = best(h.rows);
+  const ex = a.rows.find((r) => r.label === 'exact');
+  console.log('\nAt recall@10 >= 0.99:');
+  console.log(`- akidb ann: ${ba ? `${ba.label}, ${fmt(ba.qps)} QPS (recall ${ba.recall.toFixed(4)})` : 'not reached'}`);
+  console.log(`- hnswlib-wasm: ${bh ? `${bh.label}, ${fmt(bh.qps)} QPS (recall ${bh.recall.toFixed(4)})` : 'not reached'}`);
+  console.log(`- akidb exact: ${fmt(ex.qps)} QPS (recall ${ex.recall.toFixed(4)})`);
+  if (ba && bh) console.log(`- ratios: ${(ba.qps / bh.qps).toFixed(2)}× hnswlib-wasm (goal ≥ 2), ${(ba.qps / ex.qps).toFixed(2)}× exact (goal ≥ 2.5)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
