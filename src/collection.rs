@@ -11,9 +11,9 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::group_commit::{GroupCommitConfig, GroupCommitter};
 use crate::kv::{GetIfChanged, VersionToken};
-use crate::manifest::CollectionManifest;
+use crate::manifest::{CollectionManifest, SegmentDescriptor};
 use crate::record::Record;
-use crate::search::exec::{self, SearchHit, SearchOptions, SnapshotView};
+use crate::search::exec::{self, ScanMode, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::Segment;
 use futures::StreamExt;
 
@@ -24,6 +24,8 @@ use crate::storage::{
 };
 use crate::validate;
 
+pub mod cold;
+
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
 /// Entries are weak: a segment stays in memory exactly as long as a snapshot view uses it (a
 /// handle keeps its previous view until the next one is built, so unchanged segments carry
@@ -31,6 +33,8 @@ use crate::validate;
 #[derive(Default)]
 pub struct SegmentCache {
     map: RefCell<HashMap<(String, Uuid), Weak<Segment>>>,
+    /// Index headers and partitions read by range (cold ANN queries), within a byte budget.
+    pub partitions: RefCell<cold::PartitionCache>,
 }
 
 impl SegmentCache {
@@ -67,6 +71,9 @@ struct State {
     /// The view of the previous snapshot, kept until the next view is built so the segments
     /// both share are not reloaded.
     prev: Option<Rc<SnapshotView>>,
+    /// The whole segments the last cold ANN query read (all but the indexed one), kept so the
+    /// next cold query does not read them again.
+    cold: Vec<Rc<Segment>>,
 }
 
 impl State {
@@ -100,7 +107,7 @@ impl Collection {
             storage,
             cache,
             name: name.to_string(),
-            state: RefCell::new(State { manifest, token, view: None, prev: None }),
+            state: RefCell::new(State { manifest, token, view: None, prev: None, cold: Vec::new() }),
             committer: GroupCommitter::new(group_commit),
         })
     }
@@ -227,8 +234,22 @@ impl Collection {
         }
     }
 
-    /// Nearest neighbours of `query` on the current snapshot, best first.
+    /// Nearest neighbours of `query` on the current snapshot, best first. An ANN search on a
+    /// snapshot not in memory reads only the index header and the probed partitions of its
+    /// indexed segment when the store serves byte ranges (see [`cold`]).
     pub async fn search(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
+        if let ScanMode::Ann { probes } = opts.mode {
+            if self.state.borrow().view.is_none() {
+                match cold::search(self, query, opts, probes).await {
+                    Ok(Some(hits)) => return Ok(hits),
+                    Ok(None) => {}
+                    // Compaction retired the segment and GC's retention ended: the latest
+                    // snapshot, through the full path (which refreshes).
+                    Err(Error::Corrupt(msg)) if msg.contains(SEGMENT_MISSING) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let view = self.view().await?;
         exec::search(&view, query, opts)
     }
@@ -299,17 +320,18 @@ impl Collection {
         }
     }
 
-    async fn build_view(&self) -> Result<Rc<SnapshotView>> {
-        if let Some(v) = &self.state.borrow().view {
-            return Ok(v.clone());
-        }
-        let manifest = self.snapshot();
+    /// The decoded segments `descs` of `manifest`, in order: from the cache, the rest loaded
+    /// in parallel but never more than the Workers connection limit at once.
+    async fn segments_of(
+        &self,
+        manifest: &CollectionManifest,
+        descs: &[SegmentDescriptor],
+    ) -> Result<Vec<Rc<Segment>>> {
         let cached: HashMap<Uuid, Rc<Segment>> =
-            manifest.segments.iter().filter_map(|d| Some((d.id, self.cache.get(&self.name, &d.id)?))).collect();
-        // Cold segments load in parallel, never more than the Workers connection limit at once.
-        let missing = manifest.segments.iter().filter(|d| !cached.contains_key(&d.id));
+            descs.iter().filter_map(|d| Some((d.id, self.cache.get(&self.name, &d.id)?))).collect();
+        let missing = descs.iter().filter(|d| !cached.contains_key(&d.id));
         let loads =
-            futures::stream::iter(missing.map(|d| async { (d.id, self.storage.load_segment(&manifest, d).await) }))
+            futures::stream::iter(missing.map(|d| async { (d.id, self.storage.load_segment(manifest, d).await) }))
                 .buffered(MAX_PARALLEL_READS)
                 .collect::<Vec<_>>()
                 .await;
@@ -319,14 +341,22 @@ impl Collection {
             self.cache.insert(&self.name, id, &seg);
             loaded.insert(id, seg);
         }
-        let segments =
-            manifest.segments.iter().map(|d| cached.get(&d.id).or(loaded.get(&d.id)).cloned().expect("loaded"));
-        let view = Rc::new(SnapshotView::build(&manifest, segments.collect()));
+        Ok(descs.iter().map(|d| cached.get(&d.id).or(loaded.get(&d.id)).cloned().expect("loaded")).collect())
+    }
+
+    async fn build_view(&self) -> Result<Rc<SnapshotView>> {
+        if let Some(v) = &self.state.borrow().view {
+            return Ok(v.clone());
+        }
+        let manifest = self.snapshot();
+        let segments = self.segments_of(&manifest, &manifest.segments).await?;
+        let view = Rc::new(SnapshotView::build(&manifest, segments));
         let mut st = self.state.borrow_mut();
         // Keep it only if no refresh moved the snapshot while segments loaded.
         if st.manifest.version == manifest.version && st.manifest.incarnation == manifest.incarnation {
             st.view = Some(view.clone());
             st.prev = None;
+            st.cold.clear();
         }
         Ok(view)
     }

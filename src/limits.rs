@@ -38,3 +38,6 @@ pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
 /// (segment format v2) so ANN search scans a fraction of it; smaller segments stay flat, where
 /// an exact scan is already fast.
 pub const IVF_MIN_ROWS: usize = 8_192;
+/// Decoded partitions a database keeps from cold ANN queries (range reads), least recently
+/// used dropped first. Sized for a 128 MB Workers isolate.
+pub const PARTITION_CACHE_BYTES: usize = 32 << 20;

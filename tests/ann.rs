@@ -6,10 +6,11 @@
 
 mod common;
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use akidb::kv::{Kv, MemoryKv};
+use akidb::kv::{Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
 use akidb::limits::IVF_MIN_ROWS;
 use akidb::search::exec::{ScanMode, SearchOptions};
 use akidb::search::filter::Filter;
@@ -150,5 +151,96 @@ fn selective_filters_make_ann_exact() {
             assert_eq!(ann, exact, "a 2 % filter with ANN must equal exact filtered search");
             assert_eq!(ann.len(), 10);
         }
+    });
+}
+
+/// One read: key, `Some((start, len))` for a range read, bytes returned.
+type Read = (String, Option<(u64, u64)>, usize);
+
+/// A memory store that records every read.
+struct Reads {
+    inner: Arc<MemoryKv>,
+    log: RefCell<Vec<Read>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl Kv for Reads {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
+        let v = self.inner.get(key).await?;
+        self.log.borrow_mut().push((key.to_string(), None, v.as_ref().map_or(0, |v| v.value.len())));
+        Ok(v)
+    }
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        let v = self.inner.get_range(key, start, len).await?;
+        self.log.borrow_mut().push((key.to_string(), Some((start, len)), v.as_ref().map_or(0, Vec::len)));
+        Ok(v)
+    }
+    fn supports_ranges(&self) -> bool {
+        true
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
+        self.inner.put(key, value, c).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[test]
+fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
+    run(async {
+        let (mem, warm) = indexed_collection(Distance::Cosine).await;
+        // Newer flat segments on top: an overwrite and deletes the cold path must honour.
+        let mut rng = Rng(21);
+        let moved = vec![Record::new("p7", rng.vector(DIM), Some(json!({ "moved": true })))];
+        warm.upsert(&moved).await.unwrap();
+        warm.delete(&["p8".to_string(), "p9".to_string()]).await.unwrap();
+        let object: usize = {
+            let s = Storage::new(mem.clone() as Arc<dyn Kv>);
+            let m = s.load_manifest("c").await.unwrap();
+            m.segments[0].size_bytes as usize
+        };
+        let reads = Arc::new(Reads { inner: mem.clone(), log: RefCell::new(Vec::new()) });
+        let db = Database::new(Storage::new(reads.clone() as Arc<dyn Kv>));
+        let cold = db.collection("c").await.unwrap();
+        let mut queries: Vec<Vec<f32>> = (0..10).map(|_| rng.vector(DIM)).collect();
+        queries.push(moved[0].vector.clone());
+        for (i, q) in queries.iter().enumerate() {
+            let mut o = opts(10, ScanMode::Ann { probes: Some(6) });
+            o.include_metadata = true;
+            reads.log.borrow_mut().clear();
+            let got = cold.search(q, &o).await.unwrap();
+            // The same hits (ids, scores, metadata) as an in-memory ANN search.
+            let want = warm.search(q, &o).await.unwrap();
+            assert_eq!(got, want, "query {i}");
+            assert!(got.iter().all(|h| h.id != "p8" && h.id != "p9"), "a deleted record came back");
+            let log = reads.log.borrow();
+            let seg_reads: Vec<_> = log.iter().filter(|(k, _, _)| k.contains("/segments/")).collect();
+            let bytes: usize = seg_reads.iter().map(|r| r.2).sum();
+            // Whole reads only for the small newer segments (the first query), ranges for the rest.
+            assert!(
+                seg_reads.iter().filter(|r| r.1.is_none()).all(|r| r.2 < object / 20),
+                "query {i} read the indexed segment whole"
+            );
+            assert!(bytes < object / 5, "query {i} read {bytes} of {object} bytes");
+            if i > 0 {
+                // Header cached; the probed partitions not yet seen: at most one range per probe.
+                assert!(seg_reads.len() <= 6, "query {i}: {} reads", seg_reads.len());
+            }
+        }
+        assert_eq!(
+            cold.search(&moved[0].vector, &opts(1, ScanMode::Ann { probes: Some(6) })).await.unwrap()[0].id,
+            "p7"
+        );
+        // The same query again: every partition is cached.
+        reads.log.borrow_mut().clear();
+        cold.search(&queries[0], &opts(10, ScanMode::Ann { probes: Some(6) })).await.unwrap();
+        assert!(reads.log.borrow().iter().all(|(k, _, _)| !k.contains("/segments/")), "{:?}", reads.log.borrow());
+        // Exact search (or a filter) reads everything, as before.
+        let e = cold.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap();
+        assert_eq!(e, warm.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap());
     });
 }

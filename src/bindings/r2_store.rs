@@ -133,6 +133,28 @@ impl Kv for R2Kv {
         with_retries(|| self.read(key, Some(known))).await
     }
 
+    /// `get(key, { range: { offset, length } })`: R2 reads only the range.
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        if len == 0 {
+            return Ok(self.get(key).await?.map(|_| Vec::new()));
+        }
+        let range = Object::new();
+        set(&range, "offset", &JsValue::from_f64(start as f64));
+        set(&range, "length", &JsValue::from_f64(len as f64));
+        let opts = Object::new();
+        set(&opts, "range", &range);
+        let args = [JsValue::from_str(key), opts.into()];
+        let obj = with_retries(|| async { self.call("get", key, &args, false).await }).await?;
+        if obj.is_null() || obj.is_undefined() {
+            return Ok(None);
+        }
+        self.body(&obj, key).await?.map(Some).ok_or_else(|| bad("get", key, "a range read without a body"))
+    }
+
+    fn supports_ranges(&self) -> bool {
+        true
+    }
+
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         let mut args = vec![JsValue::from_str(key), Uint8Array::from(value.as_slice()).into()];
         match &condition {

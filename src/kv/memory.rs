@@ -59,6 +59,19 @@ impl Kv for MemoryKv {
             .map(|(v, ver)| Versioned { value: v.as_ref().clone(), version: VersionToken(ver.to_string()) }))
     }
 
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(self.lock().entries.get(key).map(|(v, _)| {
+            let n = v.len();
+            let s = usize::try_from(start).unwrap_or(n).min(n);
+            let e = s.saturating_add(usize::try_from(len).unwrap_or(n)).min(n);
+            v[s..e].to_vec()
+        }))
+    }
+
+    fn supports_ranges(&self) -> bool {
+        true
+    }
+
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         let mut inner = self.lock();
         let current = inner.entries.get(key).map(|(_, v)| *v);

@@ -119,6 +119,12 @@ pub trait Kv {
         }))
     }
 
+    /// Whether [`Kv::get_range`] reads only the range (then a cold ANN query fetches only the
+    /// index header and the partitions it probes). The default full read says false.
+    fn supports_ranges(&self) -> bool {
+        false
+    }
+
     /// Writes a value if `condition` holds, atomically; returns the new version token.
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError>;
 
@@ -144,6 +150,9 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     }
     async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
         (**self).get_range(key, start, len).await
+    }
+    fn supports_ranges(&self) -> bool {
+        (**self).supports_ranges()
     }
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         (**self).put(key, value, condition).await

@@ -185,6 +185,14 @@ enum FilterState {
 impl SnapshotView {
     /// Computes liveness for `segments`, which must be the manifest's segments in order.
     pub fn build(manifest: &CollectionManifest, segments: Vec<Rc<Segment>>) -> Self {
+        let seqs = (0..segments.len()).map(|si| manifest.segments.get(si).map_or(0, |s| s.seq)).collect();
+        Self::build_with_seqs(manifest, segments, seqs)
+    }
+
+    /// [`SnapshotView::build`] over any pieces of the manifest's records, oldest first, with the
+    /// commit sequence of the segment each piece came from (for tombstones). Pieces of one
+    /// segment may share rows: the same id at the same sequence is one record, live once.
+    pub fn build_with_seqs(manifest: &CollectionManifest, segments: Vec<Rc<Segment>>, seqs: Vec<u64>) -> Self {
         purge_quantized();
         let tombs: HashMap<&str, u64> = manifest.tombstones.iter().map(|t| (t.id.as_str(), t.seq)).collect();
         // Newest occurrence of every id: segments are in commit order, later rows win.
@@ -197,7 +205,7 @@ impl SnapshotView {
         let mut live: Vec<Vec<bool>> = segments.iter().map(|s| vec![false; s.len()]).collect();
         let mut live_count = 0;
         for (id, (si, row)) in newest {
-            let seg_seq = manifest.segments.get(si).map_or(0, |s| s.seq);
+            let seg_seq = seqs.get(si).copied().unwrap_or(0);
             if tombs.get(id).is_none_or(|t| *t < seg_seq) {
                 live[si][row] = true;
                 live_count += 1;
@@ -305,21 +313,23 @@ impl SnapshotView {
 
 /// Checks a query and prepares it for scoring (normalised for cosine).
 fn prepare_query(view: &SnapshotView, query: &[f32], k: usize) -> Result<Vec<f32>> {
+    prepare(view.distance, view.dimension, query, k)
+}
+
+/// Checks a query against a collection's `distance` and `dimension` and prepares it for
+/// scoring (normalised for cosine). Errors are `INVALID_ARGUMENT`.
+pub fn prepare(distance: Distance, dimension: usize, query: &[f32], k: usize) -> Result<Vec<f32>> {
     if k == 0 || k > MAX_K {
         return Err(Error::invalid(format!("k must be between 1 and {MAX_K}, got {k}")));
     }
-    if query.len() != view.dimension {
-        return Err(Error::invalid(format!(
-            "query has dimension {}, collection expects {}",
-            query.len(),
-            view.dimension
-        )));
+    if query.len() != dimension {
+        return Err(Error::invalid(format!("query has dimension {}, collection expects {dimension}", query.len())));
     }
     if let Some(i) = query.iter().position(|x| !x.is_finite()) {
         return Err(Error::invalid(format!("query[{i}] is {} (must be finite)", query[i])));
     }
     let mut q = query.to_vec();
-    if view.distance == Distance::Cosine && !kernels::normalize(&mut q) {
+    if distance == Distance::Cosine && !kernels::normalize(&mut q) {
         return Err(Error::invalid("query is a zero vector, which has no cosine similarity"));
     }
     Ok(q)

@@ -202,6 +202,10 @@ impl<T: HttpTransport> Kv for S3Kv<T> {
         .await
     }
 
+    fn supports_ranges(&self) -> bool {
+        true
+    }
+
     async fn get_if_changed(&self, key: &str, known: &VersionToken) -> std::result::Result<GetIfChanged, KvError> {
         let out = self.call(|| self.signer.get_if_changed(key, known), read_object).await?;
         Ok(match out {

@@ -69,15 +69,7 @@ impl Scan<'_> {
     /// `seen` (when not empty) dedupes rows listed twice. (Rows of a selective filter's list
     /// are live and matching already; testing again costs little, candidates are few.)
     #[inline]
-    fn offer(
-        &mut self,
-        si: usize,
-        qm: &QuantizedMatrix,
-        entry: usize,
-        row: usize,
-        a: f32,
-        seen: &mut [u64],
-    ) {
+    fn offer(&mut self, si: usize, qm: &QuantizedMatrix, entry: usize, row: usize, a: f32, seen: &mut [u64]) {
         if !seen.is_empty() && seen[row / 64] & (1 << (row % 64)) != 0 {
             return;
         }
@@ -143,11 +135,13 @@ impl Scan<'_> {
     }
 }
 
-/// The partitions to probe, best int8 centroid score first.
-fn probe_order(view: &SnapshotView, qq: &QuantizedQuery, centroids: &QuantizedMatrix, probes: usize) -> Vec<u32> {
+/// The partitions to probe, best int8 centroid score first (`centroids`: the int8 codes of a
+/// partition index's centroids). Cold range reads choose with this too, so they fetch exactly
+/// the partitions an in-memory ANN search scans.
+pub fn probe_order(distance: Distance, qq: &QuantizedQuery, centroids: &QuantizedMatrix, probes: usize) -> Vec<u32> {
     let parts = centroids.len();
     let mut scores = vec![0.0f32; parts];
-    quant::approx_scores(view.distance, qq, centroids, &mut scores);
+    quant::approx_scores(distance, qq, centroids, &mut scores);
     let mut order: Vec<u32> = (0..parts as u32).collect();
     let probes = probes.clamp(1, parts.max(1)).min(parts);
     let by_score = |a: &u32, b: &u32| scores[*b as usize].total_cmp(&scores[*a as usize]).then(a.cmp(b));
@@ -171,7 +165,7 @@ pub(super) fn search(view: &SnapshotView, q: &[f32], k: usize, probes: Option<us
                 let codes = ann_codes(seg, index);
                 let probes = probes.unwrap_or_else(|| default_probes(index.partitions()));
                 let mut seen = vec![0u64; seg.len().div_ceil(64)];
-                let order = probe_order(view, &scan.qq, &codes.centroids, probes);
+                let order = probe_order(view.distance, &scan.qq, &codes.centroids, probes);
                 // The nearest few first (they set the bar the others are screened against), then
                 // the rest in index order, adjacent partitions merged into one run each: fewer,
                 // longer kernel calls over contiguous codes.
