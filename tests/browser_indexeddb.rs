@@ -183,6 +183,72 @@ async fn collection_api_and_persistence_across_connections() {
     );
 }
 
+/// Values over 64 KiB are stored in chunks: whole reads, range reads across chunk borders,
+/// overwrites (with fewer chunks, or inline) and deletes leave no stale bytes.
+#[wasm_bindgen_test]
+async fn large_values_are_chunked_and_read_by_range() {
+    let kv = open(&fresh("chunks")).await;
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    kv.put("big", big.clone(), PutCondition::IfAbsent).await.unwrap();
+    assert!(kv.supports_ranges());
+    assert_eq!(kv.get("big").await.unwrap().unwrap().value, big);
+    for (s, n) in [(0u64, 10u64), (65_530, 20), (65_536, 65_536), (131_000, 100_000), (299_990, 50), (0, 300_000)] {
+        let got = kv.get_range("big", s, n).await.unwrap().unwrap();
+        let end = (s + n).min(300_000) as usize;
+        assert_eq!(got, &big[s as usize..end], "range {s}+{n}");
+    }
+    assert_eq!(kv.get_range("big", 400_000, 10).await.unwrap().unwrap(), Vec::<u8>::new());
+    // Overwrite with fewer chunks, then inline: nothing of the older value shows through.
+    let mid: Vec<u8> = vec![7; 70_000];
+    let v = kv.get("big").await.unwrap().unwrap().version;
+    kv.put("big", mid.clone(), PutCondition::IfVersion(v)).await.unwrap();
+    assert_eq!(kv.get("big").await.unwrap().unwrap().value, mid);
+    assert_eq!(kv.get_range("big", 69_990, 100).await.unwrap().unwrap(), vec![7; 10]);
+    kv.put("big", b"small".to_vec(), PutCondition::Any).await.unwrap();
+    assert_eq!(kv.get("big").await.unwrap().unwrap().value, b"small");
+    assert_eq!(kv.get_range("big", 1, 3).await.unwrap().unwrap(), b"mal");
+    kv.put("big", big.clone(), PutCondition::Any).await.unwrap();
+    kv.delete("big").await.unwrap();
+    assert!(kv.get("big").await.unwrap().is_none());
+    assert!(kv.get_range("big", 0, 10).await.unwrap().is_none());
+    kv.put("big", mid.clone(), PutCondition::IfAbsent).await.unwrap();
+    assert_eq!(kv.get("big").await.unwrap().unwrap().value, mid, "chunks of a deleted value came back");
+}
+
+/// A database written by schema 1 (stores `kv` and `meta` only) opens under schema 2: the
+/// upgrade adds `chunks` and keeps every record.
+#[wasm_bindgen_test]
+async fn schema_1_databases_upgrade_and_keep_their_records() {
+    let name = fresh("schema1");
+    let factory: IdbFactory = Reflect::get(&js_sys::global(), &"indexedDB".into()).unwrap().unchecked_into();
+    let req: IdbOpenDbRequest = factory.open_with_u32(&database_name(&name), 1).unwrap();
+    let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(|ev: web_sys::Event| {
+        let db: IdbDatabase =
+            ev.target().unwrap().unchecked_into::<IdbOpenDbRequest>().result().unwrap().unchecked_into();
+        db.create_object_store("kv").unwrap();
+        db.create_object_store("meta").unwrap();
+    });
+    req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let done = Promise::new(&mut |resolve, _| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&resolve));
+    });
+    JsFuture::from(done).await.unwrap();
+    let db: IdbDatabase = req.result().unwrap().unchecked_into();
+    let tx = db.transaction_with_str_and_mode("kv", web_sys::IdbTransactionMode::Readwrite).unwrap();
+    let rec = js_sys::Object::new();
+    Reflect::set(&rec, &"v".into(), &js_sys::Uint8Array::from(&b"old"[..])).unwrap();
+    Reflect::set(&rec, &"t".into(), &JsValue::from_f64(1.0)).unwrap();
+    tx.object_store("kv").unwrap().put_with_key(&rec, &"k".into()).unwrap();
+    let committed = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
+    JsFuture::from(committed).await.unwrap();
+    db.close();
+    let kv = open(&name).await;
+    assert_eq!(kv.get("k").await.unwrap().unwrap().value, b"old");
+    kv.put("big", vec![1; 100_000], PutCondition::IfAbsent).await.unwrap();
+    assert_eq!(kv.get_range("big", 99_999, 5).await.unwrap().unwrap(), vec![1]);
+}
+
 #[wasm_bindgen_test]
 async fn closed_connection_fails_clearly() {
     let kv = IndexedDbKv::open(&fresh("closed")).await.unwrap();

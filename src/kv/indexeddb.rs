@@ -7,6 +7,8 @@
 //!   value and its version counter. Manifests and every segment object are separate records, so
 //!   opening a collection reads its manifest and the segments it needs, never a whole-database blob.
 //! - `meta`: the store-wide version counter under the key `"version"`.
+//! - `chunks` (schema 2): values longer than 64 KiB, in chunks keyed `[key, i]`; their `kv`
+//!   record is `{ v: empty, t, n, len }` ([`chunks`]). Range reads read only the chunks they need.
 //!
 //! Every put is ONE readwrite transaction over both stores: read the counter and (for conditional
 //! puts) the current record, compare, then write the record with `counter + 1` and the counter.
@@ -15,6 +17,7 @@
 //! store-wide and never goes back, a deleted and re-created key never reuses a token (no ABA).
 //! Only IndexedDB requests are awaited inside the transaction (see `events.rs`).
 
+mod chunks;
 mod errors;
 mod events;
 mod range;
@@ -38,8 +41,9 @@ use events::settle;
 /// Prefix of the IndexedDB database name: `AkiDB.open({ store: 'indexeddb', name: 'x' })` uses the
 /// IndexedDB database `akidb:x`.
 pub const DB_NAME_PREFIX: &str = "akidb:";
-/// Schema version of the IndexedDB database (object stores `kv` and `meta`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Schema version of the IndexedDB database (object stores `kv`, `meta` and, from 2, `chunks`;
+/// opening a version 1 database upgrades it by adding `chunks`).
+pub const SCHEMA_VERSION: u32 = 2;
 const DATA: &str = "kv";
 const META: &str = "meta";
 const COUNTER: &str = "version";
@@ -72,7 +76,12 @@ fn create_stores(ev: IdbVersionChangeEvent) {
     let db = ev.target().and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok()).and_then(|r| r.result().ok());
     let Some(db) = db.and_then(|d| d.dyn_into::<IdbDatabase>().ok()) else { return };
     let names = db.object_store_names();
-    for store in [DATA, META] {
+    // A new database gets every store; an AkiDB database of schema 1 gains `chunks`. A database
+    // of that name that AkiDB did not create is left alone (open reports it).
+    if ev.old_version() > 0.0 && !(names.contains(DATA) && names.contains(META)) {
+        return;
+    }
+    for store in [DATA, META, chunks::CHUNKS] {
         if !names.contains(store) {
             if let Err(e) = db.create_object_store(store) {
                 warn!("could not create IndexedDB object store '{store}': {e:?}");
@@ -125,7 +134,7 @@ impl IndexedDbKv {
         drop(upgrade);
         let db: IdbDatabase = req.result().map_err(|e| errors::from_js(&db_name, "open", &e))?.unchecked_into();
         let names = db.object_store_names();
-        if !(names.contains(DATA) && names.contains(META)) {
+        if !(names.contains(DATA) && names.contains(META) && names.contains(chunks::CHUNKS)) {
             db.close();
             return Err(KvError::Backend(format!(
                 "IndexedDB database '{db_name}' exists but was not created by AkiDB (object stores '{DATA}' and \
@@ -230,13 +239,37 @@ impl IndexedDbKv {
         KvError::Backend(format!("IndexedDB record '{key}' in '{}' is not an AkiDB record ({what})", self.db_name))
     }
 
-    /// `{ v, t }` → value and token; `undefined` → `None`.
-    fn decode(&self, key: &str, rec: &JsValue) -> Result<Option<Versioned>, KvError> {
+    /// `{ v, t }` → value and token; `undefined` → `None`. A chunked record's value is read
+    /// from `chunk_store` (in the same transaction), whole or only the chunks `span` covers.
+    async fn decode(
+        &self,
+        key: &str,
+        rec: &JsValue,
+        chunk_store: &IdbObjectStore,
+        span: Option<(usize, usize)>,
+    ) -> Result<Option<Versioned>, KvError> {
         if rec.is_undefined() {
             return Ok(None);
         }
         let t = Reflect::get(rec, &JsValue::from_str("t")).ok().and_then(|t| t.as_f64());
         let t = t.ok_or_else(|| self.corrupt(key, "no version counter"))?;
+        if let Some((n, len)) = chunks::chunked(rec) {
+            let (a, b) = span.map_or((0, n.saturating_sub(1)), |(a, b)| (a, b.min(n.saturating_sub(1))));
+            if n == 0 || a > b {
+                return Ok(Some(Versioned { value: Vec::new(), version: token(t) }));
+            }
+            let range =
+                chunks::chunk_range(key, Some((a, b))).map_err(|e| errors::from_js(&self.db_name, "get", &e))?;
+            let parts = self.result(self.start(chunk_store.get_all_with_key(&range), "get (chunks)")?).await?;
+            let value = chunks::concat(&parts).ok_or_else(|| self.corrupt(key, "a chunk is not bytes"))?;
+            let want = if span.is_some() { value.len() } else { len };
+            if value.len() != want
+                || (span.is_none() && parts.dyn_ref::<Array>().map_or(0, |p| p.length()) as usize != n)
+            {
+                return Err(self.corrupt(key, "chunks missing"));
+            }
+            return Ok(Some(Versioned { value, version: token(t) }));
+        }
         let v = Reflect::get(rec, &JsValue::from_str("v")).unwrap_or(JsValue::UNDEFINED);
         let bytes = if let Some(a) = v.dyn_ref::<Uint8Array>() {
             a.to_vec()
@@ -288,16 +321,52 @@ fn token(counter: f64) -> VersionToken {
 #[async_trait(?Send)]
 impl Kv for IndexedDbKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        let tx = self.transaction(&[DATA], IdbTransactionMode::Readonly, "get")?;
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, "get")?;
         let data = self.store(&tx, DATA, "get")?;
+        let parts = self.store(&tx, chunks::CHUNKS, "get")?;
         let rec = self.result(self.start(data.get(&JsValue::from_str(key)), "get")?).await?;
-        self.decode(key, &rec)
+        self.decode(key, &rec, &parts, None).await
+    }
+
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, "get")?;
+        let data = self.store(&tx, DATA, "get")?;
+        let parts = self.store(&tx, chunks::CHUNKS, "get")?;
+        let rec = self.result(self.start(data.get(&JsValue::from_str(key)), "get")?).await?;
+        let total = if rec.is_undefined() { None } else { chunks::chunked(&rec).map(|(_, l)| l as u64) };
+        let clamp = |n: u64| -> (usize, usize) {
+            let s = start.min(n);
+            (s as usize, s.saturating_add(len).min(n) as usize)
+        };
+        let Some(total) = total else {
+            // Inline (or absent): slice the whole value.
+            return Ok(self.decode(key, &rec, &parts, None).await?.map(|v| {
+                let (s, e) = clamp(v.value.len() as u64);
+                v.value[s..e].to_vec()
+            }));
+        };
+        let (s, e) = clamp(total);
+        if s == e {
+            return Ok(Some(Vec::new()));
+        }
+        let span = (s / chunks::CHUNK_BYTES, (e - 1) / chunks::CHUNK_BYTES);
+        let v = self.decode(key, &rec, &parts, Some(span)).await?.ok_or_else(|| self.corrupt(key, "vanished"))?;
+        let off = s - span.0 * chunks::CHUNK_BYTES;
+        if v.value.len() < off + (e - s) {
+            return Err(self.corrupt(key, "chunks missing"));
+        }
+        Ok(Some(v.value[off..off + (e - s)].to_vec()))
+    }
+
+    fn supports_ranges(&self) -> bool {
+        true
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
-        let tx = self.transaction(&[DATA, META], IdbTransactionMode::Readwrite, "put")?;
+        let tx = self.transaction(&[DATA, META, chunks::CHUNKS], IdbTransactionMode::Readwrite, "put")?;
         let done = settle(&tx, &["complete", "abort"])?;
         let (data, meta) = (self.store(&tx, DATA, "put")?, self.store(&tx, META, "put")?);
+        let parts = self.store(&tx, chunks::CHUNKS, "put")?;
         let k = JsValue::from_str(key);
         // Both reads are queued at once; they complete in order inside this transaction.
         let counter = self.start(meta.get(&JsValue::from_str(COUNTER)), "put (read counter)")?;
@@ -335,11 +404,20 @@ impl Kv for IndexedDbKv {
         }
         let next = counter + 1.0;
         let rec = Object::new();
-        let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::from(&value[..]));
         let _ = Reflect::set(&rec, &JsValue::from_str("t"), &JsValue::from_f64(next));
-        let writes = meta
-            .put_with_key(&JsValue::from_f64(next), &JsValue::from_str(COUNTER))
-            .and_then(|_| data.put_with_key(&rec, &k));
+        // Chunks of an earlier value of this key go in the same transaction.
+        let writes = chunks::chunk_range(key, None).and_then(|r| parts.delete(&r)).and_then(|_| {
+            if value.len() > chunks::CHUNK_BYTES {
+                let n = chunks::put_chunks(&parts, key, &value)?;
+                let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::new_with_length(0));
+                let _ = Reflect::set(&rec, &JsValue::from_str("n"), &JsValue::from_f64(n as f64));
+                let _ = Reflect::set(&rec, &JsValue::from_str("len"), &JsValue::from_f64(value.len() as f64));
+            } else {
+                let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::from(&value[..]));
+            }
+            meta.put_with_key(&JsValue::from_f64(next), &JsValue::from_str(COUNTER))?;
+            data.put_with_key(&rec, &k)
+        });
         if let Err(e) = writes {
             let _ = tx.abort();
             return Err(errors::from_js(&self.db_name, "put", &e));
@@ -349,10 +427,14 @@ impl Kv for IndexedDbKv {
     }
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
-        let tx = self.transaction(&[DATA], IdbTransactionMode::Readwrite, "delete")?;
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readwrite, "delete")?;
         let done = settle(&tx, &["complete", "abort"])?;
         let data = self.store(&tx, DATA, "delete")?;
-        if let Err(e) = data.delete(&JsValue::from_str(key)) {
+        let parts = self.store(&tx, chunks::CHUNKS, "delete")?;
+        let deleted = chunks::chunk_range(key, None)
+            .and_then(|r| parts.delete(&r))
+            .and_then(|_| data.delete(&JsValue::from_str(key)));
+        if let Err(e) = deleted {
             let _ = tx.abort();
             return Err(errors::from_js(&self.db_name, "delete", &e));
         }
