@@ -86,6 +86,11 @@ async function search(ctx, request, name) {
   if (body.includeMetadata !== undefined && typeof body.includeMetadata !== 'boolean') {
     throw invalid('includeMetadata must be a boolean');
   }
+  const mode = body.mode ?? 'exact';
+  if (!['exact', 'flat', 'ann', 'int8'].includes(mode)) throw invalid("mode must be 'exact', 'flat', 'ann' or 'int8'");
+  if (body.probes !== undefined && (!Number.isInteger(body.probes) || body.probes < 1 || body.probes > 1_000_000)) {
+    throw invalid('probes must be a whole number in 1..1000000');
+  }
   const c = await ctx.collection(name);
   // Read what other instances committed: a cheap conditional GET (304 when unchanged).
   await c.refresh();
@@ -93,6 +98,8 @@ async function search(ctx, request, name) {
     k,
     filter: body.filter ?? undefined,
     includeMetadata: body.includeMetadata ?? false,
+    mode,
+    probes: body.probes,
   });
   return json({ results });
 }
