@@ -213,6 +213,14 @@ export interface OpenOptions {
    * (a timer set during a request does not outlive it). The REST worker does exactly that.
    */
   autoCompact?: boolean;
+  /**
+   * Bytes of index partitions kept from cold ANN queries. When no snapshot of a collection is in
+   * memory, `search(q, { mode: 'ann' })` reads only the index header and the partitions it probes
+   * (S3 and R2 by byte range, IndexedDB by chunk); they are cached here, least recently used out.
+   * Default 32 MiB (sized for a 128 MB Workers isolate); a tab that searches a large index often
+   * can raise it so repeated queries stop reading the store. Whole number ≥ 1.
+   */
+  partitionCacheBytes?: number;
 }
 
 /**

@@ -66,6 +66,14 @@ impl Database {
         self
     }
 
+    /// Keeps at most `bytes` of index partitions read by cold ANN queries (default
+    /// [`crate::limits::PARTITION_CACHE_BYTES`]); a browser tab with memory to spare can hold a
+    /// whole large index this way and stop reading the store.
+    pub fn with_partition_cache_bytes(self, bytes: usize) -> Self {
+        self.cache.partitions.borrow_mut().budget = bytes;
+        self
+    }
+
     /// A database over a fresh in-memory store (the embedded default).
     pub fn memory() -> Self {
         Self::new(Storage::new(Arc::new(MemoryKv::new()) as Arc<dyn Kv>))

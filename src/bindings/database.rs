@@ -59,15 +59,21 @@ impl AkiDB {
     /// upserts on one collection handle share commits; `false`, or `{ maxRecords, maxBytes }`),
     /// `autoCompact` (default true: after a write that leaves the collection needing compaction,
     /// a handle compacts it in the background when the runtime is idle, then runs one GC pass at
-    /// most every 30 s).
+    /// most every 30 s), `partitionCacheBytes` (default 32 MiB: index partitions kept from
+    /// cold ANN queries, which read only the partitions they probe).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
         let group_commit = options::group_commit(&options)?;
         let auto_compact = options::auto_compact(&options)?;
+        let partition_cache = options::partition_cache_bytes(&options)?;
         let store = stores::open(&options).await?;
         let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
-        Ok(AkiDB { db: Rc::new(Database::new(storage).with_group_commit(group_commit)), auto_compact })
+        let mut db = Database::new(storage).with_group_commit(group_commit);
+        if let Some(bytes) = partition_cache {
+            db = db.with_partition_cache_bytes(bytes);
+        }
+        Ok(AkiDB { db: Rc::new(db), auto_compact })
     }
 
     /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.

@@ -237,6 +237,12 @@ pub fn compact(options: &JsValue) -> JsResult<CompactArgs> {
     Ok(CompactArgs { opts, gc })
 }
 
+/// `options.partitionCacheBytes` of `AkiDB.open` (default `PARTITION_CACHE_BYTES`, 32 MiB).
+pub fn partition_cache_bytes(options: &JsValue) -> JsResult<Option<usize>> {
+    Ok(whole(&prop(options, "partitionCacheBytes"), "options.partitionCacheBytes", 4_294_967_296.0)?
+        .map(|n| n as usize))
+}
+
 /// `options.autoCompact` of `AkiDB.open` (default true).
 pub fn auto_compact(options: &JsValue) -> JsResult<bool> {
     Ok(flag(&prop(options, "autoCompact"), "options.autoCompact")?.unwrap_or(true))

@@ -9,9 +9,9 @@
 //! row in an unread partition of a newer indexed one; rather than guess, a snapshot whose
 //! indexed segment is not the oldest is read whole (the full path).
 //!
-//! Headers and partitions are cached per database by (segment, partition) within
-//! [`PARTITION_CACHE_BYTES`], least recently used first out; segments are immutable, so an
-//! entry never goes stale.
+//! Headers and partitions are cached per database by (segment, partition) within a byte budget
+//! (default [`PARTITION_CACHE_BYTES`]; `Database::with_partition_cache_bytes`), least recently
+//! used first out; segments are immutable, so an entry never goes stale.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -30,7 +30,7 @@ use crate::storage::compact::MAX_PARALLEL_READS;
 use crate::storage::segments::SEGMENT_MISSING;
 
 /// Blocks closer than this are fetched by one request (fewer requests for a few wasted bytes).
-pub const MERGE_GAP_BYTES: u64 = 64 << 10;
+pub const MERGE_GAP_BYTES: u64 = 256 << 10;
 /// Index headers kept per database (each is the centroids: partitions × dimension × 4 bytes).
 const MAX_HEADERS: usize = 8;
 
@@ -42,13 +42,26 @@ pub struct IndexHeader {
 }
 
 /// Index headers and partitions read by range, shared by a database's handles.
-#[derive(Default)]
 pub struct PartitionCache {
+    /// Most bytes of decoded partitions kept.
+    pub budget: usize,
     /// `None`: the segment has no index (a v1 object), so reading it by range is pointless.
     headers: HashMap<Uuid, Option<Rc<IndexHeader>>>,
     parts: HashMap<(Uuid, u32), (Rc<Segment>, usize, u64)>,
     used: usize,
     tick: u64,
+}
+
+impl Default for PartitionCache {
+    fn default() -> Self {
+        PartitionCache {
+            budget: PARTITION_CACHE_BYTES,
+            headers: HashMap::new(),
+            parts: HashMap::new(),
+            used: 0,
+            tick: 0,
+        }
+    }
 }
 
 impl PartitionCache {
@@ -68,7 +81,7 @@ impl PartitionCache {
             self.used -= old.1;
         }
         self.used += bytes;
-        while self.used > PARTITION_CACHE_BYTES && self.parts.len() > 1 {
+        while self.used > self.budget && !self.parts.is_empty() {
             let oldest = *self.parts.iter().min_by_key(|(_, e)| e.2).map(|(k, _)| k).expect("not empty");
             let (_, b, _) = self.parts.remove(&oldest).expect("present");
             self.used -= b;

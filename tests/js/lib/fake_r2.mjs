@@ -3,7 +3,7 @@
 // returns the object WITHOUT a body; put → R2Object | null (null: onlyIf failed, nothing
 // written); etags are MD5 content hashes (unquoted; httpEtag quoted); `etagDoesNotMatch: '*'`
 // fails on any existing object; list({ prefix, cursor, limit }) pages in key order with an
-// opaque cursor and `truncated`. Knobs for tests:
+// opaque cursor and `truncated`; get({ range: { offset, length } }) returns that slice. Knobs:
 //   pageSize     keys per list page at most (R2: 1000), to exercise cursors with few keys
 //   maxDelayMs   random delay before every call (real interleavings between concurrent calls)
 //   atomic       false: a conditional put checks, waits, then writes (the broken store the
@@ -79,8 +79,10 @@ export class FakeR2Bucket {
       this.calls.getUnchanged++;
       return meta;
     }
-    const bytes = o.bytes.slice();
-    return { ...meta, body: new Blob([bytes]).stream(), bodyUsed: false, arrayBuffer: async () => bytes.buffer, text: async () => new TextDecoder().decode(bytes) };
+    // range { offset, length }: that slice, clamped at the end (as an HTTP Range read is).
+    const r = options.range;
+    const bytes = r ? o.bytes.slice(r.offset ?? 0, r.length === undefined ? undefined : (r.offset ?? 0) + r.length) : o.bytes.slice();
+    return { ...meta, range: r, body: new Blob([bytes]).stream(), bodyUsed: false, arrayBuffer: async () => bytes.buffer, text: async () => new TextDecoder().decode(bytes) };
   }
 
   async put(key, value, options = {}) {
