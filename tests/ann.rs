@@ -225,7 +225,8 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
                 seg_reads.iter().filter(|r| r.1.is_none()).all(|r| r.2 < object / 20),
                 "query {i} read the indexed segment whole"
             );
-            assert!(bytes < object / 5, "query {i} read {bytes} of {object} bytes");
+            // 6 of 274 partitions, runs merged across gaps of up to 256 KiB (most of this small object).
+            assert!(bytes < object / 3, "query {i} read {bytes} of {object} bytes");
             if i > 0 {
                 // Header cached; the probed partitions not yet seen: at most one range per probe.
                 assert!(seg_reads.len() <= 6, "query {i}: {} reads", seg_reads.len());
@@ -242,5 +243,32 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
         // Exact search (or a filter) reads everything, as before.
         let e = cold.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap();
         assert_eq!(e, warm.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap());
+    });
+}
+
+#[test]
+fn a_cold_query_on_a_snapshot_whose_segment_gc_deleted_reads_the_latest_one() {
+    run(async {
+        let (mem, warm) = indexed_collection(Distance::L2).await;
+        let db = Database::new(Storage::new(mem.clone() as Arc<dyn Kv>));
+        let stale = db.collection("c").await.unwrap(); // snapshot: the first indexed segment
+        let s = Storage::new(mem.clone() as Arc<dyn Kv>);
+        let old = s.load_manifest("c").await.unwrap().segments[0].clone();
+        // A write and a full compaction replace it; GC passes delete it.
+        warm.upsert(&[Record::new("late", vec![0.5; DIM], None)]).await.unwrap();
+        warm.compact(&CompactOptions { full: true, ..Default::default() }).await.unwrap();
+        let key = |m: &akidb::CollectionManifest| s.segment_key("c", m.incarnation, &old);
+        let m = s.load_manifest("c").await.unwrap();
+        for _ in 0..5 {
+            if mem.get(&key(&m)).await.unwrap().is_none() {
+                break;
+            }
+            s.collect_garbage("c").await.unwrap();
+        }
+        assert!(mem.get(&key(&m)).await.unwrap().is_none(), "GC did not delete the replaced segment");
+        // The stale handle's cold query finds its segment gone, moves to the latest snapshot.
+        let hits = stale.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None })).await.unwrap();
+        assert_eq!(hits[0].id, "late");
+        assert_eq!(hits, warm.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None })).await.unwrap());
     });
 }

@@ -92,7 +92,7 @@ fn assign(distance: Distance, seg: &Segment, cents: &Centroids, cap: usize) -> (
     let mut primary = vec![0u32; n];
     let mut second = vec![0u32; n];
     let mut sizes = vec![0usize; cents.len()];
-    let mut buf = Vec::new();
+    let mut buf = kmeans::Scratch::default();
     for r in 0..n {
         let (a, b) = kmeans::nearest_two(distance, cents, seg.vector(r), ASSIGN_COARSE_PROBES, &mut buf);
         let (p, s) = if sizes[a as usize] >= cap && sizes[b as usize] < cap { (b, a) } else { (a, b) };

@@ -207,6 +207,13 @@ fn lloyd(distance: Distance, data: &[f32], dim: usize, rows: &[u32], k: usize, r
     cents
 }
 
+/// Reusable buffers of [`nearest_two`], so assigning rows allocates nothing per row.
+#[derive(Default)]
+pub struct Scratch {
+    scores: Vec<f32>,
+    order: Vec<(f32, usize)>,
+}
+
 /// The best two fine centroids of `v`, searching the children of its `coarse_probes` best
 /// coarse centroids: `(best, second)`; `second` equals `best` when there is only one.
 pub fn nearest_two(
@@ -214,18 +221,25 @@ pub fn nearest_two(
     c: &Centroids,
     v: &[f32],
     coarse_probes: usize,
-    buf: &mut Vec<f32>,
+    buf: &mut Scratch,
 ) -> (u32, u32) {
     let dim = c.dim;
     let k1 = c.coarse.len() / dim;
-    buf.resize(k1.max(c.len()), 0.0);
-    let cs = &mut buf[..k1];
-    kernels::score_many(distance, v, &c.coarse, dim, cs);
-    let mut order: Vec<(f32, usize)> = cs.iter().copied().zip(0..).collect();
+    buf.scores.resize(k1, 0.0);
+    kernels::score_many(distance, v, &c.coarse, dim, &mut buf.scores);
+    let order = &mut buf.order;
+    order.clear();
+    order.extend(buf.scores.iter().copied().zip(0..));
+    // Only the best `coarse_probes` matter: select them, then order those.
+    let top = coarse_probes.max(1).min(order.len());
+    if top < order.len() {
+        order.select_nth_unstable_by(top, |a, b| b.0.total_cmp(&a.0));
+        order.truncate(top);
+    }
     order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let (mut best, mut second) = ((f32::NEG_INFINITY, u32::MAX), (f32::NEG_INFINITY, u32::MAX));
     let mut scores = [0.0f32; 256];
-    for &(_, parent) in order.iter().take(coarse_probes.max(1)) {
+    for &(_, parent) in order.iter() {
         let (lo, hi) = (c.children[parent], c.children[parent + 1]);
         for start in (lo..hi).step_by(scores.len()) {
             let end = hi.min(start + scores.len());
