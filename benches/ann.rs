@@ -43,7 +43,38 @@ fn f32s(path: &str) -> Vec<f32> {
     b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
+/// `SYNTH=n cargo bench --bench ann`: build time of an index over n × 128 clustered rows.
+fn synthetic(n: usize) {
+    let dim = 128;
+    let mut x: u64 = 42;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let centres: Vec<f32> = (0..1000 * dim).map(|_| next() * 4.0).collect();
+    let recs: Vec<Record> = (0..n)
+        .map(|i| {
+            let c = (i * 7919) % 1000;
+            Record::new(i.to_string(), (0..dim).map(|d| centres[c * dim + d] + next()).collect(), None)
+        })
+        .collect();
+    let flat = Segment::from_records(&recs, dim as u16, 0);
+    let t = Instant::now();
+    let seg = build(Distance::L2, &flat, &BuildOptions::default());
+    println!(
+        "{n} × {dim}: {} partitions, {} spill entries, build {:.2} s",
+        seg.index.as_ref().unwrap().partitions(),
+        seg.index.as_ref().unwrap().spills.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 fn main() {
+    if let Some(n) = std::env::var("SYNTH").ok().and_then(|v| v.parse().ok()) {
+        return synthetic(n);
+    }
     let args: Vec<String> = std::env::args().filter(|a| !a.starts_with('-')).collect();
     let rpp: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(akidb::index::ivf::ROWS_PER_PARTITION);
     let base = f32s(&format!("{DIR}/base.f32"));
