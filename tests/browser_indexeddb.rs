@@ -324,3 +324,60 @@ async fn js_api_opens_indexeddb_and_reports_codes() {
     let kv = IndexedDbKv::open(&name).await.unwrap();
     assert!(kv.list("p/collections/c/1/segments/").await.unwrap().len() == 2);
 }
+
+/// Records `{ key, durability }` of every put into the `kv` object store until the returned
+/// function is called (which restores `IDBObjectStore.prototype.put`).
+fn spy_on_puts() -> (js_sys::Array, js_sys::Function) {
+    let install = js_sys::Function::new_no_args(
+        "const log = []; const proto = IDBObjectStore.prototype; const orig = proto.put;
+         proto.put = function (value, key) {
+           if (this.name === 'kv') log.push({ key: String(key), durability: this.transaction.durability });
+           return orig.call(this, value, key);
+         };
+         return [log, () => { proto.put = orig; }];",
+    );
+    let pair: js_sys::Array = install.call0(&JsValue::NULL).unwrap().unchecked_into();
+    (pair.get(0).unchecked_into(), pair.get(1).unchecked_into())
+}
+
+/// (key, durability) of the logged puts whose key ends with `suffix`.
+fn puts_ending(log: &js_sys::Array, suffix: &str) -> Vec<(String, String)> {
+    log.iter()
+        .map(|e| {
+            let get = |k: &str| Reflect::get(&e, &k.into()).unwrap().as_string().unwrap_or_default();
+            (get("key"), get("durability"))
+        })
+        .filter(|(k, _)| k.ends_with(suffix))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn manifest_commits_are_strict_and_segment_writes_relaxed() {
+    use akidb::kv::indexeddb::Durability;
+    // Strict (the default); then the two other settings as controls: the spy must see a
+    // difference, or it would prove nothing.
+    for (durability, manifest, segment) in [
+        (Durability::Strict, "strict", "relaxed"),
+        (Durability::Relaxed, "relaxed", "relaxed"),
+        (Durability::BrowserDefault, "default", "default"),
+    ] {
+        let (log, restore) = spy_on_puts();
+        let name = fresh("durability");
+        #[allow(clippy::arc_with_non_send_sync)]
+        let kv: Arc<dyn Kv> = Arc::new(IndexedDbKv::open(&name).await.unwrap().with_durability(durability));
+        let db = Database::new(Storage::new(kv));
+        db.create_collection("c", 16, Distance::Cosine).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        // 5,000 × 16-d: segment objects over 64 KiB (chunked), two segments, one commit.
+        c.upsert_batched(&records("r", 5000, 16, 3), 2500, &mut |_, _| {}).await.unwrap();
+        c.upsert(&records("s", 3, 16, 4)).await.unwrap();
+        restore.call0(&JsValue::NULL).unwrap();
+        let manifests = puts_ending(&log, "manifest.json");
+        let segments = puts_ending(&log, ".seg");
+        assert_eq!(manifests.len(), 3, "create + two commits: {manifests:?}");
+        assert_eq!(segments.len(), 3, "{segments:?}");
+        assert!(manifests.iter().all(|(_, d)| d == manifest), "{durability:?}: {manifests:?}");
+        assert!(segments.iter().all(|(_, d)| d == segment), "{durability:?}: {segments:?}");
+        assert_eq!(c.count().await.unwrap(), 5003, "chunked segments still read back");
+    }
+}

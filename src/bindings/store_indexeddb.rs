@@ -6,9 +6,12 @@ use wasm_bindgen::JsValue;
 
 use super::convert::{is_absent, prop, string};
 use super::errors::{invalid, to_js, JsResult};
+use crate::kv::indexeddb::Durability;
 use crate::kv::{IndexedDbKv, Kv};
 
-/// Opens the IndexedDB store named by `options.name` (required, non-empty).
+/// Opens the IndexedDB store named by `options.name` (required, non-empty) with
+/// `options.durability` ('strict' (default): strict manifest commits, relaxed segment writes;
+/// 'relaxed'; 'default': the browser's).
 pub async fn open(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
     let name_v = prop(options, "name");
     if is_absent(&name_v) {
@@ -21,7 +24,14 @@ pub async fn open(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
     if !is_absent(&prop(options, "simulatedLatencyMs")) {
         return Err(invalid("options.simulatedLatencyMs is only supported by store 'memory'"));
     }
-    let kv = IndexedDbKv::open(&name).await.map_err(|e| to_js(e.into()))?;
+    let d = prop(options, "durability");
+    let durability = if is_absent(&d) {
+        Durability::default()
+    } else {
+        Durability::parse(&string(&d, "options.durability")?)
+            .ok_or_else(|| invalid("options.durability must be 'strict', 'relaxed' or 'default'"))?
+    };
+    let kv = IndexedDbKv::open(&name).await.map_err(|e| to_js(e.into()))?.with_durability(durability);
     // wasm is single-threaded: the Arc only shares ownership, it never crosses threads.
     #[allow(clippy::arc_with_non_send_sync)]
     let kv: Arc<dyn Kv> = Arc::new(kv);

@@ -18,15 +18,17 @@
 //! Only IndexedDB requests are awaited inside the transaction (see `events.rs`).
 
 mod chunks;
+mod durability;
 mod errors;
 mod events;
+mod put;
 mod range;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use async_trait::async_trait;
-use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use log::warn;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -36,6 +38,7 @@ use web_sys::{
 };
 
 use super::{Kv, KvError, PutCondition, VersionToken, Versioned};
+pub use durability::Durability;
 use events::settle;
 
 /// Prefix of the IndexedDB database name: `AkiDB.open({ store: 'indexeddb', name: 'x' })` uses the
@@ -54,6 +57,7 @@ pub struct IndexedDbKv {
     db: IdbDatabase,
     /// Why the connection is closed, once it is.
     closed: Rc<RefCell<Option<String>>>,
+    durability: Durability,
     _on_versionchange: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(Event)>,
 }
@@ -172,7 +176,14 @@ impl IndexedDbKv {
         };
         db.set_onversionchange(Some(on_versionchange.as_ref().unchecked_ref()));
         db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(IndexedDbKv { db_name, db, closed, _on_versionchange: on_versionchange, _on_close: on_close })
+        Ok(IndexedDbKv {
+            db_name,
+            db,
+            closed,
+            durability: Durability::default(),
+            _on_versionchange: on_versionchange,
+            _on_close: on_close,
+        })
     }
 
     /// Deletes the IndexedDB database `akidb:{name}` and everything in it. Open AkiDB connections
@@ -196,12 +207,31 @@ impl IndexedDbKv {
         &self.db_name
     }
 
+    /// Sets the durability its readwrite transactions request (default [`Durability::Strict`]:
+    /// strict commit points, relaxed staged writes).
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// The durability its readwrite transactions request.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
     /// True once the connection is closed ([`Kv::close`], a versionchange, or the browser).
     pub fn is_closed(&self) -> bool {
         self.closed.borrow().is_some()
     }
 
-    fn transaction(&self, stores: &[&str], mode: IdbTransactionMode, op: &str) -> Result<IdbTransaction, KvError> {
+    /// A transaction over `stores`; `commit_point` (readwrite only) picks the durability hint.
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: IdbTransactionMode,
+        commit_point: bool,
+        op: &str,
+    ) -> Result<IdbTransaction, KvError> {
         if let Some(reason) = self.closed.borrow().as_ref() {
             return Err(KvError::Backend(reason.clone()));
         }
@@ -209,7 +239,13 @@ impl IndexedDbKv {
         for s in stores {
             names.push(&JsValue::from_str(s));
         }
-        self.db.transaction_with_str_sequence_and_mode(&names, mode).map_err(|e| match self.closed.borrow().as_ref() {
+        let tx = match mode {
+            IdbTransactionMode::Readwrite => {
+                durability::readwrite(&self.db, &names, self.durability.hint(commit_point))
+            }
+            _ => self.db.transaction_with_str_sequence_and_mode(&names, mode),
+        };
+        tx.map_err(|e| match self.closed.borrow().as_ref() {
             Some(reason) => KvError::Backend(reason.clone()),
             None => errors::from_js(&self.db_name, op, &e),
         })
@@ -321,7 +357,7 @@ fn token(counter: f64) -> VersionToken {
 #[async_trait(?Send)]
 impl Kv for IndexedDbKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, "get")?;
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, false, "get")?;
         let data = self.store(&tx, DATA, "get")?;
         let parts = self.store(&tx, chunks::CHUNKS, "get")?;
         let rec = self.result(self.start(data.get(&JsValue::from_str(key)), "get")?).await?;
@@ -329,7 +365,7 @@ impl Kv for IndexedDbKv {
     }
 
     async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
-        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, "get")?;
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readonly, false, "get")?;
         let data = self.store(&tx, DATA, "get")?;
         let parts = self.store(&tx, chunks::CHUNKS, "get")?;
         let rec = self.result(self.start(data.get(&JsValue::from_str(key)), "get")?).await?;
@@ -363,71 +399,15 @@ impl Kv for IndexedDbKv {
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
-        let tx = self.transaction(&[DATA, META, chunks::CHUNKS], IdbTransactionMode::Readwrite, "put")?;
-        let done = settle(&tx, &["complete", "abort"])?;
-        let (data, meta) = (self.store(&tx, DATA, "put")?, self.store(&tx, META, "put")?);
-        let parts = self.store(&tx, chunks::CHUNKS, "put")?;
-        let k = JsValue::from_str(key);
-        // Both reads are queued at once; they complete in order inside this transaction.
-        let counter = self.start(meta.get(&JsValue::from_str(COUNTER)), "put (read counter)")?;
-        let current = match condition {
-            PutCondition::Any => None,
-            _ => Some(self.start(data.get(&k), "put (read current)")?),
-        };
-        let counter = match self.result(counter).await {
-            Ok(c) if c.is_undefined() => 0.0,
-            Ok(c) => c.as_f64().ok_or_else(|| self.corrupt(COUNTER, "counter is not a number"))?,
-            Err(e) => {
-                let _ = tx.abort();
-                return Err(e);
-            }
-        };
-        let current = match current {
-            None => None,
-            Some(p) => match self.result(p).await.and_then(|rec| self.version_of(key, &rec)) {
-                Ok(v) => v,
-                Err(e) => {
-                    let _ = tx.abort();
-                    return Err(e);
-                }
-            },
-        };
-        let allowed = match (&condition, current) {
-            (PutCondition::Any, _) => true,
-            (PutCondition::IfAbsent, cur) => cur.is_none(),
-            (PutCondition::IfVersion(_), None) => false,
-            (PutCondition::IfVersion(t), Some(cur)) => *t == token(cur),
-        };
-        if !allowed {
-            let _ = tx.abort();
-            return Err(KvError::PreconditionFailed);
-        }
-        let next = counter + 1.0;
-        let rec = Object::new();
-        let _ = Reflect::set(&rec, &JsValue::from_str("t"), &JsValue::from_f64(next));
-        // Chunks of an earlier value of this key go in the same transaction.
-        let writes = chunks::chunk_range(key, None).and_then(|r| parts.delete(&r)).and_then(|_| {
-            if value.len() > chunks::CHUNK_BYTES {
-                let n = chunks::put_chunks(&parts, key, &value)?;
-                let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::new_with_length(0));
-                let _ = Reflect::set(&rec, &JsValue::from_str("n"), &JsValue::from_f64(n as f64));
-                let _ = Reflect::set(&rec, &JsValue::from_str("len"), &JsValue::from_f64(value.len() as f64));
-            } else {
-                let _ = Reflect::set(&rec, &JsValue::from_str("v"), &Uint8Array::from(&value[..]));
-            }
-            meta.put_with_key(&JsValue::from_f64(next), &JsValue::from_str(COUNTER))?;
-            data.put_with_key(&rec, &k)
-        });
-        if let Err(e) = writes {
-            let _ = tx.abort();
-            return Err(errors::from_js(&self.db_name, "put", &e));
-        }
-        self.finish(&tx, done, "put").await?;
-        Ok(token(next))
+        self.put_with(key, value, condition, true).await
+    }
+
+    async fn put_staged(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+        self.put_with(key, value, condition, false).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
-        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readwrite, "delete")?;
+        let tx = self.transaction(&[DATA, chunks::CHUNKS], IdbTransactionMode::Readwrite, false, "delete")?;
         let done = settle(&tx, &["complete", "abort"])?;
         let data = self.store(&tx, DATA, "delete")?;
         let parts = self.store(&tx, chunks::CHUNKS, "delete")?;
@@ -442,7 +422,7 @@ impl Kv for IndexedDbKv {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        let tx = self.transaction(&[DATA], IdbTransactionMode::Readonly, "list")?;
+        let tx = self.transaction(&[DATA], IdbTransactionMode::Readonly, false, "list")?;
         let data = self.store(&tx, DATA, "list")?;
         let range = range::prefix_range(prefix).map_err(|e| errors::from_js(&self.db_name, "list", &e))?;
         let req = match &range {

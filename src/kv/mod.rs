@@ -125,8 +125,18 @@ pub trait Kv {
         false
     }
 
-    /// Writes a value if `condition` holds, atomically; returns the new version token.
+    /// Writes a value if `condition` holds, atomically; returns the new version token. This is
+    /// a *commit point*: once it resolves, the write is as durable as the store can make it.
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError>;
+
+    /// [`Kv::put`] for a *staged* value: one that nothing reads until a later [`Kv::put`] to
+    /// this store (the commit point) publishes it, e.g. a segment object before the manifest
+    /// commit that lists it. A backend whose commit points also flush every earlier write
+    /// (IndexedDB) may write staged values with weaker, cheaper durability; the default is a
+    /// plain put.
+    async fn put_staged(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+        self.put(key, value, condition).await
+    }
 
     /// Deletes a key; deleting an absent key succeeds.
     async fn delete(&self, key: &str) -> Result<(), KvError>;
@@ -156,6 +166,9 @@ impl<K: Kv + ?Sized> Kv for std::sync::Arc<K> {
     }
     async fn put(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
         (**self).put(key, value, condition).await
+    }
+    async fn put_staged(&self, key: &str, value: Vec<u8>, condition: PutCondition) -> Result<VersionToken, KvError> {
+        (**self).put_staged(key, value, condition).await
     }
     async fn delete(&self, key: &str) -> Result<(), KvError> {
         (**self).delete(key).await

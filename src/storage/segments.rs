@@ -119,7 +119,7 @@ impl Storage {
         let mut attempt = 0u32;
         let mut maybe_landed = false;
         loop {
-            match self.kv().put(key, bytes.clone(), PutCondition::IfAbsent).await {
+            match self.kv().put_staged(key, bytes.clone(), PutCondition::IfAbsent).await {
                 Ok(_) => return Ok(()),
                 Err(KvError::PreconditionFailed) if maybe_landed => return Ok(()),
                 Err(KvError::PreconditionFailed) => {
