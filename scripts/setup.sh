@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
 WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1     # built from the crates registry (the npm package downloads at install)
 
 log() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -58,11 +59,21 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt_install chromium chromium-driver
 fi
 
+# 4b. Debian Firefox ESR + geckodriver built with cargo, for the same browser tests in Firefox.
+if ! command -v firefox-esr >/dev/null; then
+  log "installing firefox-esr"
+  apt_install firefox-esr
+fi
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  log "installing geckodriver $GECKODRIVER_VERSION (a few minutes)"
+  cargo install --quiet --force --locked geckodriver --version "$GECKODRIVER_VERSION"
+fi
+
 # 5. Node dev dependencies (binaryen's wasm-opt/wasm-dis, playwright-core, workerd, typescript,
 #    benchmark peers, miniflare 3.x pinned: the local R2 simulation of the R2 tests; 4.x needs
-#    Node >= 22).
+#    Node >= 22; selenium-webdriver: the WebDriver BiDi client that drives Firefox).
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/workerd ] \
-  || [ ! -f node_modules/miniflare/package.json ] \
+  || [ ! -f node_modules/miniflare/package.json ] || [ ! -f node_modules/selenium-webdriver/package.json ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
@@ -83,4 +94,4 @@ if [ "$(.venv-s3/bin/python -c 'import importlib.metadata as m; print(m.version(
 fi
 command -v curl >/dev/null || apt_install curl
 
-log "ready: $(rustc --version), node $(node --version), $(wasm-bindgen --version), $(wasm-pack --version)"
+log "ready: $(rustc --version), node $(node --version), $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n 1)"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: lints on both targets, native Rust tests (unit, conformance, concurrency
 # with real threads), the same core suite compiled to wasm32 in Node, the IndexedDB suite in
-# headless Chromium, the npm package build (fails without SIMD128), the JS API tests in Node,
-# the R2 binding store and the REST worker on Miniflare,
-# the package smoke test in every runtime, and the browser end-to-end tests.
+# headless Chromium and in headless Firefox, the npm package build (fails without SIMD128), the
+# JS API tests in Node, the R2 binding store and the REST worker on Miniflare, the package smoke
+# test in every runtime, and the browser end-to-end tests (Chromium and Firefox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -28,6 +28,10 @@ step "wasm32 tests in headless Chromium: IndexedDbKv conformance, CAS across con
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 wasm wasm-pack test --headless --chrome --test browser_indexeddb
 
+step "wasm32 tests in headless Firefox ESR: the same IndexedDB suite"
+export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}"
+wasm wasm-pack test --headless --firefox --test browser_indexeddb
+
 step "npm package build (checks SIMD128 is in the shipped wasm)"
 wasm scripts/build-pkg.sh
 
@@ -37,10 +41,10 @@ node --test tests/js/
 step "Miniflare R2: conformance through the binding, atomicity probes, REST worker on an R2 binding"
 node --test --test-concurrency=1 tests/miniflare/
 
-step "npm package: smoke test in Node ESM + CJS, Chromium and workerd; index.d.ts type check"
+step "npm package: smoke test in Node ESM + CJS, Chromium, Firefox and workerd; index.d.ts type check"
 node --test --test-concurrency=1 tests/pkg/
 
-step "browser end-to-end (playwright-core + Debian Chromium): 4 tabs, persistence, quota, demo page"
+step "browser end-to-end (Chromium via playwright-core, Firefox ESR via selenium-webdriver + geckodriver): 4 tabs, persistence, quota; demo page (Chromium)"
 node --test --test-concurrency=1 tests/e2e/
 
 step "browser demo server (scripts/demo.sh --check)"

@@ -1,9 +1,10 @@
-// Persistence: write a collection into IndexedDB, close Chromium, start it again on the same
-// user-data-dir: the collection, its manifest and its search results are intact.
+// Persistence: write a collection into IndexedDB, close the browser, start it again on the same
+// profile directory: the collection, its manifest and its search results are intact. In Chromium
+// and in Firefox.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { blankPage, withBrowser } from './lib.mjs';
+import { BROWSERS, blankPage, withBrowser } from './lib.mjs';
 
 /** Runs in the page: deterministic data, so both browser runs can build the same query. */
 async function write() {
@@ -40,26 +41,28 @@ async function read() {
   return out;
 }
 
-test('a collection survives closing and restarting the browser', { timeout: 180_000 }, () =>
-  withBrowser(async ({ server, launchBrowser }) => {
-    let ctx = await launchBrowser();
-    const written = await (await blankPage(ctx, server, 'first')).evaluate(write);
-    assert.deepEqual(written.progress, [[1000, 3000], [2000, 3000], [3000, 3000]]);
-    const before = await (await blankPage(ctx, server, 'first')).evaluate(read);
-    await ctx.close();
+for (const browser of BROWSERS) {
+  test(`${browser}: a collection survives closing and restarting the browser`, { timeout: 180_000 }, () =>
+    withBrowser(async ({ server, launchBrowser }) => {
+      let ctx = await launchBrowser();
+      const written = await (await blankPage(ctx, server, 'first')).evaluate(write);
+      assert.deepEqual(written.progress, [[1000, 3000], [2000, 3000], [3000, 3000]]);
+      const before = await (await blankPage(ctx, server, 'first')).evaluate(read);
+      await ctx.close();
 
-    ctx = await launchBrowser();
-    const after = await (await blankPage(ctx, server, 'second')).evaluate(read);
-    assert.deepEqual(after, before, 'everything reads back identically after a restart');
+      ctx = await launchBrowser();
+      const after = await (await blankPage(ctx, server, 'second')).evaluate(read);
+      assert.deepEqual(after, before, 'everything reads back identically after a restart');
 
-    assert.ok(after.databases.includes('akidb:persist'));
-    assert.deepEqual(after.collections, [{ name: 'docs', dimension: 16, distance: 'cosine', totalVectors: 3001, version: 5 }]);
-    assert.equal(after.count, 2998, '3000 - 2 deleted (r7 replaced, not added)');
-    assert.deepEqual(after.manifest.segments.map((s) => s.state), ['Active', 'Sealed', 'Active', 'Active']);
-    assert.equal(after.manifest.segments[1].id, written.segmentIds[1]);
-    assert.equal(after.hits[0].id, 'r1234');
-    assert.ok(Math.abs(after.hits[0].score - 1) < 1e-4);
-    assert.deepEqual(after.filtered.map((h) => h.id), ['r7'], 'the replaced record kept its new metadata');
-    assert.notEqual(after.deleted, 'r5', 'deleted records stay deleted');
-  }),
-);
+      assert.ok(after.databases.includes('akidb:persist'));
+      assert.deepEqual(after.collections, [{ name: 'docs', dimension: 16, distance: 'cosine', totalVectors: 3001, version: 5 }]);
+      assert.equal(after.count, 2998, '3000 - 2 deleted (r7 replaced, not added)');
+      assert.deepEqual(after.manifest.segments.map((s) => s.state), ['Active', 'Sealed', 'Active', 'Active']);
+      assert.equal(after.manifest.segments[1].id, written.segmentIds[1]);
+      assert.equal(after.hits[0].id, 'r1234');
+      assert.ok(Math.abs(after.hits[0].score - 1) < 1e-4);
+      assert.deepEqual(after.filtered.map((h) => h.id), ['r7'], 'the replaced record kept its new metadata');
+      assert.notEqual(after.deleted, 'r5', 'deleted records stay deleted');
+    }, { browser }),
+  );
+}

@@ -1,7 +1,8 @@
 // Package smoke test: packs the built pkg/ with `npm pack`, installs the tarball into a scratch
 // project (offline; no install scripts), and runs the same script (tests/pkg/smoke.mjs: create,
-// upsert, search) in Node ESM, Node CommonJS, Chromium (ES module + import map, no bundler) and
-// workerd (the .wasm imported as a module). Requires scripts/build-pkg.sh to have run.
+// upsert, search) in Node ESM, Node CommonJS, Chromium and Firefox (ES module + import map, no
+// bundler; page and module worker) and workerd (the .wasm imported as a module). Requires
+// scripts/build-pkg.sh to have run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ import { promisify } from 'node:util';
 
 import { EXPECTED } from './smoke.mjs';
 import { startServer } from '../../www/server.mjs';
-import { echoErrors, freshProfile, launch, removeProfile } from '../support/chromium.mjs';
+import { BROWSERS, driver } from '../support/browsers.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,7 +70,8 @@ import('./smoke.mjs').then(async ({ smoke }) => console.log(JSON.stringify(await
   assert.deepEqual(JSON.parse(stdout), EXPECTED);
 });
 
-test('Chromium: ES module with an import map (page and web worker), memory and IndexedDB stores', { timeout: 120_000 }, async () => {
+/** Writes the smoke page and its module worker into the scratch project. */
+function writeSmokePage() {
   writeFileSync(
     path.join(proj, 'index.html'),
     `<!doctype html><meta charset="utf-8"><title>smoke</title><link rel="icon" href="data:,">
@@ -102,25 +104,32 @@ try {
   postMessage({ failed: String(e && e.stack || e) });
 }\n`,
   );
-  const server = await startServer({ mounts: { '/': proj } });
-  const profile = freshProfile('smoke');
-  const context = await launch(profile);
-  try {
-    const page = await context.newPage();
-    echoErrors(page, 'smoke');
-    await page.goto(server.url);
-    const result = await (await page.waitForFunction(() => window.__result, null, { timeout: 60_000 })).jsonValue();
-    assert.equal(result.failed, undefined, result.failed);
-    assert.deepEqual(result.memory, EXPECTED);
-    assert.deepEqual(result.indexeddb, EXPECTED);
-    assert.equal(result.worker.failed, undefined, result.worker.failed);
-    assert.deepEqual(result.worker, { memory: EXPECTED, indexeddb: EXPECTED }, 'in a web worker');
-  } finally {
-    await context.close();
-    await server.close();
-    removeProfile(profile);
-  }
-});
+}
+
+for (const browser of BROWSERS) {
+  test(`${browser}: ES module with an import map (page and web worker), memory and IndexedDB stores`, { timeout: 120_000 }, async () => {
+    const { echoErrors, freshProfile, launch, removeProfile } = driver(browser);
+    writeSmokePage();
+    const server = await startServer({ mounts: { '/': proj } });
+    const profile = freshProfile('smoke');
+    const context = await launch(profile);
+    try {
+      const page = await context.newPage();
+      echoErrors(page, 'smoke');
+      await page.goto(server.url);
+      const result = await (await page.waitForFunction(() => window.__result, null, { timeout: 60_000 })).jsonValue();
+      assert.equal(result.failed, undefined, result.failed);
+      assert.deepEqual(result.memory, EXPECTED);
+      assert.deepEqual(result.indexeddb, EXPECTED);
+      assert.equal(result.worker.failed, undefined, result.worker.failed);
+      assert.deepEqual(result.worker, { memory: EXPECTED, indexeddb: EXPECTED }, 'in a web worker');
+    } finally {
+      await context.close();
+      await server.close();
+      removeProfile(profile);
+    }
+  });
+}
 
 /** A free TCP port on 127.0.0.1. */
 async function freePort() {
