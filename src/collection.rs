@@ -122,6 +122,24 @@ impl Collection {
         self.state.borrow().manifest.clone()
     }
 
+    /// The version of the snapshot this handle reads (no I/O, no copy).
+    pub fn version(&self) -> u64 {
+        self.state.borrow().manifest.version
+    }
+
+    /// Loads the current snapshot's segments into memory (no-op when they are), so that
+    /// [`Collection::search_loaded`] can answer.
+    pub async fn load(&self) -> Result<()> {
+        self.view().await.map(|_| ())
+    }
+
+    /// A search answered synchronously on the snapshot already in memory; `None` when the
+    /// current snapshot is not loaded (after a refresh moved it, or before the first search).
+    pub fn search_loaded(&self, query: &[f32], opts: &SearchOptions) -> Option<Result<Vec<SearchHit>>> {
+        let view = self.state.borrow().view.clone()?;
+        Some(exec::search(&view, query, opts))
+    }
+
     /// Writes `records` atomically (replacing records with the same ids). Concurrent upserts
     /// on this handle are group-committed: they may share one segment and one manifest
     /// commit, and each resolves once that commit is durable. Invalid input is rejected before

@@ -4,6 +4,7 @@
 //! upserts, garbage collection and operation queries each live in their own file.
 //! See docs/PROTOCOL.md.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use uuid::Uuid;
@@ -64,7 +65,11 @@ pub struct Storage {
     policy: RetryPolicy,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
+    on_publish: Option<PublishHook>,
 }
+
+/// Called with (collection, version) after each manifest put of this storage succeeded.
+pub type PublishHook = Rc<dyn Fn(&str, u64)>;
 
 impl Storage {
     /// Storage over `kv` with no prefix, the default retry policy, the system clock and fresh
@@ -76,6 +81,22 @@ impl Storage {
             policy: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
             metrics: Arc::new(Metrics::new()),
+            on_publish: None,
+        }
+    }
+
+    /// Calls `hook(collection, version)` after every manifest commit this storage makes (and
+    /// after finding that an ambiguous one landed): how a database announces its commits to
+    /// other handles, tabs and workers. Never called for failed commits.
+    pub fn with_publish_hook(mut self, hook: PublishHook) -> Self {
+        self.on_publish = Some(hook);
+        self
+    }
+
+    /// Runs the publish hook, if any.
+    pub(crate) fn published(&self, name: &str, version: u64) {
+        if let Some(h) = &self.on_publish {
+            h(name, version);
         }
     }
 

@@ -9,7 +9,7 @@ use super::auto_compact::{self, AutoCompact};
 use super::convert::{self, to_js};
 use super::database::{gc_report, operation_status};
 use super::errors::{to_js as err_of, JsResult};
-use super::options;
+use super::{lean, live, options};
 use crate::collection::Collection;
 use crate::database::Database;
 use crate::storage::{BatchReceipt, CommitReceipt, CompactionReceipt};
@@ -23,11 +23,13 @@ pub struct JsCollection {
     db: Rc<Database>,
     /// Automatic compaction after writes (`AkiDB.open({ autoCompact })`), if on.
     auto: Option<Rc<AutoCompact>>,
+    /// The channel the database announces commits on (`subscribe`).
+    channel: String,
 }
 
 impl JsCollection {
-    pub(crate) fn new(c: Collection, db: Rc<Database>, auto_compact: bool) -> Self {
-        JsCollection { inner: Rc::new(c), db, auto: auto_compact.then(Rc::default) }
+    pub(crate) fn new(c: Collection, db: Rc<Database>, auto_compact: bool, channel: String) -> Self {
+        JsCollection { inner: Rc::new(c), db, auto: auto_compact.then(Rc::default), channel }
     }
 
     /// After a successful write: maybe schedule an automatic compaction (never awaited here).
@@ -36,6 +38,16 @@ impl JsCollection {
             a.after_write(&self.inner, &self.db);
         }
     }
+}
+
+/// NOT_LOADED: `searchIdsSync` on a snapshot not in memory.
+fn not_loaded(name: &str) -> JsValue {
+    let err = js_sys::Error::new(&format!(
+        "collection '{name}': the current snapshot is not loaded; await collection.load() (or any search) first"
+    ));
+    err.set_name("AkiDBError");
+    let _ = Reflect::set(&err, &"code".into(), &JsValue::from_str("NOT_LOADED"));
+    err.into()
 }
 
 fn set_num(o: &Object, key: &str, n: f64) {
@@ -184,20 +196,73 @@ impl JsCollection {
         let opts = options::search(&options)?;
         let hits = self.inner.search(&q, &opts).await.map_err(err_of)?;
         let out = Array::new_with_length(hits.len() as u32);
-        for (i, h) in hits.iter().enumerate() {
-            let o = Object::new();
-            let _ = Reflect::set(&o, &"id".into(), &JsValue::from_str(&h.id));
-            let _ = Reflect::set(&o, &"score".into(), &JsValue::from_f64(h.score as f64));
-            if opts.include_metadata {
-                let m = match &h.metadata {
-                    Some(m) => to_js(m)?,
-                    None => JsValue::NULL,
-                };
-                let _ = Reflect::set(&o, &"metadata".into(), &m);
+        lean::with_keys(|keys| {
+            for (i, h) in hits.iter().enumerate() {
+                let o = Object::new();
+                let _ = Reflect::set(&o, &keys.id, &JsValue::from_str(&h.id));
+                let _ = Reflect::set(&o, &keys.score, &JsValue::from_f64(h.score as f64));
+                if opts.include_metadata {
+                    let m = match &h.metadata {
+                        Some(m) => to_js(m)?,
+                        None => JsValue::NULL,
+                    };
+                    let _ = Reflect::set(&o, &keys.metadata, &m);
+                }
+                out.set(i as u32, o.into());
             }
-            out.set(i as u32, o.into());
-        }
+            Ok::<_, JsValue>(())
+        })?;
         Ok(out.into())
+    }
+
+    /// The lean search: `searchIds(query, options | k)` → `{ ids: string[], scores:
+    /// Float32Array }`, best first (same hits and scores as `search`, no metadata). `options`
+    /// as for `search`, or just the number `k`.
+    #[wasm_bindgen(js_name = searchIds)]
+    pub async fn search_ids(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let q = convert::vector(&query, "query")?;
+        let opts = lean::search_options(&options)?;
+        let hits = self.inner.search(&q, &opts).await.map_err(err_of)?;
+        Ok(lean::ids_and_scores(&hits))
+    }
+
+    /// `searchIds`, synchronously, on the snapshot already in memory (no promise, no I/O):
+    /// throws NOT_LOADED when the handle's current snapshot is not loaded yet — after
+    /// `await load()` (or any search or count) it is, until the snapshot moves (a refresh, a
+    /// write, a subscription seeing another tab's commit).
+    #[wasm_bindgen(js_name = searchIdsSync)]
+    pub fn search_ids_sync(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let q = convert::vector(&query, "query")?;
+        let opts = lean::search_options(&options)?;
+        match self.inner.search_loaded(&q, &opts) {
+            Some(hits) => Ok(lean::ids_and_scores(&hits.map_err(err_of)?)),
+            None => Err(not_loaded(self.inner.name())),
+        }
+    }
+
+    /// Loads the current snapshot into memory (segments read and decoded once, cached by id),
+    /// so `searchIdsSync` can answer → the snapshot's version.
+    pub async fn load(&self) -> JsResult<f64> {
+        self.inner.load().await.map_err(err_of)?;
+        Ok(self.inner.version() as f64)
+    }
+
+    /// The version of the snapshot this handle reads (no I/O).
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.inner.version() as f64
+    }
+
+    /// Live updates: calls `listener(version)` after commits by any handle, tab or worker of
+    /// the origin on the same store (this handle's own included), once the handle's snapshot
+    /// has moved to that version; never twice for a version, never backwards (a burst may
+    /// arrive as one call with the latest). `BroadcastChannel` messages trigger a cheap
+    /// conditional re-read of the manifest; without `BroadcastChannel` the handle polls.
+    /// Options: `pollIntervalMs` (default: 0 = no polling where `BroadcastChannel` exists,
+    /// 1000 elsewhere), `onError(error)` (a failed re-read; default: logged). Returns
+    /// `unsubscribe()`.
+    pub fn subscribe(&self, listener: JsValue, options: JsValue) -> JsResult<JsValue> {
+        live::subscribe(self.inner.clone(), &self.channel, listener, &options)
     }
 
     /// Settles an `OUTCOME_UNKNOWN` error later: `operationStatus(error.operationId)` →

@@ -6,9 +6,10 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::collection::JsCollection;
-use super::convert::{prop, string, to_js};
+use super::convert::{is_absent, prop, string, to_js};
 use super::errors::{invalid, to_js as err, JsResult};
-use super::{options, stores};
+use super::live::Announcer;
+use super::{options, storage_manager, stores};
 use crate::database::Database;
 use crate::manifest::Distance;
 use crate::storage::{GcReport, OperationStatus, Storage};
@@ -19,6 +20,8 @@ pub struct AkiDB {
     db: Rc<Database>,
     /// Collection handles compact automatically after writes (`autoCompact`, default true).
     auto_compact: bool,
+    /// Announces this database's commits to subscriptions everywhere on the origin.
+    announcer: Rc<Announcer>,
 }
 
 /// `{ generation, deleted, keptRecent, keptUnknown }` of a GC pass.
@@ -60,20 +63,50 @@ impl AkiDB {
     /// `autoCompact` (default true: after a write that leaves the collection needing compaction,
     /// a handle compacts it in the background when the runtime is idle, then runs one GC pass at
     /// most every 30 s), `partitionCacheBytes` (default 32 MiB: index partitions kept from
-    /// cold ANN queries, which read only the partitions they probe).
+    /// cold ANN queries, which read only the partitions they probe), `durability` (IndexedDB:
+    /// 'strict' (default), 'relaxed' or 'default'), `persist` (true: ask for persistent storage
+    /// while opening, as `db.persist()` does).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
         let group_commit = options::group_commit(&options)?;
         let auto_compact = options::auto_compact(&options)?;
         let partition_cache = options::partition_cache_bytes(&options)?;
+        let persist = prop(&options, "persist");
+        if !is_absent(&persist) && persist.as_bool().is_none() {
+            return Err(invalid("options.persist must be a boolean"));
+        }
         let store = stores::open(&options).await?;
-        let storage = Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy);
+        let announcer = Rc::new(Announcer::new(store.channel));
+        let hook = {
+            let a = announcer.clone();
+            Rc::new(move |name: &str, version: u64| a.announce(name, version))
+        };
+        let storage =
+            Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy).with_publish_hook(hook);
         let mut db = Database::new(storage).with_group_commit(group_commit);
         if let Some(bytes) = partition_cache {
             db = db.with_partition_cache_bytes(bytes);
         }
-        Ok(AkiDB { db: Rc::new(db), auto_compact })
+        if persist.as_bool() == Some(true) && !storage_manager::persist().await? {
+            log::info!("persistent storage was requested (options.persist) but not granted");
+        }
+        Ok(AkiDB { db: Rc::new(db), auto_compact, announcer })
+    }
+
+    /// Asks the browser to make this origin's storage persistent (`navigator.storage.persist()`:
+    /// not evicted under storage pressure) → true when it is; false when refused, and in
+    /// runtimes without a storage manager (Node, workerd).
+    pub async fn persist(&self) -> JsResult<bool> {
+        storage_manager::persist().await
+    }
+
+    /// `{ usage, quota, persisted }` of the origin's storage in bytes
+    /// (`navigator.storage.estimate()` and `persisted()`), or null in runtimes without a
+    /// storage manager (Node, workerd).
+    #[wasm_bindgen(js_name = storageEstimate)]
+    pub async fn storage_estimate(&self) -> JsResult<JsValue> {
+        storage_manager::estimate().await
     }
 
     /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
@@ -131,7 +164,7 @@ impl AkiDB {
     pub async fn collection(&self, name: JsValue) -> JsResult<JsCollection> {
         let name = string(&name, "name")?;
         let c = self.db.collection(&name).await.map_err(err)?;
-        Ok(JsCollection::new(c, self.db.clone(), self.auto_compact))
+        Ok(JsCollection::new(c, self.db.clone(), self.auto_compact, self.announcer.name().to_string()))
     }
 
     /// `{ manifestConflictRetriesTotal, manifestConflictFailuresTotal, manifestCommitsTotal,
@@ -146,9 +179,11 @@ impl AkiDB {
         self.db.metrics_text()
     }
 
-    /// Closes the store connection (IndexedDB); later calls on this handle fail with STORAGE.
+    /// Closes the store connection (IndexedDB) and stops announcing commits; later calls on
+    /// this handle fail with STORAGE.
     /// A memory store lives on while named, and its handles keep working.
     pub async fn close(&self) -> JsResult<()> {
+        self.announcer.close();
         self.db.storage().kv().close();
         Ok(())
     }

@@ -9,9 +9,12 @@ mod custom_store;
 mod database;
 mod errors;
 mod js_calls;
+mod lean;
+mod live;
 mod options;
 mod r2_store;
 mod s3_store;
+mod storage_manager;
 mod store_indexeddb;
 mod stores;
 

@@ -114,33 +114,43 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
 }
 
 /// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'ann' | 'int8', probes,
-/// oversample = 10 }`.
+/// oversample = 10 }`. Property names come from [`super::lean::with_keys`] (created once).
 pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
-    let k = match prop(options, "k") {
+    if is_absent(options) {
+        return Ok(SearchOptions { k: 10, ..SearchOptions::default() });
+    }
+    super::lean::with_keys(|keys| search_with(options, keys))
+}
+
+fn search_with(options: &JsValue, keys: &super::lean::Keys) -> JsResult<SearchOptions> {
+    let get = |key: &JsValue| super::lean::get(options, key);
+    let k = match get(&keys.k) {
         v if is_absent(&v) => 10,
         v => match v.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 0.0 => n as usize,
             _ => return Err(invalid("options.k must be a whole number")),
         },
     };
-    let f = prop(options, "filter");
+    let f = get(&keys.filter);
     let filter = if is_absent(&f) {
         None
     } else {
         Some(Filter::parse(&json(&f, "options.filter")?).map_err(super::errors::to_js)?)
     };
-    let include_metadata = prop(options, "includeMetadata").as_bool().unwrap_or(false);
-    let mode_v = prop(options, "mode");
-    let oversample = number(&prop(options, "oversample"), "options.oversample")?.unwrap_or(10.0).max(1.0) as usize;
+    let include_metadata = get(&keys.include_metadata).as_bool().unwrap_or(false);
+    let mode_v = get(&keys.mode);
     let mode = if is_absent(&mode_v) {
         ScanMode::Exact
     } else {
         match string(&mode_v, "options.mode")?.as_str() {
             "exact" => ScanMode::Exact,
             "flat" => ScanMode::Flat,
-            "int8" => ScanMode::Int8 { oversample },
+            "int8" => {
+                let oversample = number(&get(&keys.oversample), "options.oversample")?.unwrap_or(10.0).max(1.0);
+                ScanMode::Int8 { oversample: oversample as usize }
+            }
             "ann" => {
-                let probes = match number(&prop(options, "probes"), "options.probes")? {
+                let probes = match number(&get(&keys.probes), "options.probes")? {
                     None => None,
                     Some(p) if p.fract() == 0.0 && p >= 1.0 => Some(p.min(u32::MAX as f64) as usize),
                     Some(_) => return Err(invalid("options.probes must be a whole number >= 1")),

@@ -26,6 +26,10 @@ pub struct OpenedStore {
     pub kv: Arc<dyn Kv>,
     /// Prefix of every key (`options.prefix`, default empty).
     pub prefix: String,
+    /// Name of the `BroadcastChannel` its commits are announced on: the same for every
+    /// database open on the same data (IndexedDB name, memory store name, S3 bucket) and
+    /// prefix; unique for stores that cannot tell (unnamed memory, 'r2', 'custom').
+    pub channel: String,
 }
 
 /// Opens the store selected by `options.store` (default `'memory'`).
@@ -34,6 +38,19 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
     let kind = if is_absent(&kind) { "memory".to_string() } else { string(&kind, "options.store")? };
     let prefix_v = prop(options, "prefix");
     let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
+    let name = prop(options, "name").as_string();
+    let unique = || format!("unique:{}", uuid::Uuid::new_v4());
+    let identity = match (kind.as_str(), name) {
+        ("indexeddb", Some(n)) => format!("indexeddb:{n}"),
+        ("memory", Some(n)) => format!("memory:{n}"),
+        ("s3", _) => format!(
+            "s3:{}/{}",
+            prop(options, "endpoint").as_string().unwrap_or_default(),
+            prop(options, "bucket").as_string().unwrap_or_default()
+        ),
+        _ => unique(),
+    };
+    let channel = format!("akidb:{}:{identity}|{prefix}", identity.len());
     let kv = match kind.as_str() {
         "memory" => memory(options)?,
         "indexeddb" => super::store_indexeddb::open(options).await?,
@@ -46,7 +63,7 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
             )))
         }
     };
-    Ok(OpenedStore { kv, prefix })
+    Ok(OpenedStore { kv, prefix, channel })
 }
 
 // wasm is single-threaded: the Arcs below only share ownership, they never cross threads.

@@ -57,7 +57,10 @@ impl Storage {
             incarnation_tried = incarnation;
             let fresh = CollectionManifest::new(name, dim, distance, self.clock().unix_ms(), incarnation, op);
             let message = match self.kv().put(&self.manifest_key(name), fresh.to_json(), condition).await {
-                Ok(_) => return Ok(fresh),
+                Ok(_) => {
+                    self.published(name, fresh.version);
+                    return Ok(fresh);
+                }
                 // Someone else created (or dropped) it meanwhile, or our own ambiguous put landed:
                 // the next read tells.
                 Err(KvError::PreconditionFailed) => "the manifest changed while creating".to_string(),
@@ -174,6 +177,7 @@ impl Storage {
         m.format = MANIFEST_FORMAT;
         self.kv().put(&self.manifest_key(&m.collection), m.to_json(), PutCondition::Any).await?;
         self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
+        self.published(&m.collection, m.version);
         Ok(())
     }
 
@@ -222,6 +226,7 @@ impl Storage {
         match self.kv().put(&self.manifest_key(name), next.to_json(), PutCondition::IfVersion(token)).await {
             Ok(_) => {
                 self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
+                self.published(name, next.version);
                 Ok(())
             }
             Err(KvError::PreconditionFailed) => {

@@ -212,6 +212,7 @@ impl Storage {
                 Ok(Some((base, token))) => {
                     if let Some(version) = base.op_version(&op.id) {
                         self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
+                        self.published(name, base.version);
                         return Ok(CommitOutcome { manifest: base, token, version, retries, committed: true });
                     }
                     match op.incarnation.get() {
@@ -250,6 +251,7 @@ impl Storage {
                         Ok(new_token) => {
                             self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
                             let version = next.version;
+                            self.published(name, version);
                             return Ok(CommitOutcome {
                                 manifest: next,
                                 token: new_token,
@@ -314,6 +316,7 @@ impl Storage {
         if let Ok(Some((m, token))) = &fresh {
             if let Some(version) = m.op_version(&op.id) {
                 self.metrics().record_persist((self.clock().now_ms() - start) / 1000.0);
+                self.published(name, m.version);
                 let (manifest, token) = (m.clone(), token.clone());
                 return Ok(CommitOutcome { manifest, token, version, retries, committed: true });
             }

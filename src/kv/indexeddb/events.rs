@@ -21,7 +21,10 @@ impl Settle {
     /// Waits for the event and returns its type (`"success"`, `"error"`, `"complete"`, ...).
     pub(super) async fn kind(self) -> String {
         match self.0.await {
-            Ok(ev) => ev.dyn_into::<Event>().map(|e| e.type_()).unwrap_or_default(),
+            // Read `type` without an `instanceof Event` check: IndexedDB implementations outside
+            // browsers (fake-indexeddb in Node) dispatch events of their own class.
+            Ok(ev) if ev.is_object() => ev.unchecked_into::<Event>().type_(),
+            Ok(_) => String::new(),
             // The promise never rejects; treat the impossible as an error event.
             Err(_) => "error".to_string(),
         }
