@@ -65,7 +65,7 @@ impl AkiDB {
     /// most every 30 s), `partitionCacheBytes` (default 32 MiB: index partitions kept from
     /// cold ANN queries, which read only the partitions they probe), `durability` (IndexedDB:
     /// 'strict' (default), 'relaxed' or 'default'), `persist` (true: ask for persistent storage
-    /// while opening, as `db.persist()` does).
+    /// as `db.persist()` does, without waiting for the answer).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
         init_logging(&options);
         let policy = options::retry(&options)?;
@@ -88,15 +88,21 @@ impl AkiDB {
         if let Some(bytes) = partition_cache {
             db = db.with_partition_cache_bytes(bytes);
         }
-        if persist.as_bool() == Some(true) && !storage_manager::persist().await? {
-            log::info!("persistent storage was requested (options.persist) but not granted");
+        if persist.as_bool() == Some(true) {
+            // Not awaited: Firefox asks the user, and the answer may never come.
+            wasm_bindgen_futures::spawn_local(async {
+                if !storage_manager::persist().await.unwrap_or(false) {
+                    log::info!("persistent storage was requested (options.persist) but not granted");
+                }
+            });
         }
         Ok(AkiDB { db: Rc::new(db), auto_compact, announcer })
     }
 
     /// Asks the browser to make this origin's storage persistent (`navigator.storage.persist()`:
     /// not evicted under storage pressure) → true when it is; false when refused, and in
-    /// runtimes without a storage manager (Node, workerd).
+    /// runtimes without a storage manager (Node, workerd). Firefox asks the user: the promise
+    /// settles when they answer (call it from a user gesture; do not block on it).
     pub async fn persist(&self) -> JsResult<bool> {
         storage_manager::persist().await
     }
