@@ -29,7 +29,12 @@ export type ErrorCode =
    * The collection's manifest was written by a newer AkiDB (a higher `format`): it can be read,
    * but this build refuses to rewrite it (it would drop what it does not understand).
    */
-  | 'UNSUPPORTED_FORMAT';
+  | 'UNSUPPORTED_FORMAT'
+  /**
+   * {@link Collection.searchIdsSync} was called while the handle's current snapshot is not in
+   * memory: `await collection.load()` (or any search) first.
+   */
+  | 'NOT_LOADED';
 
 /** Every rejection of an AkiDB promise is an `Error` with `name === 'AkiDBError'` and a `code`. */
 export interface AkiDBError extends Error {
@@ -221,6 +226,21 @@ export interface OpenOptions {
    * can raise it so repeated queries stop reading the store. Whole number ≥ 1.
    */
   partitionCacheBytes?: number;
+  /**
+   * `'indexeddb'` only: the durability its transactions ask for. `'strict'` (default): manifest
+   * commits use `durability: 'strict'` (acknowledged once flushed to disk: a commit that
+   * resolved survives a power loss), segment writes and deletes `'relaxed'` (the strict commit
+   * that publishes them is ordered after them; docs/BROWSER.md). `'relaxed'`: every transaction
+   * relaxed (faster; an acknowledged commit may be lost on power loss, never torn). `'default'`:
+   * no hint (the browser's default: relaxed in Chromium and Firefox).
+   */
+  durability?: 'strict' | 'relaxed' | 'default';
+  /**
+   * Ask for persistent storage while opening (`navigator.storage.persist()`, as
+   * {@link AkiDB.persist} does), without waiting for the answer (Firefox asks the user); a
+   * refusal is not an error. Default false.
+   */
+  persist?: boolean;
 }
 
 /**
@@ -481,6 +501,35 @@ export interface SearchOptions {
   oversample?: number;
 }
 
+/** What {@link Collection.searchIds} and {@link Collection.searchIdsSync} return: parallel arrays, best first. */
+export interface SearchIdsResult {
+  /** Record ids. */
+  ids: string[];
+  /** Their scores (as {@link SearchHit.score}), in f32. */
+  scores: Float32Array;
+}
+
+/** Options of {@link Collection.subscribe}. */
+export interface SubscribeOptions {
+  /**
+   * Also re-read the manifest every this many milliseconds (0: never). Default: 0 where
+   * `BroadcastChannel` exists (browsers, Node), 1000 where it does not (workerd).
+   */
+  pollIntervalMs?: number;
+  /** Called with the error when a re-read fails (e.g. NOT_FOUND: the collection was dropped). Default: logged. */
+  onError?: (error: AkiDBError) => void;
+}
+
+/** `{ usage, quota, persisted }` of the origin's storage ({@link AkiDB.storageEstimate}). */
+export interface StorageEstimate {
+  /** Bytes the origin uses (all its storage, not only AkiDB's), or null if the browser does not say. */
+  usage: number | null;
+  /** Bytes it may use, or null if the browser does not say. */
+  quota: number | null;
+  /** Whether the storage is persistent (not evicted under pressure): `navigator.storage.persisted()`. */
+  persisted: boolean;
+}
+
 /** One search result. */
 export interface SearchHit {
   /** Record id. */
@@ -628,6 +677,16 @@ export declare class AkiDB {
   /** The same metrics in Prometheus text exposition format. */
   metricsText(): string;
   /**
+   * Asks the browser to make the origin's storage persistent (`navigator.storage.persist()`):
+   * not evicted under storage pressure. Resolves true when it is; false when refused, and in
+   * Node and workerd. Chromium decides at once by heuristics (engagement, installed app);
+   * Firefox asks the user and settles when they answer: call it from a user gesture and do not
+   * block other work on it.
+   */
+  persist(): Promise<boolean>;
+  /** Usage and quota of the origin's storage, for an app to show; `null` in Node and workerd. */
+  storageEstimate(): Promise<StorageEstimate | null>;
+  /**
    * Closes the store connection (IndexedDB): later calls on this handle and its collections fail
    * with STORAGE. Memory stores keep working. Idempotent.
    */
@@ -662,6 +721,44 @@ export declare class Collection {
    * @throws {AkiDBError} INVALID_ARGUMENT (dimension, k, filter shape, mode).
    */
   search(query: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * The lean search: the same hits and scores as {@link search}, as `{ ids, scores }` (one array
+   * of strings, one Float32Array; no metadata). `options` as for `search`, or just `k`.
+   * @example
+   * const { ids, scores } = await docs.searchIds(query, 10);
+   * @throws {AkiDBError} INVALID_ARGUMENT, as `search`.
+   */
+  searchIds(query: Float32Array | number[], options?: SearchOptions | number): Promise<SearchIdsResult>;
+  /**
+   * {@link searchIds} synchronously on the snapshot in memory: no promise, no I/O — the fastest
+   * call (for tight loops, e.g. scoring many queries at once). The snapshot is in memory after
+   * {@link load} (or any search or count) until it moves (a write, {@link refresh}, a
+   * subscription taking another tab's commit); then load again.
+   * @example
+   * await docs.load();
+   * const { ids } = docs.searchIdsSync(query, 10);
+   * @throws {AkiDBError} NOT_LOADED when the current snapshot is not in memory; INVALID_ARGUMENT.
+   */
+  searchIdsSync(query: Float32Array | number[], options?: SearchOptions | number): SearchIdsResult;
+  /** Loads the current snapshot into memory (segments read once, cached by id) → its version. */
+  load(): Promise<number>;
+  /** The version of the snapshot this handle reads (no I/O). */
+  readonly version: number;
+  /**
+   * Live updates: calls `listener(version)` after commits by any handle, tab or worker of the
+   * origin on the same store — this handle's own included — once this handle's snapshot has
+   * moved to that version (so a search inside the listener sees it). Announced through a
+   * `BroadcastChannel` after each commit, confirmed by a cheap conditional re-read of the
+   * manifest (the source of truth); where `BroadcastChannel` is missing (workerd) the handle
+   * polls. Never called twice for one version nor with an older one; a burst of commits may
+   * arrive as one call with the latest. A subscription keeps a Node process alive until
+   * unsubscribed.
+   * @example
+   * const unsubscribe = docs.subscribe((version) => render(version));
+   * @returns `unsubscribe()` (idempotent).
+   * @throws {AkiDBError} INVALID_ARGUMENT (listener not a function, bad options).
+   */
+  subscribe(listener: (version: number) => void, options?: SubscribeOptions): () => void;
   /**
    * Seals a segment (Active → Sealed) in one commit; sealing a sealed segment is a no-op.
    * @throws {AkiDBError} INVALID_ARGUMENT (not a UUID), NOT_FOUND; OUTCOME_UNKNOWN with

@@ -169,3 +169,45 @@ export async function usage(): Promise<void> {
   // @ts-expect-error: tokens is 'contentHash' or 'unique'
   await runConformance({ store: 'custom', kv, tokens: 'weak' });
 }
+
+// Live updates, the lean search path, storage manager, durability and the worker entry.
+import { AkiDBWorker, type WorkerCollection, type WorkerDatabase } from '../../pkg/worker.js';
+
+export async function usageLive(): Promise<void> {
+  const db = await AkiDB.open({ store: 'indexeddb', name: 'app', durability: 'strict', persist: true });
+  await AkiDB.open({ store: 'indexeddb', name: 'fast', durability: 'relaxed' });
+  const docs = await db.collection('docs');
+  const unsubscribe: () => void = docs.subscribe((version: number) => void version, {
+    pollIntervalMs: 500,
+    onError: (e: AkiDBError) => void e.code,
+  });
+  unsubscribe();
+  const v: number = docs.version;
+  const loaded: number = await docs.load();
+  const lean: import('../../pkg/index.js').SearchIdsResult = await docs.searchIds(new Float32Array(4), 10);
+  const ids: string[] = lean.ids;
+  const scores: Float32Array = docs.searchIdsSync([1, 0, 0, 0], { k: 5, filter: { must: [{ key: 'a', match: 1 }] } }).scores;
+  const persisted: boolean = await db.persist();
+  const est = await db.storageEstimate();
+  const quota: number | null | undefined = est?.quota;
+  void [v, loaded, ids, scores, persisted, quota];
+  // @ts-expect-error: durability is 'strict' | 'relaxed' | 'default'
+  await AkiDB.open({ store: 'indexeddb', name: 'x', durability: 'fsync' });
+  // @ts-expect-error: searchIdsSync is synchronous
+  await docs.searchIdsSync([1], 1).then(() => {});
+  // @ts-expect-error: version is read-only
+  docs.version = 3;
+
+  const wdb: WorkerDatabase = await AkiDBWorker.open({ store: 'indexeddb', name: 'app' });
+  const wc: WorkerCollection = await wdb.collection('docs');
+  await wc.upsert([{ id: 'a', vector: new Float32Array(4) }], { chunkSize: 1000, onProgress: (done, total) => void [done, total] });
+  const w: Float32Array = (await wc.searchIds([1, 0, 0, 0], 3)).scores;
+  const stop: () => void = wc.subscribe((version) => void version);
+  stop();
+  const needs: boolean = await wc.needsCompaction();
+  void [w, needs, wdb.worker];
+  await wdb.close();
+  // @ts-expect-error: the proxy's count is a promise
+  const n: number = wc.count();
+  void n;
+}

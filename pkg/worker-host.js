@@ -1,0 +1,104 @@
+// The worker side of `akidb/worker` (worker.js starts this file as a module worker). It runs the
+// browser entry of the package and answers the proxy's messages: { id, op, ... } → { id, ok,
+// value } or { id, ok: false, error }, plus { event: 'progress' | 'update' | 'subError' }.
+// The message handler is installed before the engine loads, so no early message is lost.
+
+const engine = import('./index.js');
+const handles = new Map(); // handle → AkiDB | Collection
+const batches = new Map(); // upsert batch → { target, records }
+const subs = new Map(); // subscription id → unsubscribe()
+let next = 1;
+
+function errorOf(e) {
+  return { name: e?.name, message: e?.message ?? String(e), code: e?.code, operationId: e?.operationId };
+}
+
+function target(h) {
+  const t = handles.get(h);
+  if (!t) throw Object.assign(new Error(`akidb worker: no handle ${h} (closed?)`), { name: 'AkiDBError', code: 'STORAGE' });
+  return t;
+}
+
+/** Records of a packed chunk: vectors are views into the transferred buffer (no copy). */
+function unpack(m) {
+  if (m.records) return m.records;
+  const out = new Array(m.ids.length);
+  for (let i = 0; i < m.ids.length; i++) {
+    const r = { id: m.ids[i], vector: m.vectors.subarray(i * m.dim, (i + 1) * m.dim) };
+    if (m.metadata[i] !== undefined) r.metadata = m.metadata[i];
+    out[i] = r;
+  }
+  return out;
+}
+
+async function handle(m) {
+  const { AkiDB } = await engine;
+  switch (m.op) {
+    case 'open': {
+      const db = await AkiDB.open(m.options);
+      handles.set(next, db);
+      return { value: next++ };
+    }
+    case 'collection': {
+      const c = await target(m.target).collection(m.name);
+      handles.set(next, c);
+      return { value: next++ };
+    }
+    case 'begin':
+      target(m.target);
+      batches.set(next, { target: m.target, records: [] });
+      return { value: next++ };
+    case 'chunk': {
+      const b = batches.get(m.batch);
+      if (!b) throw new Error(`akidb worker: no upsert batch ${m.batch}`);
+      for (const r of unpack(m)) b.records.push(r);
+      return { value: b.records.length };
+    }
+    case 'abort':
+      batches.delete(m.batch);
+      return { value: true };
+    case 'commit': {
+      const b = batches.get(m.batch);
+      batches.delete(m.batch);
+      if (!b) throw new Error(`akidb worker: no upsert batch ${m.batch}`);
+      const options = { ...m.options };
+      if (m.progress) options.onProgress = (done, total) => postMessage({ event: 'progress', id: m.id, done, total });
+      return { value: await target(b.target).upsert(b.records, options) };
+    }
+    case 'subscribe': {
+      const sub = m.sub;
+      const unsubscribe = target(m.target).subscribe((version) => postMessage({ event: 'update', sub, version }), {
+        ...m.options,
+        onError: (e) => postMessage({ event: 'subError', sub, error: errorOf(e) }),
+      });
+      subs.set(sub, unsubscribe);
+      return { value: true };
+    }
+    case 'unsubscribe':
+      subs.get(m.sub)?.();
+      subs.delete(m.sub);
+      return { value: true };
+    case 'call': {
+      const t = target(m.target);
+      if (typeof t[m.method] !== 'function' || m.method.startsWith('_') || m.method === 'free') {
+        throw new Error(`akidb worker: no method ${m.method}`);
+      }
+      const value = await t[m.method](...m.args);
+      if (m.method === 'close') handles.delete(m.target);
+      if (m.method === 'searchIds') return { value, transfer: [value.scores.buffer] };
+      return { value };
+    }
+    default:
+      throw new Error(`akidb worker: unknown message ${m.op}`);
+  }
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    const { value, transfer = [] } = await handle(m);
+    postMessage({ id: m.id, ok: true, value }, transfer);
+  } catch (err) {
+    postMessage({ id: m.id, ok: false, error: errorOf(err) });
+  }
+};
