@@ -35,6 +35,8 @@ test('demo page: ingest, search, seal, two tabs, persistence, screenshot', { tim
     const ingest = await text(page, '#progress-text');
     t.diagnostic(ingest);
     assert.match(ingest, /^5,000 records in .* s \(.* vectors\/s\): 5 segments, one manifest commit → v2\.$/);
+    // The ingest ran in a Web Worker (akidb/worker); the page counted its own long tasks.
+    assert.match(await text(page, '#longtasks'), /^Ingested in a Web Worker: \d+ long tasks on this page/);
     assert.equal(await text(page, '#manifest-version'), 'v2');
     assert.deepEqual(await page.locator('#segments .state').allInnerTexts(), Array(5).fill('Active'));
     assert.match(await text(page, '#timeline'), /v2: \+5 segments \(5,000 records\)/);
