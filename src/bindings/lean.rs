@@ -4,7 +4,7 @@
 //! property names created once per realm (every `Reflect.get` with a fresh key would first
 //! decode the key into a new JS string).
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, JsString, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 use super::errors::JsResult;
@@ -67,14 +67,26 @@ pub fn search_options(options: &JsValue) -> JsResult<SearchOptions> {
     Ok(o)
 }
 
+/// The ids as a JS array: one string crosses into JS and is split there at NULs (ids never
+/// contain control characters), instead of one string decode per id.
+fn id_array(hits: &[SearchHit]) -> Array {
+    if hits.is_empty() || hits.iter().any(|h| h.id.contains('\0')) {
+        return hits.iter().map(|h| JsValue::from_str(&h.id)).collect();
+    }
+    let mut joined = String::with_capacity(hits.iter().map(|h| h.id.len() + 1).sum());
+    for (i, h) in hits.iter().enumerate() {
+        if i > 0 {
+            joined.push('\0');
+        }
+        joined.push_str(&h.id);
+    }
+    JsString::from(joined).split("\0")
+}
+
 /// `{ ids: string[], scores: Float32Array }`, best first.
 pub fn ids_and_scores(hits: &[SearchHit]) -> JsValue {
-    let ids = Array::new_with_length(hits.len() as u32);
-    let mut scores = Vec::with_capacity(hits.len());
-    for (i, h) in hits.iter().enumerate() {
-        ids.set(i as u32, JsValue::from_str(&h.id));
-        scores.push(h.score);
-    }
+    let ids = id_array(hits);
+    let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
     let out = Object::new();
     with_keys(|k| {
         let _ = Reflect::set(&out, &k.ids, &ids);
