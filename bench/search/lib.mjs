@@ -114,5 +114,9 @@ export async function akidbEngine(AkiDB, base, n, dim, { sections, chunk = 10000
       const hits = await c.search(q, { k: K, mode, filter });
       return hits.map((h) => Number(h.id));
     },
+    /** The lean path: synchronous, on the loaded snapshot, ids + a Float32Array of scores. */
+    searchLean(q, filter) {
+      return c.searchIdsSync(q, filter ? { k: K, filter } : K).ids.map(Number);
+    },
   };
 }

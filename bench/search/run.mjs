@@ -7,7 +7,7 @@
 //   node bench/search/run.mjs             # full run (~10-15 min on 2 cores)
 //   node bench/search/run.mjs --quick     # 10k x 128 only, shorter budgets (~2 min)
 //   options: --no-browser  --datasets=gauss10k,gauss100k,debian,debian-filtered
-//            --engines=akidb-exact,akidb-int8,js-loop,hnswlib-bf,hnswlib-hnsw,voy,edgevec
+//            --engines=akidb-exact,akidb-lean,akidb-int8,js-loop,hnswlib-bf,hnswlib-hnsw,voy,edgevec
 //
 // Needs the npm package built (scripts/build-pkg.sh) and the root devDependencies installed.
 // Every (engine, dataset) pair runs in its own Node process, so memory and JIT state do not
@@ -39,6 +39,7 @@ class Skip extends Error {}
 
 const ENGINES = {
   'akidb-exact': { label: 'akidb exact (f32 scores)', filter: true, build: (ctx) => akidb(ctx, 'exact') },
+  'akidb-lean': { label: 'akidb exact, lean call (searchIdsSync)', filter: true, build: (ctx) => akidb(ctx, 'lean') },
   'akidb-int8': { label: 'akidb int8 + f32 re-rank', filter: true, build: (ctx) => akidb(ctx, 'int8') },
   'js-loop': { label: 'plain JS loop (Float32Array)', filter: true, build: jsLoop },
   'hnswlib-bf': { label: 'hnswlib-wasm BruteforceSearch', filter: true, build: (ctx) => hnswlib(ctx, false) },
@@ -52,7 +53,8 @@ async function akidb(ctx, mode) {
   const e = await akidbEngine(AkiDB, ctx.base, ctx.n, ctx.dim, { sections: ctx.sections });
   const filter = ctx.filtered ? { must: [{ key: 'section', match: FILTER_SECTION }] } : undefined;
   // One search builds the int8 codes of every segment (once per segment, cached): part of the build.
-  await e.search(ctx.queries.subarray(0, ctx.dim), mode, filter);
+  await e.search(ctx.queries.subarray(0, ctx.dim), mode === 'lean' ? 'exact' : mode, filter);
+  if (mode === 'lean') return { search: (q) => e.searchLean(q, filter) };
   return { search: (q) => e.search(q, mode, filter) };
 }
 
@@ -381,6 +383,7 @@ window.runBench = async (name, budgets) => {
     return db.e;
   };
   await run('akidb-exact', buildAki, (e, q) => e.search(q, 'exact'));
+  await run('akidb-lean', buildAki, (e, q) => e.searchLean(q));
   await run('akidb-int8', buildAki, (e, q) => e.search(q, 'int8'));
   await run('js-loop', () => jsLoopEngine(base, spec.n, spec.dim), (e, q) => e.search(q));
   return rows;
@@ -513,7 +516,9 @@ async function main() {
     const i8 = g('akidb-int8');
     out.push(tgt('10k×128: akidb int8 QPS / akidb exact QPS (Node)', ratio(i8, g('akidb-exact')), 2, i8?.recall !== undefined ? ` (int8 recall@10 ${i8.recall.toFixed(3)})` : ''));
     const cb = (e) => results[`chromium:gauss10k/${e}`];
+    if (g('akidb-lean')) out.push(tgt('10k×128: akidb exact, lean call QPS / JS loop QPS (Node)', ratio(g('akidb-lean'), g('js-loop')), 15));
     if (cb('akidb-exact')) out.push(tgt('10k×128: akidb exact QPS / JS loop QPS (Chromium)', ratio(cb('akidb-exact'), cb('js-loop')), 15));
+    if (cb('akidb-lean')) out.push(tgt('10k×128: akidb exact, lean call QPS / JS loop QPS (Chromium)', ratio(cb('akidb-lean'), cb('js-loop')), 15));
     // The 15× goal is Chromium's; other browsers' ratios are reported next to it.
     for (const b of Object.keys(browsers).filter((x) => x !== 'chromium')) {
       const fb = (e) => results[`${b}:gauss10k/${e}`];
