@@ -255,3 +255,41 @@ async fn fetch_run(kv: &dyn crate::kv::Kv, key: &str, h: &v2::Header, run: Vec<u
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn part(rows: usize) -> Rc<Segment> {
+        let recs: Vec<Record> = (0..rows).map(|i| Record::new(format!("r{i}"), vec![i as f32; 8], None)).collect();
+        Rc::new(Segment::from_records(&recs, 8, 0))
+    }
+
+    #[test]
+    fn the_partition_cache_keeps_its_budget_and_evicts_the_least_recently_used() {
+        let id = Uuid::new_v4();
+        let one = part(100).heap_bytes();
+        let mut c = PartitionCache { budget: one * 3, ..Default::default() };
+        for p in 0..3 {
+            c.insert_part(id, p, part(100));
+        }
+        assert_eq!((c.len(), c.bytes()), (3, one * 3));
+        // Partition 0 used again: 1 is now the least recently used and goes first.
+        assert!(c.part(id, 0).is_some());
+        c.insert_part(id, 3, part(100));
+        assert_eq!(c.len(), 3);
+        assert!(c.bytes() <= c.budget);
+        assert!(c.part(id, 1).is_none(), "the least recently used partition was kept");
+        assert!(c.part(id, 0).is_some() && c.part(id, 2).is_some() && c.part(id, 3).is_some());
+        // Re-inserting a key replaces its bytes instead of counting them twice.
+        c.insert_part(id, 3, part(100));
+        assert_eq!(c.bytes(), one * 3);
+        // Something larger than the whole budget is not kept.
+        c.insert_part(id, 9, part(1000));
+        assert!(c.bytes() <= c.budget && c.part(id, 9).is_none());
+    }
+}
