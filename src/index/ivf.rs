@@ -88,7 +88,8 @@ pub fn build(distance: Distance, seg: &Segment, opts: &BuildOptions) -> Segment 
         spill_starts.push(spills.len() as u32);
     }
     let mut out = b.finish();
-    out.index = Some(PartitionIndex { dim, centroids: cents.fine, starts, spill_starts, spills });
+    let centroids = super::stored_centroids(&cents.fine, dim);
+    out.index = Some(PartitionIndex { dim, centroids, starts, spill_starts, spills });
     out
 }
 

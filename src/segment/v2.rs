@@ -4,7 +4,7 @@
 //! ```text
 //! header   "AKSG" u16 2, u16 flags, u32 dim, u32 rows, u64 created_at_ms, u32 partitions,
 //!          u32 spill entries, u64 body offset                                    (40 bytes)
-//!          centroids: partitions × dim f32
+//!          centroids: per partition an f32 power-of-two scale and dim × i8 codes
 //!          table: per partition u64 offset, u32 length, u32 rows, u32 spills    (20 bytes each)
 //!          u32 CRC-32 of the header so far
 //! blocks   per partition, at its offset: spills × u32 (the row each spill copies), then the
@@ -20,7 +20,7 @@
 use super::codec::{self, Reader};
 use super::{check_dimension, Segment, SegmentBuilder, MAGIC};
 use crate::error::{Error, Result};
-use crate::index::PartitionIndex;
+use crate::index::{centroid_code, centroid_scale, PartitionIndex};
 
 /// The format version of indexed segments.
 pub const VERSION: u16 = 2;
@@ -63,7 +63,7 @@ pub fn encode(seg: &Segment, index: &PartitionIndex) -> Vec<u8> {
     let dim = seg.dimension as usize;
     let parts = index.partitions();
     let metas = codec::encoded_metadata(seg);
-    let header_len = FIXED_HEADER + parts * dim * 4 + parts * TABLE_ENTRY + 4;
+    let header_len = FIXED_HEADER + parts * (4 + dim) + parts * TABLE_ENTRY + 4;
     let mut out = Vec::with_capacity(header_len + seg.vectors.len() * 4 * 2);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -74,8 +74,10 @@ pub fn encode(seg: &Segment, index: &PartitionIndex) -> Vec<u8> {
     out.extend_from_slice(&(parts as u32).to_le_bytes());
     out.extend_from_slice(&(index.spills.len() as u32).to_le_bytes());
     out.extend_from_slice(&(header_len as u64).to_le_bytes());
-    for x in &index.centroids {
-        out.extend_from_slice(&x.to_le_bytes());
+    for c in index.centroids.chunks_exact(dim) {
+        let scale = centroid_scale(c);
+        out.extend_from_slice(&scale.to_le_bytes());
+        out.extend(c.iter().map(|&x| centroid_code(x, scale) as u8));
     }
     let table_at = out.len();
     out.resize(table_at + parts * TABLE_ENTRY, 0);
@@ -136,11 +138,17 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header> {
     let _spills = r.u32("spill entries")?;
     r.u64("header length")?;
     let d = dim as usize;
-    if parts.checked_mul(d * 4 + TABLE_ENTRY).is_none_or(|n| n != r.remaining()) {
+    if parts.checked_mul(4 + d + TABLE_ENTRY).is_none_or(|n| n != r.remaining()) {
         return Err(Error::corrupt(format!("v2 header claims {parts} partitions but holds {} bytes", r.remaining())));
     }
-    let raw = r.take(parts * d * 4, "centroids")?;
-    let centroids = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+    let mut centroids = Vec::with_capacity(parts * d);
+    for p in 0..parts {
+        let scale = f32::from_le_bytes(r.take(4, "centroid scale")?.try_into().expect("4 bytes"));
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(Error::corrupt(format!("partition {p}: centroid scale {scale} out of range")));
+        }
+        centroids.extend(r.take(d, "centroid")?.iter().map(|&c| c as i8 as f32 * scale));
+    }
     let mut blocks = Vec::with_capacity(parts);
     let mut next = len as u64;
     let mut total = 0usize;
