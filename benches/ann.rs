@@ -2,9 +2,8 @@
 //! build time and the recall@10 / QPS curve over `probes`, against exact search in the same
 //! run. (The peers run in Node: bench/ann/run.mjs.) `cargo bench --bench ann [-- rows_per_partition]`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use akidb::index::ivf::{build, BuildOptions};
@@ -13,27 +12,9 @@ use akidb::search::exec::{search, ScanMode, SearchOptions, SnapshotView};
 use akidb::segment::Segment;
 use akidb::{CollectionManifest, Distance, Record};
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// Live heap bytes, for resident memory per vector.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        System.alloc(l)
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        System.dealloc(p, l)
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        System.realloc(p, l, n)
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+#[path = "support/counting.rs"]
+mod counting;
+use counting::LIVE;
 
 const DIR: &str = "../shared/datasets/debian-minilm-384";
 const DIM: usize = 384;

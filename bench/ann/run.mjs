@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { measure } from '../search/lib.mjs';
+import { measure, watchWasmMemories } from '../search/lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, '../shared/datasets/debian-minilm-384');
@@ -28,29 +28,6 @@ function readF32(f) {
 function readI32(f) {
   const b = fs.readFileSync(path.join(DATA, f));
   return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
-
-/** Every WebAssembly.Memory instantiated from now on (their total size, for bytes per vector). */
-function watchWasmMemories() {
-  const memories = new Set();
-  const grab = (inst, imports) => {
-    for (const v of Object.values(inst?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
-    for (const ns of Object.values(imports ?? {})) for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
-  };
-  const Instance = WebAssembly.Instance;
-  WebAssembly.Instance = function (m, imports) {
-    const inst = new Instance(m, imports);
-    grab(inst, imports);
-    return inst;
-  };
-  WebAssembly.Instance.prototype = Instance.prototype;
-  const instantiate = WebAssembly.instantiate;
-  WebAssembly.instantiate = async function (s, imports) {
-    const r = await instantiate.call(this, s, imports);
-    grab(r.instance ?? r, imports);
-    return r;
-  };
-  return () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
 }
 
 async function akidb(base, n, queries, gt) {

@@ -4,7 +4,7 @@
 //
 //   scripts/build-pkg.sh && node bench/ann/synthetic.mjs          (~5 min)
 //   BENCH_N=200000 node bench/ann/synthetic.mjs                    (a quick look)
-import { measure } from '../search/lib.mjs';
+import { measure, watchWasmMemories } from '../search/lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const DIM = 128;
@@ -55,20 +55,7 @@ function groundTruth(data, queries) {
 }
 
 async function main() {
-  const memories = new Set();
-  const inst = WebAssembly.instantiate;
-  WebAssembly.instantiate = async function (s, imports) {
-    const r = await inst.call(this, s, imports);
-    for (const v of Object.values((r.instance ?? r).exports)) if (v instanceof WebAssembly.Memory) memories.add(v);
-    return r;
-  };
-  const Instance = WebAssembly.Instance;
-  WebAssembly.Instance = function (m, imports) {
-    const i = new Instance(m, imports);
-    for (const v of Object.values(i.exports)) if (v instanceof WebAssembly.Memory) memories.add(v);
-    return i;
-  };
-  WebAssembly.Instance.prototype = Instance.prototype;
+  const wasmBytes = watchWasmMemories();
   const { AkiDB } = await import('../../pkg/node.mjs');
   log(`data: ${N} × ${DIM}, ${CLUSTERS} clusters`);
   const data = clustered(N, 42);
@@ -102,7 +89,7 @@ async function main() {
   };
   await run('exact', { mode: 'exact' });
   for (const probes of [4, 8, 16, 32, 64, 128, 256, 512]) await run(`ann probes ${probes}`, { mode: 'ann', probes });
-  const wasm = [...memories].reduce((a, mm) => a + mm.buffer.byteLength, 0);
+  const wasm = wasmBytes();
   console.log(`# node bench/ann/synthetic.mjs — ${N.toLocaleString('en-US')} × ${DIM}, L2, ${CLUSTERS} Gaussian clusters, ${NQ} queries, k = 10 (Node ${process.version})\n`);
   console.log(`Build: upserts ${upsertS.toFixed(1)} s + compaction with index ${compactS.toFixed(1)} s = ${(upsertS + compactS).toFixed(1)} s; ${m.segments.length} indexed segments.`);
   console.log(`wasm memory after build and search: ${(wasm / N).toFixed(0)} bytes per vector (peak of the build; includes the in-memory store's own copy of every object).\n`);

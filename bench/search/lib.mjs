@@ -120,3 +120,36 @@ export async function akidbEngine(AkiDB, base, n, dim, { sections, chunk = 10000
     },
   };
 }
+
+/** Every WebAssembly.Memory of every instance created from now on. */
+export function watchWasmMemories() {
+  const memories = new Set();
+  const collect = (instance, imports) => {
+    for (const v of Object.values(instance?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    for (const ns of Object.values(imports ?? {})) {
+      for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    }
+  };
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = function (module, imports) {
+    const inst = new Instance(module, imports);
+    collect(inst, imports);
+    return inst;
+  };
+  WebAssembly.Instance.prototype = Instance.prototype;
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = async function (source, imports) {
+    const r = await instantiate.call(this, source, imports);
+    collect(r.instance ?? r, imports);
+    return r;
+  };
+  const streaming = WebAssembly.instantiateStreaming;
+  if (streaming) {
+    WebAssembly.instantiateStreaming = async function (source, imports) {
+      const r = await streaming.call(this, source, imports);
+      collect(r.instance, imports);
+      return r;
+    };
+  }
+  return () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
+}

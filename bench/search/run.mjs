@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { K, akidbEngine, jsLoopEngine, measure } from './lib.mjs';
+import { K, akidbEngine, jsLoopEngine, measure, watchWasmMemories } from './lib.mjs';
 import { browserRun } from './browser.mjs';
 import { BROWSERS } from '../../tests/support/browsers.mjs';
 
@@ -243,39 +243,6 @@ function debian(dir, filtered) {
 
 // ---------------------------------------------------------------------------------------------
 // Child: one engine on one dataset; prints one `@@RESULT {json}` line.
-
-/** Every WebAssembly.Memory of every instance created from now on. */
-function watchWasmMemories() {
-  const memories = new Set();
-  const collect = (instance, imports) => {
-    for (const v of Object.values(instance?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
-    for (const ns of Object.values(imports ?? {})) {
-      for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
-    }
-  };
-  const Instance = WebAssembly.Instance;
-  WebAssembly.Instance = function (module, imports) {
-    const inst = new Instance(module, imports);
-    collect(inst, imports);
-    return inst;
-  };
-  WebAssembly.Instance.prototype = Instance.prototype;
-  const instantiate = WebAssembly.instantiate;
-  WebAssembly.instantiate = async function (source, imports) {
-    const r = await instantiate.call(this, source, imports);
-    collect(r.instance ?? r, imports);
-    return r;
-  };
-  const streaming = WebAssembly.instantiateStreaming;
-  if (streaming) {
-    WebAssembly.instantiateStreaming = async function (source, imports) {
-      const r = await streaming.call(this, source, imports);
-      collect(r.instance, imports);
-      return r;
-    };
-  }
-  return () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
-}
 
 async function child(engineName, dir, budgets) {
   const wasmBytes = watchWasmMemories();
