@@ -271,3 +271,40 @@ fn an_uncertain_create_is_settled_by_its_token() {
         assert_eq!(t.other.operation_status("d", &token).await.unwrap(), OperationStatus::NotCommitted);
     });
 }
+
+/// The publish hook (what live updates announce to other tabs) fires for every commit that
+/// landed — a lost answer resolved as committed included — and never for one that did not.
+#[test]
+fn the_publish_hook_announces_landed_commits_and_no_failed_one() {
+    let t = setup();
+    let heard = Rc::new(std::cell::RefCell::new(Vec::<u64>::new()));
+    let log = heard.clone();
+    let s = Storage::new(t.kv.clone() as Arc<dyn Kv>)
+        .with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>)
+        .with_publish_hook(Rc::new(move |c: &str, v: u64| {
+            assert_eq!(c, "c");
+            log.borrow_mut().push(v);
+        }));
+    run(async {
+        with_x(&t).await;
+        let r = s.write_segment_with_data("c", &[rec("y", [0.0, 1.0])]).await.unwrap();
+        assert_eq!(*heard.borrow(), vec![r.version], "a plain commit is announced with its version");
+        // Refused outright: not committed, not announced.
+        t.kv.script(|call| {
+            if call.is_manifest_put() {
+                Action::Fail(akidb::kv::KvError::Backend("disk".into()))
+            } else {
+                Action::Pass
+            }
+        });
+        assert!(s.write_segment_with_data("c", &[rec("z", [1.0, 1.0])]).await.is_err());
+        assert_eq!(heard.borrow().len(), 1, "a failed commit was announced");
+        // The answer is lost, then 3 other commits: resolved as committed, announced once.
+        lose_answer_then_others_commit(&t, 3);
+        let d = s.delete_records("c", &["x".into()]).await.expect("resolved as committed");
+        let latest = t.other.load_manifest("c").await.unwrap().version;
+        assert_eq!(heard.borrow().len(), 2, "{:?}", heard.borrow());
+        let v = heard.borrow()[1];
+        assert!(v >= d.version && v <= latest, "announced {v}, committed at {}, latest {latest}", d.version);
+    });
+}
