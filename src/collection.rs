@@ -300,10 +300,13 @@ impl Collection {
             // Best effort: the merges above are committed whatever happens here, and their
             // receipt must reach the caller.
             match self.storage.retire_tombstones(&self.name, &op, &dead).await {
+                // Nothing left to retire (another handle did it first) commits nothing: the
+                // version found then is someone else's, and the receipt keeps its own.
+                Ok((_, 0)) => {}
                 Ok((version, retired)) => {
                     r.version = version;
                     r.tombstones_retired += retired;
-                    r.commits += u32::from(retired > 0);
+                    r.commits += 1;
                     if let Err(e) = self.refresh().await {
                         log::warn!(
                             "'{}': retired tombstones at version {version}, but refreshing failed: {e}",

@@ -306,3 +306,55 @@ fn tombstones_that_hide_nothing_are_retired() {
         assert_eq!(everything(&mem, &[1.0, 0.0]).await.keys().cloned().collect::<Vec<_>>(), ["b", "c"]);
     });
 }
+
+/// A compaction that merged and then found the tombstones it meant to retire already retired
+/// by someone else commits nothing more, so its receipt must still name the merge's version —
+/// not the newer version another writer created meanwhile (two receipts naming one version
+/// broke the S3 race test's "every receipt names a distinct version" once in CI).
+#[test]
+fn a_retirement_that_finds_nothing_left_keeps_the_merges_version() {
+    let mem = Arc::new(MemoryKv::new());
+    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let storage = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
+    let db = Database::new(storage);
+    let other = Rc::new(Database::new(Storage::new(mem.clone() as Arc<dyn Kv>)));
+    run(async {
+        db.create_collection("c", 2, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        for i in 0..4 {
+            c.upsert(&[rec(&format!("a{i}"), vec![1.0, i as f32], None)]).await.unwrap();
+        }
+        // 1st manifest put (the merge): a ghost delete lands first, so the merge rebases (2nd put)
+        // and the ghost's tombstone survives it. 3rd (the retirement): another handle retires the
+        // ghost and a writer commits first, so the retirement has nothing left to do.
+        let (o, mut puts) = (other.clone(), 0);
+        kv.script(move |call| {
+            if !call.is_manifest_put() {
+                return Action::Pass;
+            }
+            puts += 1;
+            let o = o.clone();
+            match puts {
+                1 => Action::RunFirst(Box::pin(async move {
+                    let h = o.collection("c").await.unwrap();
+                    h.delete(&["ghost".into()]).await.unwrap();
+                })),
+                3 => Action::RunFirst(Box::pin(async move {
+                    let h = o.collection("c").await.unwrap();
+                    assert_eq!(h.count().await.unwrap(), 4, "view built");
+                    let r = h.compact(&CompactOptions { max_rounds: 0, ..Default::default() }).await.unwrap();
+                    assert_eq!(r.tombstones_retired, 1, "the other handle retires the ghost");
+                    h.upsert(&[rec("late", vec![3.0, 3.0], None)]).await.unwrap();
+                })),
+                _ => Action::Pass,
+            }
+        });
+        assert_eq!(c.count().await.unwrap(), 4, "view built: the retirement step runs");
+        let r = c.compact(&CompactOptions { max_rounds: 1, ..full() }).await.unwrap();
+        assert_eq!((r.merges, r.commits, r.tombstones_retired), (1, 1, 0));
+        // 1 create + 4 upserts, the ghost delete (6), the merge (7), the other's retirement
+        // (8), the late upsert (9).
+        assert_eq!(other.collection("c").await.unwrap().manifest().await.unwrap().version, 9);
+        assert_eq!(r.version, 7, "the receipt names the merge's own commit");
+    });
+}
