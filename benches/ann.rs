@@ -52,7 +52,7 @@ fn synthetic(n: usize) {
     let m = CollectionManifest::new("s", dim as u16, Distance::L2, 0, 1, OpId::new());
     let (parts, spills) = (seg.index.as_ref().unwrap().partitions(), seg.index.as_ref().unwrap().spills.len());
     let view = SnapshotView::build(&m, vec![Rc::new(seg)]);
-    let opts = SearchOptions { k: 10, mode: ScanMode::Ann { probes: Some(8) }, ..Default::default() };
+    let opts = SearchOptions { k: 10, mode: ScanMode::Ann { probes: Some(8), prune: true }, ..Default::default() };
     search(&view, &vec![0.0; dim], &opts).unwrap();
     let extra = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
     println!("{n} × {dim}: {parts} partitions, {spills} spill entries, build {build_s:.2} s");
@@ -122,7 +122,7 @@ fn main() {
     drop(SnapshotView::build(&m, Vec::new()));
     let before = LIVE.load(Ordering::Relaxed);
     let view = SnapshotView::build(&m, vec![Rc::new(indexed.clone())]);
-    run(&view, ScanMode::Ann { probes: Some(8) });
+    run(&view, ScanMode::Ann { probes: Some(8), prune: true });
     let resident = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
     println!(
         "\nresident per vector (decoded segment {:.0} B + view + int8 codes + ANN codes): {resident:.0} B\n",
@@ -136,7 +136,7 @@ fn main() {
         if probes > parts {
             break;
         }
-        let (r, qps) = run(&view, ScanMode::Ann { probes: Some(probes) });
+        let (r, qps) = run(&view, ScanMode::Ann { probes: Some(probes), prune: true });
         println!("| ann | {probes} | {:.1} % | {r:.4} | {qps:.0} |", probe_rows(probes));
     }
     let enc = akidb::segment::encode(&indexed);

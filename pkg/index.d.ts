@@ -493,10 +493,20 @@ export interface SearchOptions {
    */
   mode?: 'exact' | 'flat' | 'ann' | 'int8';
   /**
-   * `mode: 'ann'`: partitions probed per indexed segment, ≥ 1. Default a tenth of them (at least
-   * 8): recall@10 ≈ 0.99 on 384-d sentence embeddings. More probes, higher recall, slower.
+   * `mode: 'ann'`: partitions probed per indexed segment, at most; ≥ 1. Default an eighth of them
+   * (at least 8): recall@10 ≈ 0.99 on 384-d sentence embeddings. More probes, higher recall,
+   * slower.
    */
   probes?: number;
+  /**
+   * `mode: 'ann'`: skip probed partitions that cannot plausibly hold a hit. Default true: the
+   * probed partitions are scanned nearest centroid first, and the scan stops at the first whose
+   * centroid trails the k-th best hit so far by more than a margin the segment measures itself
+   * (2.9 σ of how far rows stray from their centroid along query directions). On 384-d sentence
+   * embeddings that scans ~40 % fewer rows at the same recall. `false` scans every probed
+   * partition (the rows a cold range read fetches: cold queries always scan them all).
+   */
+  prune?: boolean;
   /** Candidate multiplier for `mode: 'int8'` re-ranking, ≥ 1. Default 10. */
   oversample?: number;
 }

@@ -256,7 +256,7 @@ impl Collection {
     /// snapshot not in memory reads only the index header and the probed partitions of its
     /// indexed segment when the store serves byte ranges (see [`cold`]).
     pub async fn search(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
-        if let ScanMode::Ann { probes } = opts.mode {
+        if let ScanMode::Ann { probes, .. } = opts.mode {
             if self.state.borrow().view.is_none() {
                 match cold::search(self, query, opts, probes).await {
                     Ok(Some(hits)) => return Ok(hits),

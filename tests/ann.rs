@@ -74,26 +74,33 @@ fn ann_recall_against_brute_force_and_every_probe_is_exact() {
             let parts = partitions(&mem).await;
             assert!(parts > 100, "compaction built no index ({parts} partitions)");
             let mut rng = Rng(9);
-            let (mut hit, mut total) = (0, 0);
+            let (mut hit, mut total, mut unpruned) = (0, 0, 0);
             for _ in 0..40 {
                 let q = rng.vector(DIM);
                 let exact = ids(&c, &q, &opts(10, ScanMode::Exact)).await;
-                let ann = ids(&c, &q, &opts(10, ScanMode::Ann { probes: None })).await;
+                let ann = ids(&c, &q, &opts(10, ScanMode::Ann { probes: None, prune: true })).await;
                 hit += ann.iter().filter(|id| exact.contains(id)).count();
                 total += exact.len();
-                // Probing every partition scans every row: the exact answer.
-                let all = ids(&c, &q, &opts(10, ScanMode::Ann { probes: Some(parts) })).await;
+                let every = ids(&c, &q, &opts(10, ScanMode::Ann { probes: None, prune: false })).await;
+                unpruned += every.iter().filter(|id| exact.contains(id)).count();
+                // Probing every partition without pruning scans every row: the exact answer.
+                let all = ids(&c, &q, &opts(10, ScanMode::Ann { probes: Some(parts), prune: false })).await;
                 assert_eq!(all, exact, "{distance:?}");
             }
             let recall = hit as f64 / total as f64;
             assert!(recall >= 0.9, "{distance:?}: recall@10 {recall:.3} with default probes");
+            // Pruning costs little recall on 16-d data too (a margin in fixed score units lost
+            // a third here: its scale must come from the data).
+            let every = unpruned as f64 / total as f64;
+            println!("{distance:?}: recall@10 {recall:.3} pruned, {every:.3} unpruned");
+            assert!(recall >= every - 0.03, "{distance:?}: pruned recall {recall:.3}, unpruned {every:.3}");
             // One probe finds less than the default: the probe count is what bounds the work.
             let mut one = 0;
             let mut rng = Rng(9);
             for _ in 0..40 {
                 let q = rng.vector(DIM);
                 let exact = ids(&c, &q, &opts(10, ScanMode::Exact)).await;
-                let ann = ids(&c, &q, &opts(10, ScanMode::Ann { probes: Some(1) })).await;
+                let ann = ids(&c, &q, &opts(10, ScanMode::Ann { probes: Some(1), prune: true })).await;
                 one += ann.iter().filter(|id| exact.contains(id)).count();
             }
             assert!(one < hit, "{distance:?}: 1 probe found {one}, default {hit}");
@@ -114,7 +121,7 @@ fn ann_sees_newer_writes_and_deletes_and_survives_recompaction() {
         let gone_set: HashSet<&String> = gone.iter().collect();
         for round in 0..2 {
             for r in &moved {
-                let hits = c.search(&r.vector, &opts(5, ScanMode::Ann { probes: None })).await.unwrap();
+                let hits = c.search(&r.vector, &opts(5, ScanMode::Ann { probes: None, prune: true })).await.unwrap();
                 assert_eq!(hits[0].id, r.id, "round {round}: the overwritten record's new vector");
                 assert!(hits[0].score > 0.9999, "round {round}: {}", hits[0].score);
                 // Its old version (still in the indexed segment) never appears twice.
@@ -122,7 +129,7 @@ fn ann_sees_newer_writes_and_deletes_and_survives_recompaction() {
             }
             for _ in 0..20 {
                 let q = rng.vector(DIM);
-                let hits = ids(&c, &q, &opts(50, ScanMode::Ann { probes: None })).await;
+                let hits = ids(&c, &q, &opts(50, ScanMode::Ann { probes: None, prune: true })).await;
                 assert!(hits.iter().all(|h| !gone_set.contains(h)), "round {round}: a deleted record came back");
                 let unique: HashSet<&String> = hits.iter().collect();
                 assert_eq!(unique.len(), hits.len(), "round {round}: duplicate hits");
@@ -146,7 +153,7 @@ fn selective_filters_make_ann_exact() {
             let mut o = opts(10, ScanMode::Exact);
             o.filter = Some(filter.clone());
             let exact = ids(&c, &q, &o).await;
-            o.mode = ScanMode::Ann { probes: Some(1) };
+            o.mode = ScanMode::Ann { probes: Some(1), prune: true };
             let ann = ids(&c, &q, &o).await;
             assert_eq!(ann, exact, "a 2 % filter with ANN must equal exact filtered search");
             assert_eq!(ann.len(), 10);
@@ -209,7 +216,7 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
         let mut queries: Vec<Vec<f32>> = (0..10).map(|_| rng.vector(DIM)).collect();
         queries.push(moved[0].vector.clone());
         for (i, q) in queries.iter().enumerate() {
-            let mut o = opts(10, ScanMode::Ann { probes: Some(6) });
+            let mut o = opts(10, ScanMode::Ann { probes: Some(6), prune: false });
             o.include_metadata = true;
             reads.log.borrow_mut().clear();
             let got = cold.search(q, &o).await.unwrap();
@@ -233,12 +240,13 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
             }
         }
         assert_eq!(
-            cold.search(&moved[0].vector, &opts(1, ScanMode::Ann { probes: Some(6) })).await.unwrap()[0].id,
+            cold.search(&moved[0].vector, &opts(1, ScanMode::Ann { probes: Some(6), prune: false })).await.unwrap()[0]
+                .id,
             "p7"
         );
         // The same query again: every partition is cached.
         reads.log.borrow_mut().clear();
-        cold.search(&queries[0], &opts(10, ScanMode::Ann { probes: Some(6) })).await.unwrap();
+        cold.search(&queries[0], &opts(10, ScanMode::Ann { probes: Some(6), prune: false })).await.unwrap();
         assert!(reads.log.borrow().iter().all(|(k, _, _)| !k.contains("/segments/")), "{:?}", reads.log.borrow());
         // Exact search (or a filter) reads everything, as before.
         let e = cold.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap();
@@ -267,8 +275,11 @@ fn a_cold_query_on_a_snapshot_whose_segment_gc_deleted_reads_the_latest_one() {
         }
         assert!(mem.get(&key(&m)).await.unwrap().is_none(), "GC did not delete the replaced segment");
         // The stale handle's cold query finds its segment gone, moves to the latest snapshot.
-        let hits = stale.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None })).await.unwrap();
+        let hits = stale.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None, prune: true })).await.unwrap();
         assert_eq!(hits[0].id, "late");
-        assert_eq!(hits, warm.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None })).await.unwrap());
+        assert_eq!(
+            hits,
+            warm.search(&[0.5; DIM], &opts(3, ScanMode::Ann { probes: None, prune: true })).await.unwrap()
+        );
     });
 }

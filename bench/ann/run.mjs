@@ -1,6 +1,8 @@
 // ANN benchmark on the real Debian MiniLM set (59k × 384): AkiDB `mode: 'ann'` (partition index
-// built by compaction) over `probes`, AkiDB exact search, and hnswlib-wasm HNSW (M 16,
-// efConstruction 200) over `ef`, each in its own Node process, one query at a time, k = 10.
+// built by compaction) over `probes`, pruned (the default) and not, AkiDB exact search, and
+// hnswlib-wasm HNSW (M 16, efConstruction 200) over `ef`, each in its own Node process, one
+// query at a time, k = 10. AkiDB through `searchIdsSync` on the loaded snapshot (one row
+// through the async `search`), hnswlib-wasm through `searchKnn`: each library's direct call.
 // Prints the recall@10 / QPS curves, build times, bytes per vector, and the ratios at
 // recall@10 >= 0.99.
 //
@@ -18,7 +20,10 @@ const DIM = 384;
 const quick = process.argv.includes('--quick');
 const now = () => performance.now();
 const budgets = quick ? { warmupMs: 300, budgetMs: 3000, passes: 1 } : { warmupMs: 1000, budgetMs: 10000, passes: 2 };
-const PROBES = quick ? [32, 96, 184] : [16, 32, 64, 96, 128, 184, 256, 368];
+const PROBES = quick ? [32, 96, 256] : [16, 32, 64, 96, 128, 184, 256, 368, 512];
+// Every probed partition scanned (no pruning), and the probes of the rich-call row.
+const UNPRUNED = quick ? [256] : [184, 256, 368];
+const RICH = 256;
 const EFS = quick ? [40, 120] : [10, 20, 40, 60, 80, 120, 200];
 
 function readF32(f) {
@@ -45,13 +50,22 @@ async function akidb(base, n, queries, gt) {
   const t1 = now();
   const receipt = await c.compact({ full: true, maxInputBytes: 1 << 30 });
   const compactMs = now() - t1;
+  // The snapshot in memory, searched through the lean synchronous call (ids + scores), as
+  // hnswlib-wasm's searchKnn is; one row through the rich async `search` for comparison.
+  await c.load();
   const rows = [];
-  const run = async (label, opts) => {
-    const r = await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search: async (q) => (await c.search(q, { k: 10, ...opts })).map((h) => Number(h.id)) });
+  const run = async (label, opts, rich = false) => {
+    const search = rich
+      ? async (q) => (await c.search(q, { k: 10, ...opts })).map((h) => Number(h.id))
+      : (q) => c.searchIdsSync(q, { k: 10, ...opts }).ids.map(Number);
+    const r = await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search });
     rows.push({ label, ...r });
   };
   await run('exact', { mode: 'exact' });
   for (const probes of PROBES) await run(`probes ${probes}`, { mode: 'ann', probes });
+  for (const probes of UNPRUNED) await run(`probes ${probes}, prune false`, { mode: 'ann', probes, prune: false });
+  await run('default probes', { mode: 'ann' });
+  await run(`probes ${RICH}, rich async search()`, { mode: 'ann', probes: RICH }, true);
   return { build: { upsertMs, compactMs, segmentsAfter: receipt.segmentsAfter }, rows };
 }
 
@@ -114,7 +128,7 @@ async function main() {
   console.log('\n| engine | build | bytes per vector (wasm memory ÷ vectors) |\n|---|---|---:|');
   console.log(`| akidb | upserts ${fmt(a.build.upsertMs / 1000, 1)} s + compaction with index ${fmt(a.build.compactMs / 1000, 1)} s | ${fmt(a.bytesPerVector)} |`);
   console.log(`| hnswlib-wasm | ${fmt(h.build.buildMs / 1000, 1)} s | ${fmt(h.bytesPerVector)} |`);
-  const best = (rows) => rows.filter((r) => r.recall >= 0.99 && !r.label.startsWith('exact')).sort((x, y) => y.qps - x.qps)[0];
+  const best = (rows) => rows.filter((r) => r.recall >= 0.99 && !r.label.startsWith('exact') && !r.label.includes('rich')).sort((x, y) => y.qps - x.qps)[0];
   const ba = best(a.rows);
   const bh = best(h.rows);
   const ex = a.rows.find((r) => r.label === 'exact');

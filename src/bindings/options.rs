@@ -114,7 +114,7 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
 }
 
 /// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'ann' | 'int8', probes,
-/// oversample = 10 }`. Property names come from [`super::lean::with_keys`] (created once).
+/// prune = true, oversample = 10 }`. Property names come from [`super::lean::with_keys`] (created once).
 pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     if is_absent(options) {
         return Ok(SearchOptions { k: 10, ..SearchOptions::default() });
@@ -155,7 +155,13 @@ fn search_with(options: &JsValue, keys: &super::lean::Keys) -> JsResult<SearchOp
                     Some(p) if p.fract() == 0.0 && p >= 1.0 => Some(p.min(u32::MAX as f64) as usize),
                     Some(_) => return Err(invalid("options.probes must be a whole number >= 1")),
                 };
-                ScanMode::Ann { probes }
+                let prune_v = get(&keys.prune);
+                let prune = match prune_v.as_bool() {
+                    Some(b) => b,
+                    None if is_absent(&prune_v) => true,
+                    None => return Err(invalid("options.prune must be a boolean")),
+                };
+                ScanMode::Ann { probes, prune }
             }
             other => {
                 return Err(invalid(format!("options.mode must be 'exact', 'flat', 'ann' or 'int8', got '{other}'")))

@@ -8,6 +8,7 @@
 
 pub mod ivf;
 pub mod kmeans;
+pub mod spread;
 
 /// The scale a centroid is stored with: the smallest power of two ≥ max|x| / 127 (0 for an
 /// all-zero centroid). A power of two makes storing idempotent: the stored values quantize back

@@ -74,6 +74,9 @@ pub enum ScanMode {
     Ann {
         /// Partitions probed per indexed segment.
         probes: Option<usize>,
+        /// Skip probed partitions whose centroid trails the best hits by more than a margin
+        /// (see [`ann::PRUNE_SIGMAS`]); `false` scans every probed partition.
+        prune: bool,
     },
     /// int8 approximate scores, then exact f32 re-ranking of the best `k * oversample`.
     Int8 {
@@ -323,7 +326,7 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
             screened(view, &q, opts.k, usize::MAX, &admit)
         }
         ScanMode::Exact | ScanMode::Flat => exact_f32(view, &q, opts.k, &admit),
-        ScanMode::Ann { probes } => ann::search(view, &q, opts.k, probes, &admit),
+        ScanMode::Ann { probes, prune } => ann::search(view, &q, opts.k, probes, prune, &admit),
         ScanMode::Int8 { oversample } => {
             let cap = opts.k.saturating_mul(oversample.max(1));
             screened(view, &q, opts.k, cap, &admit)

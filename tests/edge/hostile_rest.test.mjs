@@ -95,6 +95,7 @@ function battery() {
     ['Infinity literal', 'POST', '/collections/docs/search', { raw: '{"vector":[Infinity,0,0,0]}' }, 400, 'INVALID_ARGUMENT', /not valid JSON/],
     ['1e400 in a vector', 'POST', '/collections/docs/vectors', { raw: '{"vectors":[{"id":"n","vector":[1e400,0,0,0]}]}' }, 400, 'INVALID_ARGUMENT', /finite|NaN|infin/i],
     ['1e400 in a query', 'POST', '/collections/docs/search', { raw: '{"vector":[1e400,0,0,0]}' }, 400, 'INVALID_ARGUMENT', /finite|NaN|infin/i],
+    ['prune that is not a boolean', 'POST', '/collections/docs/search', { vector: [1, 0, 0, 0], mode: 'ann', prune: 'yes' }, 400, 'INVALID_ARGUMENT', /prune/],
     ['1e400 in metadata', 'POST', '/collections/docs/vectors', { raw: '{"vectors":[{"id":"n","vector":[1,0,0,0],"metadata":{"x":1e400}}]}' }, 400, 'INVALID_ARGUMENT', /finite|number|infin/i],
     ['string in a vector', 'POST', '/collections/docs/vectors', rec({ vector: [1, '2', 3, 4] }), 400, 'INVALID_ARGUMENT', /./],
     ["collection name '.'", 'POST', '/collections', { name: '.', dimension: 4 }, 400, 'INVALID_ARGUMENT', /name/],

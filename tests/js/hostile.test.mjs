@@ -61,6 +61,8 @@ test('hostile calls get INVALID_ARGUMENT, change nothing, and the instance keeps
     'k = 0': () => c.search([1, 0, 0, 0], { k: 0 }),
     'k = 1e9': () => c.search([1, 0, 0, 0], { k: 1e9 }),
     'k = NaN': () => c.search([1, 0, 0, 0], { k: NaN }),
+    'probes = 0': () => c.search([1, 0, 0, 0], { k: 1, mode: 'ann', probes: 0 }),
+    "prune = 'yes'": () => c.search([1, 0, 0, 0], { k: 1, mode: 'ann', prune: 'yes' }),
     'delete of 200,000 ids': () => c.delete([...Array(200_000).keys()].map(String)),
     'id with a control character': () => c.upsert([{ id: 'a\u0000b', vector: [1, 0, 0, 0] }]),
     "collection named '.'": () => db.createCollection('.', { dimension: 4 }),

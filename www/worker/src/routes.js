@@ -91,6 +91,7 @@ async function search(ctx, request, name) {
   if (body.probes !== undefined && (!Number.isInteger(body.probes) || body.probes < 1 || body.probes > 1_000_000)) {
     throw invalid('probes must be a whole number in 1..1000000');
   }
+  if (body.prune !== undefined && typeof body.prune !== 'boolean') throw invalid('prune must be a boolean');
   const c = await ctx.collection(name);
   // Read what other instances committed: a cheap conditional GET (304 when unchanged).
   await c.refresh();
@@ -100,6 +101,7 @@ async function search(ctx, request, name) {
     includeMetadata: body.includeMetadata ?? false,
     mode,
     probes: body.probes,
+    prune: body.prune,
   });
   return json({ results });
 }
