@@ -83,18 +83,18 @@ mod tests {
             x ^= x << 5;
             (x as f32 / u32::MAX as f32) - 0.5
         };
-        let centres: Vec<Vec<f32>> = (0..40).map(|_| (0..dim).map(|_| next() * 100.0).collect()).collect();
+        let centres: Vec<Vec<f32>> = (0..100).map(|_| (0..dim).map(|_| next() * 100.0).collect()).collect();
         // Uniform on [-a, a] has standard deviation a/√3.
         let a = noise * 3f32.sqrt() * 2.0;
-        let recs: Vec<Record> = (0..9_000)
-            .map(|i| Record::new(format!("r{i}"), centres[i % 40].iter().map(|c| c + next() * a).collect(), None))
+        let recs: Vec<Record> = (0..4_000)
+            .map(|i| Record::new(format!("r{i}"), centres[i % 100].iter().map(|c| c + next() * a).collect(), None))
             .collect();
         build(Distance::L2, &Segment::from_records(&recs, dim as u16, 0), &BuildOptions::default())
     }
 
     #[test]
     fn sigma_follows_the_residual_scale_not_the_dimension() {
-        for dim in [8, 64] {
+        for dim in [8, 32] {
             let small = residual_sigma(Distance::L2, &clustered(dim, 0.5));
             let large = residual_sigma(Distance::L2, &clustered(dim, 2.0));
             // k-means splits each cluster a little (more partitions than clusters): σ somewhat
