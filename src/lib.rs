@@ -21,6 +21,8 @@ pub mod runtime;
 pub mod search;
 pub mod segment;
 pub mod storage;
+#[cfg(test)]
+mod testing;
 pub mod validate;
 
 #[cfg(target_arch = "wasm32")]

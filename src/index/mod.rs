@@ -120,19 +120,15 @@ impl PartitionIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn stored_centroids_are_close_and_storing_them_again_changes_no_bit() {
-        let mut x = 0x9e37_79b9u32;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as f32 / u32::MAX as f32 - 0.5
-        };
+        let mut rng = XorShift(0x9e37_79b9);
+        let mut next = move || rng.f32() * 0.5;
         for (dim, spread) in [(4usize, 1.0f32), (384, 0.05), (128, 1e-30), (16, 3e30)] {
             let c: Vec<f32> = (0..dim * 20).map(|_| next() * spread).collect();
             let once = stored_centroids(&c, dim);

@@ -69,6 +69,7 @@ mod tests {
     use super::*;
     use crate::index::ivf::{build, BuildOptions};
     use crate::record::Record;
+    use crate::testing::XorShift;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -76,13 +77,8 @@ mod tests {
     /// Clusters with isotropic noise of standard deviation `noise` per dimension: a unit
     /// direction sees residuals of standard deviation ≈ `noise` (minus what k-means explains).
     fn clustered(dim: usize, noise: f32) -> Segment {
-        let mut x: u32 = 7;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x as f32 / u32::MAX as f32) - 0.5
-        };
+        let mut rng = XorShift(7);
+        let mut next = move || rng.f32() * 0.5;
         let centres: Vec<Vec<f32>> = (0..100).map(|_| (0..dim).map(|_| next() * 100.0).collect()).collect();
         // Uniform on [-a, a] has standard deviation a/√3.
         let a = noise * 3f32.sqrt() * 2.0;

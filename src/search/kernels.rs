@@ -188,26 +188,7 @@ mod tests {
 
     use super::*;
 
-    /// Tiny deterministic generator so the same data is used on every target.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        /// Uniform in [-1, 1).
-        fn f32(&mut self) -> f32 {
-            (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        }
-
-        fn vec(&mut self, n: usize) -> Vec<f32> {
-            (0..n).map(|_| self.f32()).collect()
-        }
-    }
+    use crate::testing::XorShift;
 
     const LENGTHS: [usize; 22] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 64, 383, 384, 385, 1000, 4096];
 

@@ -5,15 +5,11 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use super::*;
 use crate::manifest::OpId;
 use crate::record::Record;
+use crate::testing::XorShift;
 
 fn view(seed: u32, rows: usize, dim: usize) -> (SnapshotView, Rc<Segment>) {
-    let mut x = seed.max(1);
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        (x as f32 / u32::MAX as f32) - 0.5
-    };
+    let mut rng = XorShift(u64::from(seed.max(1)));
+    let mut next = move || rng.f32() * 0.5;
     let recs: Vec<Record> =
         (0..rows).map(|i| Record::new(format!("r{i}"), (0..dim).map(|_| next()).collect(), None)).collect();
     let seg = Rc::new(Segment::from_records(&recs, dim as u16, 0));

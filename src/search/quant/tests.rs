@@ -5,25 +5,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use super::*;
 use crate::search::kernels::{self, scalar};
 use crate::search::topk::TopK;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-
-    fn i8(&mut self) -> i8 {
-        (self.next_u64() >> 56) as u8 as i8
-    }
-}
+use crate::testing::XorShift;
 
 #[test]
 fn dot_i8_matches_scalar_for_many_lengths() {

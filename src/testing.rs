@@ -1,0 +1,29 @@
+//! Helpers shared by the unit tests (compiled for tests only).
+
+/// Tiny deterministic generator (xorshift64), so every target tests the same data.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next 64 random bits (the seed must not be 0).
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in [-1, 1).
+    pub fn f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+
+    /// `n` values uniform in [-1, 1).
+    pub fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.f32()).collect()
+    }
+
+    /// Any i8.
+    pub fn i8(&mut self) -> i8 {
+        (self.next_u64() >> 56) as u8 as i8
+    }
+}
