@@ -220,20 +220,9 @@ fn merge_runs(sorted: &[u32]) -> Vec<(usize, usize)> {
 /// best centroid first and the scan stops at the first whose centroid score trails the k-th
 /// best hit so far by more than the margin ([`PRUNE_SIGMAS`]); without, every probed
 /// partition is scanned (the nearest few first, then the rest in index order with adjacent
-/// partitions merged into runs: fewer, longer kernel calls over contiguous codes).
+/// partitions merged into runs: fewer, longer kernel calls over contiguous codes). Returns the
+/// best rows and how many entries were screened.
 pub(super) fn search(
-    view: &SnapshotView,
-    q: &[f32],
-    k: usize,
-    probes: Option<usize>,
-    prune: bool,
-    admit: &Admit,
-) -> TopK {
-    search_counted(view, q, k, probes, prune, admit).0
-}
-
-/// [`search`], and how many entries it screened.
-fn search_counted(
     view: &SnapshotView,
     q: &[f32],
     k: usize,

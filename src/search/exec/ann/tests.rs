@@ -6,17 +6,13 @@ use super::*;
 use crate::index::ivf::{build, BuildOptions};
 use crate::manifest::OpId;
 use crate::record::Record;
+use crate::testing::XorShift;
 
 /// 48 tight, well-separated clusters of 250 rows in 16 dimensions (12,000 rows, L2), indexed.
 fn clustered() -> (SnapshotView, Vec<Vec<f32>>) {
     let dim = 16;
-    let mut x: u32 = 99;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        (x as f32 / u32::MAX as f32) - 0.5
-    };
+    let mut rng = XorShift(99);
+    let mut next = move || rng.f32() * 0.5;
     let centres: Vec<Vec<f32>> = (0..48).map(|_| (0..dim).map(|_| next() * 40.0).collect()).collect();
     let recs: Vec<Record> = (0..12_000)
         .map(|i| {
@@ -34,7 +30,7 @@ fn clustered() -> (SnapshotView, Vec<Vec<f32>>) {
 
 fn run(view: &SnapshotView, q: &[f32], probes: usize, prune: bool) -> (Vec<u32>, usize) {
     let admit = Admit { view, filter: None, rows: None };
-    let (top, screened) = search_counted(view, q, 10, Some(probes), prune, &admit);
+    let (top, screened) = search(view, q, 10, Some(probes), prune, &admit);
     (top.into_sorted().into_iter().map(|(_, i)| i).collect(), screened)
 }
 
