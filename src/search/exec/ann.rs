@@ -248,39 +248,34 @@ pub(super) fn search(
                     let spills = index.spill_starts[a] as usize..index.spill_starts[b] as usize;
                     scan.range(si, &codes.spills, spills, |e| index.spills[e] as usize, &mut seen);
                 };
-                if prune {
-                    // The nearest few one by one (they set the bar), then chunks of the next
-                    // best, each sorted and merged into runs of adjacent partitions.
-                    let mut at = 0;
-                    while at < order.len() {
-                        let len = if at < FIRST_PROBES { 1 } else { PRUNE_CHUNK };
-                        let chunk = &order[at..order.len().min(at + len)];
-                        at += chunk.len();
-                        let bar = scan.lower.threshold();
-                        // The threshold only rises and the order only falls (the L2 margin
-                        // grows with the distance, but slower than the distance): nothing after
-                        // a partition below the bar can pass either.
-                        let keep = chunk
+                // The nearest few one by one (they set the bar), then the next best in chunks
+                // (pruned) or all at once, each sorted and merged into runs of adjacent
+                // partitions: fewer, longer kernel calls over contiguous codes.
+                let step = if prune { PRUNE_CHUNK } else { order.len() };
+                let mut at = 0;
+                while at < order.len() {
+                    let chunk = &order[at..order.len().min(at + if at < FIRST_PROBES { 1 } else { step })];
+                    at += chunk.len();
+                    let bar = scan.lower.threshold();
+                    // The threshold only rises and the order only falls (the L2 margin grows
+                    // with the distance, but slower than the distance): nothing after a
+                    // partition below the bar can pass either.
+                    let keep = if prune {
+                        chunk
                             .iter()
                             .take_while(|&&(_, s)| s + margin(view.distance, codes.sigma, q_norm, s) >= bar)
-                            .count();
-                        let mut ps: Vec<u32> = chunk[..keep].iter().map(|&(p, _)| p).collect();
-                        ps.sort_unstable();
-                        for (a, b) in merge_runs(&ps) {
-                            part(&mut scan, a, b);
-                        }
-                        if keep < chunk.len() {
-                            break;
-                        }
+                            .count()
+                    } else {
+                        chunk.len()
+                    };
+                    let mut ps: Vec<u32> = chunk[..keep].iter().map(|&(p, _)| p).collect();
+                    ps.sort_unstable();
+                    for (a, b) in merge_runs(&ps) {
+                        part(&mut scan, a, b);
                     }
-                    continue;
-                }
-                let (first, rest) = order.split_at(order.len().min(FIRST_PROBES));
-                let mut rest: Vec<u32> = rest.iter().map(|&(p, _)| p).collect();
-                rest.sort_unstable();
-                let firsts = first.iter().map(|&(p, _)| (p as usize, p as usize + 1));
-                for (a, b) in firsts.chain(merge_runs(&rest)) {
-                    part(&mut scan, a, b);
+                    if keep < chunk.len() {
+                        break;
+                    }
                 }
             }
         }
