@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --target wasm32-unknown-unknown --lib
+cargo build --release --target wasm32-unknown-unknown -p akidb-web --lib
 raw=target/wasm32-unknown-unknown/release/akidb.wasm
 opt=node_modules/.bin/wasm-opt
 [ -x "$opt" ] || { echo "missing $opt: run scripts/setup.sh" >&2; exit 1; }

@@ -4,15 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
+WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in crates/web/Cargo.toml
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1     # built from the crates registry (the npm package downloads at install)
 
 log() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
-grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" Cargo.toml \
-  || { echo "setup.sh pins wasm-bindgen $WASM_BINDGEN_VERSION but Cargo.toml differs" >&2; exit 1; }
+grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" crates/web/Cargo.toml \
+  || { echo "setup.sh pins wasm-bindgen $WASM_BINDGEN_VERSION but crates/web/Cargo.toml differs" >&2; exit 1; }
 
 apt_updated=0
 apt_install() {

@@ -14,23 +14,27 @@ wasm() { ( if [ -f .cargo/env-wasm-fallback ]; then . .cargo/env-wasm-fallback; 
 step() { printf '\n=== %s\n' "$*"; }
 
 step "format and lints (native and wasm32)"
-cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-wasm cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+wasm cargo clippy --workspace --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "architecture: the core crate sees no JS on any target; import graph (cycles, upward imports)"
+scripts/check-architecture.sh
 
 step "native tests"
-cargo test
+cargo test --workspace
 
-step "wasm32 tests in Node (wasm-pack test --node)"
-wasm wasm-pack test --node
+step "wasm32 tests in Node (wasm-pack test --node): the core suite, then the web crate's"
+wasm wasm-pack test --node crates/core
+wasm wasm-pack test --node crates/web
 
 step "wasm32 tests in headless Chromium: IndexedDbKv conformance, CAS across connections, collection API"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
-wasm wasm-pack test --headless --chrome --test browser_indexeddb
+wasm wasm-pack test --headless --chrome crates/web --test browser_indexeddb
 
 step "wasm32 tests in headless Firefox ESR: the same IndexedDB suite"
 export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}"
-wasm wasm-pack test --headless --firefox --test browser_indexeddb
+wasm wasm-pack test --headless --firefox crates/web --test browser_indexeddb
 
 step "npm package build (checks SIMD128 is in the shipped wasm)"
 wasm scripts/build-pkg.sh

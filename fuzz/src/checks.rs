@@ -9,11 +9,11 @@
 //! (`fuzz/src/engine.rs`) and the regression tests (`tests/fuzz_regressions.rs`, which
 //! include this file by path).
 
-use akidb::kv::s3::list_xml;
-use akidb::manifest::{CollectionManifest, OpId, SegmentDescriptor, SegmentState};
-use akidb::search::filter::Filter;
-use akidb::segment::{self, Segment};
-use akidb::{validate, Distance, Record};
+use akidb_core::kv::s3::list_xml;
+use akidb_core::manifest::{CollectionManifest, OpId, SegmentDescriptor, SegmentState};
+use akidb_core::search::filter::Filter;
+use akidb_core::segment::{self, Segment};
+use akidb_core::{validate, Distance, Record};
 use serde_json::{json, Value};
 use uuid::Uuid;
 

@@ -570,7 +570,7 @@ fn mutate_segment(rng: &mut Rng, data: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     if rng.one_in(2) {
-        let seg = akidb::segment::decode(data).ok()?;
+        let seg = akidb_core::segment::decode(data).ok()?;
         // Decoded segments are immutable: mutate the records and build a new one.
         let (dim, mut created) = (seg.dimension, seg.created_at_ms);
         let mut recs = seg.to_records();
@@ -598,8 +598,8 @@ fn mutate_segment(rng: &mut Rng, data: &[u8]) -> Option<Vec<u8>> {
             }
             _ => {}
         }
-        let seg = akidb::segment::Segment::from_records(&recs, dim, created);
-        return Some(akidb::segment::encode(&seg));
+        let seg = akidb_core::segment::Segment::from_records(&recs, dim, created);
+        return Some(akidb_core::segment::encode(&seg));
     }
     let mut out = data.to_vec();
     let (at, width) = *rng.pick(&[(4usize, 2usize), (6, 2), (8, 4), (12, 4), (16, 8), (24, 4)]);

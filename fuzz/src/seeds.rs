@@ -1,14 +1,14 @@
 //! Valid inputs the fuzzers start from, and per-target dictionaries of tokens, made with the
 //! engine's own encoders so they follow the formats as the code stands.
 
-use akidb::manifest::{CollectionManifest, OpId, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
-use akidb::segment::{self, Segment};
-use akidb::{Distance, Record};
+use akidb_core::manifest::{CollectionManifest, OpId, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
+use akidb_core::segment::{self, Segment};
+use akidb_core::{Distance, Record};
 use serde_json::json;
 use uuid::Uuid;
 
 /// The legacy manifest fixture of the root crate's tests.
-pub const LEGACY_MANIFEST: &[u8] = include_bytes!("../../tests/fixtures/legacy_manifest.json");
+pub const LEGACY_MANIFEST: &[u8] = include_bytes!("../../crates/core/tests/fixtures/legacy_manifest.json");
 
 fn id(n: u128) -> Uuid {
     Uuid::from_u128(0x0123_4567_89ab_4cde_8f01_0000_0000_0000 | n)

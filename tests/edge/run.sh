@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The edge test step: starts a real S3 server (ministack, SigV4 checked) on 127.0.0.1, then runs
 #   1. the KV conformance suite and S3 edge cases against S3Kv from the wasm build in Node
-#      (tests/s3_kv.rs via wasm-pack test --node),
+#      (crates/web/tests/s3_kv.rs via wasm-pack test --node),
 #   2. the Node tests in tests/edge/*.test.mjs: concurrency (8 processes x 25 commits, GC passes
 #      meanwhile), faults (each writer through a fault-injecting proxy; OUTCOME_UNKNOWN settled by
 #      operationStatus), compaction racing 8 mixed writers through fault proxies (3 compactors,
@@ -25,7 +25,7 @@ start_ministack
 export AKIDB_S3_REQUIRED=1
 
 echo "--- S3Kv conformance + S3 edge cases (wasm in Node)"
-wasm wasm-pack test --node -- --test s3_kv
+wasm wasm-pack test --node crates/web -- --test s3_kv
 
 echo "--- concurrency, faults, worker on workerd, load"
 node --test --test-concurrency=1 tests/edge/

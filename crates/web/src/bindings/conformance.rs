@@ -1,0 +1,75 @@
+//! `runConformance(options)`: the crate's KV conformance suite (`src/kv/conformance.rs`) run
+//! from JS against any store `AkiDB.open` accepts — in particular a user's own
+//! `{ store: 'custom', kv }` or an R2 binding `{ store: 'r2', bucket }` — so people can check
+//! their backend before trusting it with data.
+
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+
+use super::convert::{is_absent, prop, string};
+use super::errors::{invalid, JsResult};
+use super::stores;
+use crate::js::set;
+use akidb_core::kv::conformance::{run_all_with_tokens, ConformanceOptions, TokenModel, CHECKS};
+
+/// Largest `manyKeys` / `concurrency` accepted (each is a count of store writes).
+const MAX_COUNT: f64 = 100_000.0;
+
+fn count(options: &JsValue, key: &str, default: usize) -> JsResult<usize> {
+    let v = prop(options, key);
+    if is_absent(&v) {
+        return Ok(default);
+    }
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..=MAX_COUNT).contains(&n) => Ok(n as usize),
+        _ => Err(invalid(format!("options.{key} must be a whole number from 0 to {MAX_COUNT}"))),
+    }
+}
+
+/// Runs the KV conformance suite against the store `options` describe (the options of
+/// `AkiDB.open`, plus `manyKeys` (keys of the listing check, default 50; more than 1000 crosses
+/// a list page), `concurrency` (writers racing in the atomicity check, default 8; 0 skips it)
+/// and `tokens` ('contentHash' (default: a key re-created with identical bytes may get its old
+/// version back, as with S3/R2 ETags) or 'unique' (versions never repeat))). Works under
+/// `{prefix}akidb-conformance-{random}/` and deletes what it wrote. Resolves
+/// `{ ok: true, checks, ms }` or `{ ok: false, failure, checks, ms }` (`failure` starts with
+/// the name of the check that broke); bad options reject with INVALID_ARGUMENT.
+#[wasm_bindgen(js_name = runConformance)]
+pub async fn run_conformance(options: JsValue) -> JsResult<JsValue> {
+    let defaults = ConformanceOptions::default();
+    let opts = ConformanceOptions {
+        many_keys: count(&options, "manyKeys", defaults.many_keys)?,
+        concurrency: count(&options, "concurrency", defaults.concurrency)?,
+    };
+    let t = prop(&options, "tokens");
+    let tokens = if is_absent(&t) {
+        TokenModel::ContentHash
+    } else {
+        match string(&t, "options.tokens")?.as_str() {
+            "contentHash" => TokenModel::ContentHash,
+            "unique" => TokenModel::Unique,
+            other => return Err(invalid(format!("options.tokens must be 'contentHash' or 'unique', got '{other}'"))),
+        }
+    };
+    let store = stores::open(&options).await?;
+    let prefix = format!("{}akidb-conformance-{:08x}/", store.prefix, akidb_core::runtime::random_u64() as u32);
+    crate::runtime::install();
+    let start = akidb_core::runtime::monotonic_ms();
+    let result = run_all_with_tokens(store.kv.as_ref(), &prefix, &opts, tokens).await;
+    let out = Object::new();
+    set(&out, "ok", &JsValue::from_bool(result.is_ok()));
+    if let Err(failure) = &result {
+        set(&out, "failure", &JsValue::from_str(failure));
+        // Leave no test keys behind, even after a failure (best effort).
+        if let Ok(keys) = store.kv.list(&prefix).await {
+            for k in keys {
+                let _ = store.kv.delete(&k).await;
+            }
+        }
+    }
+    let checks: Array = CHECKS.iter().map(|c| JsValue::from_str(c)).collect();
+    set(&out, "checks", &checks);
+    set(&out, "ms", &JsValue::from_f64((akidb_core::runtime::monotonic_ms() - start).round()));
+    store.kv.close();
+    Ok(out.into())
+}
