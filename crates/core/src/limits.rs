@@ -41,3 +41,18 @@ pub const IVF_MIN_ROWS: usize = 8_192;
 /// Decoded partitions a database keeps from cold ANN queries (range reads), least recently
 /// used dropped first. Sized for a 128 MB Workers isolate.
 pub const PARTITION_CACHE_BYTES: usize = 32 << 20;
+/// Largest `k` a search accepts.
+pub const MAX_K: usize = 10_000;
+/// Most segment objects read at once (the Workers runtime allows 6 open connections per
+/// request: compaction and cold searches stay inside it).
+pub const MAX_PARALLEL_READS: usize = 6;
+/// Longest duration an option may give (`retry.*Ms`, `groupCommit.*Ms`, the worker's
+/// `RETRY_*` and `GROUP_COMMIT_*`), in milliseconds: 2^31 − 1, the largest `setTimeout` delay.
+pub const MAX_DURATION_MS: u64 = 2_147_483_647;
+/// Deepest nesting of one JS value converted to JSON (metadata, filters); deeper is refused
+/// before the segment limits apply, so conversion stays iterative and bounded.
+pub const MAX_JSON_DEPTH: usize = 100;
+/// Largest `maxInputBytes` of one compaction merge: 4 GiB, all a wasm32 memory can hold.
+pub const MAX_COMPACT_INPUT_BYTES: u64 = 4 << 30;
+/// Most merge rounds one `compact` call may ask for (`maxRounds`).
+pub const MAX_COMPACT_ROUNDS: u32 = 1_000;

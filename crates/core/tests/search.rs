@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use akidb_core::kernels;
 use akidb_core::kv::{Kv, MemoryKv};
-use akidb_core::search::exec::{ScanMode, SearchHit, SearchOptions, MAX_K};
+use akidb_core::limits::MAX_K;
+use akidb_core::search::exec::{ScanMode, SearchHit, SearchOptions};
 use akidb_core::search::filter::Filter;
 use akidb_core::{Collection, Database, Distance, Record, Storage};
 use common::{records, run, Rng};

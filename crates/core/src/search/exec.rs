@@ -39,11 +39,9 @@ use crate::error::{Error, Result};
 use crate::kernels;
 use crate::kernels::quant::{self, QuantizedMatrix, QuantizedQuery};
 use crate::kernels::topk::TopK;
+use crate::limits::MAX_K;
 use crate::manifest::{CollectionManifest, Distance};
 use crate::segment::Segment;
-
-/// Largest `k` a search accepts.
-pub const MAX_K: usize = 10_000;
 
 /// Rows scored per kernel call (scores live on the stack).
 const BLOCK: usize = 256;

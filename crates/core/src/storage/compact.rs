@@ -27,8 +27,8 @@ use crate::limits::IVF_MIN_ROWS;
 use crate::manifest::{CollectionManifest, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
 use crate::segment::{Segment, SegmentBuilder};
 
-/// Most segment objects read at once (the Workers runtime allows 6 open connections).
-pub const MAX_PARALLEL_READS: usize = 6;
+// Re-exported until collection.rs imports it from limits (kept while that file is being edited).
+pub use crate::limits::MAX_PARALLEL_READS;
 /// Automatic compaction starts at this many segments...
 pub const AUTO_MIN_SEGMENTS: usize = 8;
 /// ...or at this many tombstones.
