@@ -1,4 +1,4 @@
-//! IndexedDbKv in headless Chromium (`wasm-pack test --headless --chrome --test browser_indexeddb`):
+//! IndexedDbKv in headless Chromium (`wasm-pack test --headless --chrome crates/web --test browser_indexeddb`):
 //! the KV conformance suite, atomic compare-and-swap between separate connections (as separate
 //! tabs hold), listing order, the error paths (closed, versionchange, blocked, newer schema,
 //! foreign database), and the collection API with persistence across connections.
