@@ -159,9 +159,14 @@ export interface OpenOptions {
    * shared safely by any number of instances (conditional writes); see docs/EDGE.md. `'r2'`: a
    * Cloudflare R2 bucket binding (`bucket: env.MY_BUCKET`) inside a Worker: no credentials, same
    * guarantees (docs/EDGE.md). `'custom'`: your own store object (`kv`, see
-   * {@link AkiDBCustomStore}); check it with {@link runConformance} first.
+   * {@link AkiDBCustomStore}); check it with {@link runConformance} first. `'fs'` (Node only):
+   * a local directory (`path`), safe for any number of processes on one machine (the manifest
+   * swap is an exclusive `link(2)`, every write fsynced before it is acknowledged); a full disk or
+   * a read-only directory is a STORAGE error that commits nothing.
    */
-  store?: 'memory' | 'indexeddb' | 's3' | 'r2' | 'custom';
+  store?: 'memory' | 'indexeddb' | 's3' | 'r2' | 'custom' | 'fs';
+  /** For `'fs'` (required): the directory, created if missing. Keys are files and directories under it. */
+  path?: string;
   /**
    * For `'indexeddb'` (required): the database name; the IndexedDB database is `akidb:{name}`.
    * For `'memory'`: optional; handles opened with the same name share one store in this realm.
