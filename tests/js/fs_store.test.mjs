@@ -4,7 +4,7 @@
 // writers killed with SIGKILL mid-commit -> no torn manifest and every acknowledged record
 // present after restart; a full disk and a read-only directory -> a coded STORAGE error and
 // nothing committed (tmpfs mounts, when the test may mount them: root on Linux).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +18,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WRITER = path.join(HERE, 'lib/fs_writer.mjs');
 const OPTS = { logLevel: 'error', groupCommit: false, autoCompact: false };
 
-const fresh = () => fs.mkdtempSync(path.join(os.tmpdir(), 'akidb-fs-'));
+const made = [];
+const fresh = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'akidb-fs-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 async function createC(dir) {
   const db = await AkiDB.open({ store: 'fs', path: dir, ...OPTS });
