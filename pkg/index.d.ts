@@ -34,7 +34,12 @@ export type ErrorCode =
    * {@link Collection.searchIdsSync} was called while the handle's current snapshot is not in
    * memory: `await collection.load()` (or any search) first.
    */
-  | 'NOT_LOADED';
+  | 'NOT_LOADED'
+  /**
+   * Browser entry: the engine (`akidb_bg.wasm`) could not be fetched or instantiated; the message
+   * names the source tried. Pass it yourself: `AkiDB.ready({ wasm })` (see {@link WasmSource}).
+   */
+  | 'WASM_LOAD';
 
 /** Every rejection of an AkiDB promise is an `Error` with `name === 'AkiDBError'` and a `code`. */
 export interface AkiDBError extends Error {
@@ -150,8 +155,17 @@ export interface RetryOptions {
   maxElapsedMs?: number;
 }
 
+/**
+ * Where the browser entry loads the engine from, for bundlers that do not serve
+ * `akidb_bg.wasm` next to the package: its URL, a `Response` (e.g. `fetch(url)`), its bytes or
+ * a compiled `WebAssembly.Module`.
+ */
+export type WasmSource = string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module;
+
 /** Options of {@link AkiDB.open}. */
 export interface OpenOptions {
+  /** Browser entry only: where to load the engine from on first use (see {@link WasmSource}, {@link AkiDB.ready}). */
+  wasm?: WasmSource;
   /**
    * Where data lives. `'memory'` (default): in this JS realm only. `'indexeddb'`: persisted in
    * the browser's IndexedDB database `akidb:{name}` and shared safely by every tab and worker of
@@ -650,6 +664,13 @@ export declare class AkiDB {
    * (IndexedDB unavailable, blocked by an old connection, newer schema).
    */
   static open(options?: OpenOptions): Promise<AkiDB>;
+  /**
+   * Loads and instantiates the engine now (the first `open` otherwise does). Importing the
+   * package does no I/O, so a failed load is this promise's rejection, with code `WASM_LOAD`
+   * naming the source tried; call again (with another source) to retry. Once loaded, later calls
+   * resolve at once and ignore `wasm`. In Node and workerd the engine loads at import.
+   */
+  static ready(options?: { wasm?: WasmSource }): Promise<void>;
   /**
    * Creates an empty collection (version 1).
    * @throws {AkiDBError} ALREADY_EXISTS, INVALID_ARGUMENT (name: 1..=128 bytes without `/`, `\`, `..`

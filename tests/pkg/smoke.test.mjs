@@ -80,6 +80,14 @@ function writeSmokePage() {
   import { AkiDB } from 'akidb';
   import { smoke } from './smoke.mjs';
   try {
+    // Importing did no I/O; a wrong wasm URL is a catchable WASM_LOAD, and the next try loads.
+    let load = null;
+    try {
+      await AkiDB.ready({ wasm: '/no-such.wasm' });
+    } catch (e) {
+      load = { code: e.code, names: e.message.includes('/no-such.wasm') };
+    }
+    if (JSON.stringify(load) !== JSON.stringify({ code: 'WASM_LOAD', names: true })) throw new Error('bad wasm URL: ' + JSON.stringify(load));
     const memory = await smoke(AkiDB);
     const indexeddb = await smoke(AkiDB, { store: 'indexeddb', name: 'smoke-' + Date.now() });
     // The same in a module web worker (import maps do not reach workers: a path import there).

@@ -23,6 +23,9 @@ export async function usage(): Promise<void> {
     retry: { maxRetries: 20, initialBackoffMs: 5, maxBackoffMs: 1000, multiplier: 2, jitter: 'full', maxElapsedMs: 30_000 },
     logLevel: 'error',
   });
+  await AkiDB.ready({ wasm: new URL("/assets/akidb_bg.wasm", "https://example.com") });
+  const onDisk = await AkiDB.open({ store: "fs", path: "./data" });
+  void onDisk;
   const mem = await AkiDB.open({ store: 'memory', name: 'shared', simulatedLatencyMs: 2 });
   const grouped = await AkiDB.open({ store: 'memory', groupCommit: { maxRecords: 5000, pollIntervalMs: 10, leaderLeaseMs: 30_000 } });
   await AkiDB.open({ groupCommit: false });
