@@ -631,7 +631,7 @@ export interface Manifest {
    */
   retired?: string[];
   /**
-   * The operations that produced the most recent versions (at most 128): `ops[i]` (32 hex
+   * The operations that produced the most recent versions (at most 256): `ops[i]` (32 hex
    * digits) produced version `from + i`; the last one the current version.
    */
   history: { from: number; ops: string[] };

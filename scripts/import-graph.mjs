@@ -35,7 +35,8 @@ const LAYERS = {
   'akidb-web': [
     ['JS helpers, runtime', ['js', 'runtime']],
     ['stores over JS APIs', ['stores']],
-    ['bindings: shared parts', ['bindings::errors', 'bindings::convert', 'bindings::options', 'bindings::lean']],
+    ['bindings: errors, cached keys, value conversion, reports', ['bindings::errors', 'bindings::keys', 'bindings::convert', 'bindings::reports']],
+    ['bindings: option parsing, the lean search path', ['bindings::options', 'bindings::lean']],
     ['bindings: stores and background work', ['bindings::stores', 'bindings::s3_store', 'bindings::store_indexeddb', 'bindings::storage_manager', 'bindings::auto_compact', 'bindings::live', 'bindings::conformance']],
     ['bindings: classes', ['bindings::collection']],
     ['bindings: entry', ['bindings::database', 'bindings']],

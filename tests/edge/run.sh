@@ -25,7 +25,7 @@ start_ministack
 export AKIDB_S3_REQUIRED=1
 
 echo "--- S3Kv conformance + S3 edge cases (wasm in Node)"
-wasm wasm-pack test --node crates/web -- --test s3_kv
+wasm wasm-pack test --node crates/web --test s3_kv
 
 echo "--- concurrency, faults, worker on workerd, load"
 node --test --test-concurrency=1 tests/edge/

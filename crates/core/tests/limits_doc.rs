@@ -66,7 +66,9 @@ fn has_number(row: &str, word: &str) -> bool {
         let before = row[..i].chars().next_back();
         let after = row[i + word.len()..].chars().next();
         let joins = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == ',' || c == '.');
-        !joins(before) && !(joins(after) && !row[i + word.len()..].starts_with(", "))
+        // A following ", " is a list separator, not a thousands separator.
+        let list_sep = row[i + word.len()..].starts_with(", ");
+        !joins(before) && (list_sep || !joins(after))
     })
 }
 

@@ -1,12 +1,13 @@
-//! Plumbing shared by the stores whose backend is a JS object (an R2 bucket binding, a user's
-//! own store): calling a method and awaiting what it returns, reading bytes, and turning a
-//! thrown value into a [`KvError`]. A store call that throws is transient: for a read it is
+//! The one set of JS helpers of the crate: property get/set, global lookups, calling a method
+//! and awaiting what it returns, reading bytes, and turning a thrown value into a [`KvError`]
+//! (the plumbing of the stores whose backend is a JS object: an R2 bucket binding, a user's
+//! own store). A store call that throws is transient: for a read it is
 //! retried a few times here; for a write it is *ambiguous* (the call may have reached the
 //! backend and applied before it failed), and the commit loop resolves it by re-reading.
 
 use std::time::Duration;
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -15,12 +16,23 @@ use akidb_core::kv::KvError;
 /// Attempts of an idempotent read (`get`, `list`) or `delete` that throws, before giving up.
 const READ_ATTEMPTS: u32 = 3;
 
-/// Property `key` of `obj` (undefined when missing or not an object).
+/// Property `key` of `obj` (undefined when missing, or when `obj` is neither an object nor a
+/// function: `Reflect.get` would throw on a primitive).
 pub fn prop(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
+    if !obj.is_object() && !obj.is_function() {
         return JsValue::UNDEFINED;
     }
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Property `key` of the global object (`globalThis[key]`).
+pub fn global(key: &str) -> JsValue {
+    prop(&js_sys::global(), key)
+}
+
+/// The global function `name` (`setTimeout`, `requestIdleCallback`...), if the runtime has it.
+pub fn global_fn(name: &str) -> Option<Function> {
+    global(name).dyn_into::<Function>().ok()
 }
 
 /// Method `name` of `obj`, if it is a function.
@@ -28,9 +40,15 @@ pub fn method(obj: &JsValue, name: &str) -> Option<Function> {
     prop(obj, name).dyn_into::<Function>().ok()
 }
 
-/// Sets `obj[key] = value`.
-pub fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+/// Sets `obj[key] = value` (a failure, e.g. a frozen object, is ignored: every object set
+/// here was created by this crate).
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    set_with(obj, &JsValue::from_str(key), value);
+}
+
+/// Sets `obj[key] = value` with a key already a JS string (hot paths cache their keys).
+pub fn set_with(obj: &JsValue, key: &JsValue, value: &JsValue) {
+    let _ = Reflect::set(obj, key, value);
 }
 
 /// The text of a thrown JS value: `name: message`, bounded (never the value itself when it is

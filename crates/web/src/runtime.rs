@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use akidb_core::runtime::Platform;
 
-use js_sys::{Function, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
+
+use crate::js::{global, global_fn, method};
 use wasm_bindgen_futures::JsFuture;
 
 /// Waits for `d` with the global `setTimeout`. Dropping the future clears the timer, so an
@@ -50,15 +52,11 @@ impl Drop for ClearOnDrop {
     }
 }
 
-fn global_fn(name: &str) -> Option<Function> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str(name)).ok().and_then(|f| f.dyn_into::<Function>().ok())
-}
-
 /// Milliseconds from `performance.now()` when present, else `Date.now()`.
 fn monotonic_ms() -> f64 {
-    let perf = Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok().filter(|p| p.is_object());
-    if let Some(perf) = perf {
-        let now = Reflect::get(&perf, &JsValue::from_str("now")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+    let perf = global("performance");
+    if perf.is_object() {
+        let now = method(&perf, "now");
         if let Some(v) = now.and_then(|f| f.call0(&perf).ok()).and_then(|v| v.as_f64()) {
             return v;
         }
@@ -73,11 +71,9 @@ fn unix_ms() -> u64 {
 
 /// 64 bits from `crypto.getRandomValues` (every supported host has it); the clock otherwise.
 fn random_seed() -> u64 {
-    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok().filter(|c| c.is_object());
-    if let Some(crypto) = crypto {
-        let get = Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
+    let crypto = global("crypto");
+    if crypto.is_object() {
+        let get = method(&crypto, "getRandomValues");
         let buf = js_sys::Uint8Array::new_with_length(8);
         if get.and_then(|f| f.call1(&crypto, &buf).ok()).is_some() {
             let mut b = [0u8; 8];

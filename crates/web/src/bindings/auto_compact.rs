@@ -9,10 +9,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::js::{global_fn, set};
 use akidb_core::collection::Collection;
 use akidb_core::database::Database;
 use akidb_core::storage::CompactOptions;
@@ -135,10 +136,6 @@ async fn run(coll: &Collection, db: &Database, gc: bool) -> bool {
     }
 }
 
-fn global_fn(name: &str) -> Option<Function> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str(name)).ok().and_then(|f| f.dyn_into::<Function>().ok())
-}
-
 /// Runs `f` once the runtime is idle: `requestIdleCallback` (with a timeout) when the global
 /// exists, else `setTimeout(f, 0)`, else at once.
 fn on_idle(f: impl FnOnce() + 'static) {
@@ -146,7 +143,7 @@ fn on_idle(f: impl FnOnce() + 'static) {
     let global = js_sys::global();
     if let Some(ric) = global_fn("requestIdleCallback") {
         let opts = Object::new();
-        let _ = Reflect::set(&opts, &JsValue::from_str("timeout"), &JsValue::from_f64(IDLE_TIMEOUT_MS));
+        set(&opts, "timeout", &JsValue::from_f64(IDLE_TIMEOUT_MS));
         if ric.call2(&global, &cb, &opts).is_ok() {
             return;
         }

@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 
 use super::auto_compact::{self, AutoCompact};
 use super::convert::{self, to_js};
-use super::database::{gc_report, operation_status};
 use super::errors::{to_js as err_of, JsResult};
+use super::reports::{gc_report, operation_status};
 use super::{lean, live, options};
 use akidb_core::collection::Collection;
 use akidb_core::database::Database;
@@ -196,7 +196,7 @@ impl JsCollection {
         let opts = options::search(&options)?;
         let hits = self.inner.search(&q, &opts).await.map_err(err_of)?;
         let out = Array::new_with_length(hits.len() as u32);
-        lean::with_keys(|keys| {
+        super::keys::with_keys(|keys| {
             for (i, h) in hits.iter().enumerate() {
                 let o = Object::new();
                 let _ = Reflect::set(&o, &keys.id, &JsValue::from_str(&h.id));

@@ -2,17 +2,17 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::collection::JsCollection;
 use super::convert::{is_absent, prop, string, to_js};
 use super::errors::{invalid, to_js as err, JsResult};
 use super::live::Announcer;
+use super::reports::{gc_report, operation_status};
 use super::{options, storage_manager, stores};
 use akidb_core::database::Database;
 use akidb_core::manifest::Distance;
-use akidb_core::storage::{GcReport, OperationStatus, Storage};
+use akidb_core::storage::Storage;
 
 /// A database handle: `await AkiDB.open({ store: 'memory' })`.
 #[wasm_bindgen]
@@ -22,32 +22,6 @@ pub struct AkiDB {
     auto_compact: bool,
     /// Announces this database's commits to subscriptions everywhere on the origin.
     announcer: Rc<Announcer>,
-}
-
-/// `{ generation, deleted, keptRecent, keptUnknown }` of a GC pass.
-pub(super) fn gc_report(r: &GcReport) -> JsValue {
-    let o = Object::new();
-    let deleted: Array = r.deleted.iter().map(|k| JsValue::from_str(k)).collect();
-    let _ = Reflect::set(&o, &"generation".into(), &JsValue::from_f64(r.generation as f64));
-    let _ = Reflect::set(&o, &"deleted".into(), &deleted);
-    let _ = Reflect::set(&o, &"keptRecent".into(), &JsValue::from_f64(r.kept_recent as f64));
-    let _ = Reflect::set(&o, &"keptUnknown".into(), &JsValue::from_f64(r.kept_unknown as f64));
-    o.into()
-}
-
-/// `{ status: 'committed', version }`, `{ status: 'not_committed' }` or `{ status: 'unknown' }`.
-pub(super) fn operation_status(status: OperationStatus) -> JsValue {
-    let o = Object::new();
-    let name = match status {
-        OperationStatus::Committed { version } => {
-            let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(version as f64));
-            "committed"
-        }
-        OperationStatus::NotCommitted => "not_committed",
-        OperationStatus::Unknown => "unknown",
-    };
-    let _ = Reflect::set(&o, &"status".into(), &JsValue::from_str(name));
-    o.into()
 }
 
 #[wasm_bindgen]

@@ -5,56 +5,12 @@
 //! decode the key into a new JS string).
 
 use js_sys::{Array, Float32Array, JsString, Object, Reflect};
+
+use super::keys::with_keys;
 use wasm_bindgen::JsValue;
 
 use super::errors::JsResult;
 use akidb_core::search::exec::{SearchHit, SearchOptions};
-
-/// JS strings of the property names the hot paths read and write.
-pub struct Keys {
-    pub k: JsValue,
-    pub filter: JsValue,
-    pub include_metadata: JsValue,
-    pub mode: JsValue,
-    pub oversample: JsValue,
-    pub probes: JsValue,
-    pub prune: JsValue,
-    pub id: JsValue,
-    pub score: JsValue,
-    pub metadata: JsValue,
-    pub ids: JsValue,
-    pub scores: JsValue,
-}
-
-thread_local! {
-    static KEYS: Keys = Keys {
-        k: "k".into(),
-        filter: "filter".into(),
-        include_metadata: "includeMetadata".into(),
-        mode: "mode".into(),
-        oversample: "oversample".into(),
-        probes: "probes".into(),
-        prune: "prune".into(),
-        id: "id".into(),
-        score: "score".into(),
-        metadata: "metadata".into(),
-        ids: "ids".into(),
-        scores: "scores".into(),
-    };
-}
-
-/// Runs `f` with the cached property names.
-pub fn with_keys<R>(f: impl FnOnce(&Keys) -> R) -> R {
-    KEYS.with(f)
-}
-
-/// `obj[key]` (undefined when `obj` is not an object).
-pub fn get(obj: &JsValue, key: &JsValue) -> JsValue {
-    if !obj.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, key).unwrap_or(JsValue::UNDEFINED)
-}
 
 /// Options of the lean path: a number is `k`; absent means the defaults; an object is parsed
 /// as for `search` (its `includeMetadata` is ignored: the lean path returns no metadata).

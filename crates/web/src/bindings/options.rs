@@ -114,16 +114,16 @@ pub fn retry(options: &JsValue) -> JsResult<RetryPolicy> {
 }
 
 /// `{ k = 10, filter, includeMetadata = false, mode = 'exact' | 'flat' | 'ann' | 'int8', probes,
-/// prune = true, oversample = 10 }`. Property names come from [`super::lean::with_keys`] (created once).
+/// prune = true, oversample = 10 }`. Property names come from [`super::keys::with_keys`] (created once).
 pub fn search(options: &JsValue) -> JsResult<SearchOptions> {
     if is_absent(options) {
         return Ok(SearchOptions { k: 10, ..SearchOptions::default() });
     }
-    super::lean::with_keys(|keys| search_with(options, keys))
+    super::keys::with_keys(|keys| search_with(options, keys))
 }
 
-fn search_with(options: &JsValue, keys: &super::lean::Keys) -> JsResult<SearchOptions> {
-    let get = |key: &JsValue| super::lean::get(options, key);
+fn search_with(options: &JsValue, keys: &super::keys::Keys) -> JsResult<SearchOptions> {
+    let get = |key: &JsValue| super::keys::get(options, key);
     let k = match get(&keys.k) {
         v if is_absent(&v) => 10,
         v => match v.as_f64() {

@@ -7,10 +7,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use js_sys::{Function, Object, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Function, Object, Uint8Array};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::js::{method, prop, set};
 use akidb_core::error::Result;
 use akidb_core::kv::s3::{HttpMethod, HttpRequest, HttpResponse, HttpTransport, S3Config, S3Kv, TransportError};
 
@@ -35,27 +36,19 @@ pub fn open(config: &S3Config) -> Result<FetchS3Kv> {
     S3Kv::new(config, transport)
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 fn function(obj: &JsValue, key: &str) -> Option<Function> {
-    get(obj, key).dyn_into::<Function>().ok()
+    method(obj, key)
 }
 
 /// The message of a thrown JS value, with its `cause` (Node puts the socket error there).
 fn js_message(e: &JsValue) -> String {
     let text = |v: &JsValue| {
-        v.as_string().or_else(|| get(v, "message").as_string()).unwrap_or_else(|| "unknown error".to_string())
+        v.as_string().or_else(|| prop(v, "message").as_string()).unwrap_or_else(|| "unknown error".to_string())
     };
-    let mut msg = format!("{}{}", get(e, "name").as_string().map(|n| format!("{n}: ")).unwrap_or_default(), text(e));
-    let cause = get(e, "cause");
+    let mut msg = format!("{}{}", prop(e, "name").as_string().map(|n| format!("{n}: ")).unwrap_or_default(), text(e));
+    let cause = prop(e, "cause");
     if cause.is_object() {
-        let code = get(&cause, "code").as_string().map(|c| format!("{c} ")).unwrap_or_default();
+        let code = prop(&cause, "code").as_string().map(|c| format!("{c} ")).unwrap_or_default();
         msg.push_str(&format!(" ({code}{})", text(&cause)));
     }
     msg
@@ -89,7 +82,7 @@ impl FetchTransport {
             set(&init, "cache", &JsValue::from_str("no-store"));
         }
         let global = js_sys::global();
-        let abort = get(&global, "AbortSignal");
+        let abort = prop(&global, "AbortSignal");
         if let Some(timeout) = function(&abort, "timeout") {
             if let Ok(signal) = timeout.call1(&abort, &JsValue::from_f64(self.timeout_ms)) {
                 set(&init, "signal", &signal);
@@ -124,8 +117,8 @@ impl HttpTransport for FetchTransport {
     async fn send(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
         let fail = |e: JsValue| TransportError { message: self.scrub(&js_message(&e), &req.url) };
         let resp = self.fetch(req).await.map_err(fail)?;
-        let status = get(&resp, "status").as_f64().unwrap_or(0.0) as u16;
-        let headers = get(&resp, "headers");
+        let status = prop(&resp, "status").as_f64().unwrap_or(0.0) as u16;
+        let headers = prop(&resp, "headers");
         let etag = function(&headers, "get")
             .and_then(|g| g.call1(&headers, &JsValue::from_str("etag")).ok())
             .and_then(|v| v.as_string());
