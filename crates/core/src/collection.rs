@@ -18,7 +18,6 @@ use crate::segment::Segment;
 use futures::StreamExt;
 
 use crate::storage::compact::{dead_tombstones, MAX_PARALLEL_READS};
-use crate::storage::segments::SEGMENT_MISSING;
 use crate::storage::{
     BatchReceipt, CommitReceipt, CompactOptions, CompactionReceipt, Operation, OperationStatus, Storage,
 };
@@ -133,11 +132,12 @@ impl Collection {
         self.view().await.map(|_| ())
     }
 
-    /// A search answered synchronously on the snapshot already in memory; `None` when the
-    /// current snapshot is not loaded (after a refresh moved it, or before the first search).
-    pub fn search_loaded(&self, query: &[f32], opts: &SearchOptions) -> Option<Result<Vec<SearchHit>>> {
-        let view = self.state.borrow().view.clone()?;
-        Some(exec::search(&view, query, opts))
+    /// A search answered synchronously on the snapshot already in memory; [`Error::NotLoaded`]
+    /// when the current snapshot is not loaded (after a refresh moved it, or before the first
+    /// search).
+    pub fn search_loaded(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
+        let view = self.state.borrow().view.clone().ok_or_else(|| Error::NotLoaded(self.name().to_string()))?;
+        exec::search(&view, query, opts)
     }
 
     /// Writes `records` atomically (replacing records with the same ids). Concurrent upserts
@@ -263,7 +263,7 @@ impl Collection {
                     Ok(None) => {}
                     // Compaction retired the segment and GC's retention ended: the latest
                     // snapshot, through the full path (which refreshes).
-                    Err(Error::Corrupt(msg)) if msg.contains(SEGMENT_MISSING) => {}
+                    Err(Error::SegmentMissing { .. }) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -330,11 +330,11 @@ impl Collection {
     /// current) moves the handle to the latest manifest and builds once more.
     async fn view(&self) -> Result<Rc<SnapshotView>> {
         match self.build_view().await {
-            Err(Error::Corrupt(msg)) if msg.contains(SEGMENT_MISSING) => {
+            Err(missing @ Error::SegmentMissing { .. }) => {
                 if self.refresh().await? {
                     self.build_view().await
                 } else {
-                    Err(Error::Corrupt(msg))
+                    Err(missing)
                 }
             }
             other => other,

@@ -45,7 +45,33 @@ pub enum Error {
     /// it but refuses to rewrite it and drop what it does not understand.
     #[error("unsupported format: {0}")]
     UnsupportedFormat(String),
+    /// A segment object listed in the manifest is gone (compaction retired it and GC's
+    /// retention ended). Code `CORRUPT` to callers; readers catch it by variant and reload the
+    /// latest manifest.
+    #[error("corrupt data: segment object {key} listed in the manifest is missing")]
+    SegmentMissing {
+        /// The object key that was listed but absent.
+        key: String,
+    },
+    /// A synchronous search on a handle whose current snapshot is not in memory.
+    #[error("collection '{0}': the current snapshot is not loaded; await collection.load() (or any search) first")]
+    NotLoaded(String),
 }
+
+/// Every code [`Error::code`] can return, in declaration order. The JS types (pkg/index.d.ts)
+/// and the REST worker's status table (www/worker/src/http.js) are checked against this list.
+pub const CODES: &[&str] = &[
+    "CONFLICT",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "INVALID_ARGUMENT",
+    "CORRUPT",
+    "STORAGE",
+    "AUTH",
+    "OUTCOME_UNKNOWN",
+    "UNSUPPORTED_FORMAT",
+    "NOT_LOADED",
+];
 
 impl Error {
     /// The stable machine-readable code (`CONFLICT`, `NOT_FOUND`, ...).
@@ -60,6 +86,8 @@ impl Error {
             Error::Auth(_) => "AUTH",
             Error::OutcomeUnknown { .. } => "OUTCOME_UNKNOWN",
             Error::UnsupportedFormat(_) => "UNSUPPORTED_FORMAT",
+            Error::SegmentMissing { .. } => "CORRUPT",
+            Error::NotLoaded(_) => "NOT_LOADED",
         }
     }
 
@@ -107,6 +135,33 @@ mod tests {
         let u = Error::OutcomeUnknown { operation: "op".into(), message: "m".into() };
         assert_eq!((u.code(), u.operation()), ("OUTCOME_UNKNOWN", Some("op")));
         assert_eq!(Error::UnsupportedFormat("x".into()).code(), "UNSUPPORTED_FORMAT");
+        let missing = Error::SegmentMissing { key: "c/segments/s".into() };
+        assert_eq!(missing.code(), "CORRUPT");
+        assert!(missing.to_string().starts_with("corrupt data: segment object c/segments/s"));
+        assert_eq!(Error::NotLoaded("docs".into()).code(), "NOT_LOADED");
+    }
+
+    #[test]
+    fn codes_lists_every_code() {
+        let all = [
+            Error::Conflict(String::new()),
+            Error::NotFound(String::new()),
+            Error::AlreadyExists(String::new()),
+            Error::invalid(""),
+            Error::corrupt(""),
+            Error::Storage(String::new()),
+            Error::Auth(String::new()),
+            Error::OutcomeUnknown { operation: String::new(), message: String::new() },
+            Error::UnsupportedFormat(String::new()),
+            Error::SegmentMissing { key: String::new() },
+            Error::NotLoaded(String::new()),
+        ];
+        for e in &all {
+            assert!(CODES.contains(&e.code()), "{} missing from CODES", e.code());
+        }
+        for c in CODES {
+            assert!(all.iter().any(|e| e.code() == *c), "{c} in CODES but no variant has it");
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ const STATUS_OF_CODE = {
   OUTCOME_UNKNOWN: 503,
   // The collection's manifest was written by a newer AkiDB; this build reads it but will not rewrite it.
   UNSUPPORTED_FORMAT: 409,
+  // Only from searchIdsSync, which the worker never calls: a bug in the worker, not the caller's.
+  NOT_LOADED: 500,
 };
 
 /** Codes whose operation did not commit and may simply be sent again later (`Retry-After`). */

@@ -27,7 +27,6 @@ use crate::manifest::SegmentDescriptor;
 use crate::search::exec::{self, ann, ScanMode, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::{v2, Segment};
 use crate::storage::compact::MAX_PARALLEL_READS;
-use crate::storage::segments::SEGMENT_MISSING;
 
 /// Blocks closer than this are fetched by one request (fewer requests for a few wasted bytes).
 pub const MERGE_GAP_BYTES: u64 = 256 << 10;
@@ -186,7 +185,7 @@ async fn header(c: &Collection, key: &str, desc: &SegmentDescriptor) -> Result<O
         return Ok(h.clone());
     }
     let kv = c.storage.kv();
-    let missing = || Error::corrupt(format!("segment object {key} {SEGMENT_MISSING}"));
+    let missing = || Error::SegmentMissing { key: key.to_string() };
     let fixed = kv.get_range(key, 0, v2::FIXED_HEADER as u64).await?.ok_or_else(missing)?;
     let is_v2 = fixed.len() == v2::FIXED_HEADER && fixed[4..6] == v2::VERSION.to_le_bytes();
     if !is_v2 {
@@ -236,10 +235,7 @@ async fn fetch_run(kv: &dyn crate::kv::Kv, key: &str, h: &v2::Header, run: Vec<u
     let last = h.blocks[*run.last().expect("runs are not empty") as usize];
     let start = first.offset;
     let len = last.offset + last.len as u64 - start;
-    let bytes = kv
-        .get_range(key, start, len)
-        .await?
-        .ok_or_else(|| Error::corrupt(format!("segment object {key} {SEGMENT_MISSING}")))?;
+    let bytes = kv.get_range(key, start, len).await?.ok_or_else(|| Error::SegmentMissing { key: key.to_string() })?;
     if bytes.len() as u64 != len {
         return Err(Error::corrupt(format!(
             "segment object {key}: range read returned {} of {len} bytes",

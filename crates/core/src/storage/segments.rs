@@ -17,9 +17,6 @@ use crate::record::Record;
 use crate::segment::{self, Segment};
 use crate::validate;
 
-/// How a missing listed segment object is described (readers recognise it to reload).
-pub(crate) const SEGMENT_MISSING: &str = "listed in the manifest is missing";
-
 /// How often one commit re-uploads segments that GC fenced off while it was in flight before
 /// giving up (each round needs two GC passes to happen meanwhile).
 const MAX_REUPLOADS: u32 = 5;
@@ -163,11 +160,7 @@ impl Storage {
     /// Reads and verifies one segment object listed in `manifest`.
     pub async fn load_segment(&self, manifest: &CollectionManifest, desc: &SegmentDescriptor) -> Result<Segment> {
         let key = self.segment_key(&manifest.collection, manifest.incarnation, desc);
-        let v = self
-            .kv()
-            .get(&key)
-            .await?
-            .ok_or_else(|| Error::corrupt(format!("segment object {key} {SEGMENT_MISSING}")))?;
+        let v = self.kv().get(&key).await?.ok_or_else(|| Error::SegmentMissing { key: key.to_string() })?;
         if v.value.len() as u64 != desc.size_bytes || segment::checksum_hex(&v.value) != desc.checksum {
             return Err(Error::corrupt(format!("segment object {key} does not match its manifest checksum")));
         }

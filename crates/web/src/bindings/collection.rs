@@ -40,16 +40,6 @@ impl JsCollection {
     }
 }
 
-/// NOT_LOADED: `searchIdsSync` on a snapshot not in memory.
-fn not_loaded(name: &str) -> JsValue {
-    let err = js_sys::Error::new(&format!(
-        "collection '{name}': the current snapshot is not loaded; await collection.load() (or any search) first"
-    ));
-    err.set_name("AkiDBError");
-    let _ = Reflect::set(&err, &"code".into(), &JsValue::from_str("NOT_LOADED"));
-    err.into()
-}
-
 fn set_num(o: &Object, key: &str, n: f64) {
     let _ = Reflect::set(o, &JsValue::from_str(key), &JsValue::from_f64(n));
 }
@@ -234,10 +224,7 @@ impl JsCollection {
     pub fn search_ids_sync(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let q = convert::vector(&query, "query")?;
         let opts = lean::search_options(&options)?;
-        match self.inner.search_loaded(&q, &opts) {
-            Some(hits) => Ok(lean::ids_and_scores(&hits.map_err(err_of)?)),
-            None => Err(not_loaded(self.inner.name())),
-        }
+        Ok(lean::ids_and_scores(&self.inner.search_loaded(&q, &opts).map_err(err_of)?))
     }
 
     /// Loads the current snapshot into memory (segments read and decoded once, cached by id),
