@@ -17,7 +17,8 @@ use crate::search::exec::{self, ScanMode, SearchHit, SearchOptions, SnapshotView
 use crate::segment::Segment;
 use futures::StreamExt;
 
-use crate::storage::compact::{dead_tombstones, MAX_PARALLEL_READS};
+use crate::limits::MAX_PARALLEL_READS;
+use crate::storage::compact::dead_tombstones;
 use crate::storage::{
     BatchReceipt, CommitReceipt, CompactOptions, CompactionReceipt, Operation, OperationStatus, Storage,
 };

@@ -56,3 +56,5 @@ pub const MAX_JSON_DEPTH: usize = 100;
 pub const MAX_COMPACT_INPUT_BYTES: u64 = 4 << 30;
 /// Most merge rounds one `compact` call may ask for (`maxRounds`).
 pub const MAX_COMPACT_ROUNDS: u32 = 1_000;
+/// Largest `manyKeys` / `concurrency` of `runConformance` (each is a count of store writes).
+pub const MAX_CONFORMANCE_COUNT: usize = 100_000;

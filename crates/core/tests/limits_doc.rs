@@ -29,6 +29,7 @@ fn limits() -> Vec<(&'static str, u64)> {
         ("MAX_JSON_DEPTH", MAX_JSON_DEPTH as u64),
         ("MAX_COMPACT_INPUT_BYTES", MAX_COMPACT_INPUT_BYTES),
         ("MAX_COMPACT_ROUNDS", MAX_COMPACT_ROUNDS as u64),
+        ("MAX_CONFORMANCE_COUNT", MAX_CONFORMANCE_COUNT as u64),
     ]
 }
 

@@ -22,11 +22,11 @@ use uuid::Uuid;
 use super::Collection;
 use crate::error::{Error, Result};
 use crate::kernels::quant::{self, QuantizedMatrix};
+use crate::limits::MAX_PARALLEL_READS;
 use crate::limits::{IVF_MIN_ROWS, PARTITION_CACHE_BYTES};
 use crate::manifest::SegmentDescriptor;
 use crate::search::exec::{self, ann, ScanMode, SearchHit, SearchOptions, SnapshotView};
 use crate::segment::{v2, Segment};
-use crate::storage::compact::MAX_PARALLEL_READS;
 
 /// Blocks closer than this are fetched by one request (fewer requests for a few wasted bytes).
 pub const MERGE_GAP_BYTES: u64 = 256 << 10;

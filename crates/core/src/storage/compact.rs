@@ -28,7 +28,7 @@ use crate::manifest::{CollectionManifest, RetiredSegment, SegmentDescriptor, Seg
 use crate::segment::{Segment, SegmentBuilder};
 
 // Re-exported until collection.rs imports it from limits (kept while that file is being edited).
-pub use crate::limits::MAX_PARALLEL_READS;
+use crate::limits::MAX_PARALLEL_READS;
 /// Automatic compaction starts at this many segments...
 pub const AUTO_MIN_SEGMENTS: usize = 8;
 /// ...or at this many tombstones.

@@ -12,8 +12,8 @@ use super::stores;
 use crate::js::set;
 use akidb_core::kv::conformance::{run_all_with_tokens, ConformanceOptions, TokenModel, CHECKS};
 
-/// Largest `manyKeys` / `concurrency` accepted (each is a count of store writes).
-const MAX_COUNT: f64 = 100_000.0;
+/// Largest `manyKeys` / `concurrency` accepted, as a JS number.
+const MAX_COUNT: f64 = akidb_core::limits::MAX_CONFORMANCE_COUNT as f64;
 
 fn count(options: &JsValue, key: &str, default: usize) -> JsResult<usize> {
     let v = prop(options, key);

@@ -7,12 +7,8 @@ use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::errors::{invalid, JsResult};
-use akidb_core::limits::{MAX_DELETE_IDS, MAX_DIMENSION, MAX_JSON_NODES, MAX_UPSERT_RECORDS};
+use akidb_core::limits::{MAX_DELETE_IDS, MAX_DIMENSION, MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_UPSERT_RECORDS};
 use akidb_core::record::Record;
-
-/// Deepest JS value converted to JSON at all (metadata is held to a tighter limit by
-/// validation; filters nest about two JSON levels per filter level).
-const MAX_JSON_DEPTH: usize = 100;
 
 /// Reads property `key` of `obj` (undefined when `obj` is not an object).
 pub fn prop(obj: &JsValue, key: &str) -> JsValue {

@@ -8,6 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::convert::{is_absent, json, prop, string};
 use super::errors::{invalid, JsResult};
 use akidb_core::group_commit::GroupCommitConfig;
+use akidb_core::limits;
 use akidb_core::retry::{Jitter, RetryPolicy};
 use akidb_core::search::exec::{ScanMode, SearchOptions};
 use akidb_core::search::filter::Filter;
@@ -24,10 +25,8 @@ pub(super) fn number(v: &JsValue, what: &str) -> JsResult<Option<f64>> {
     }
 }
 
-/// The largest duration option, in milliseconds: `setTimeout`'s limit (2^31 - 1 ms, about 24.8
-/// days). Bounding every duration keeps `Duration` construction and the arithmetic on it from
-/// ever panicking, whatever number a caller passes.
-const MAX_DURATION_MS: f64 = 2_147_483_647.0;
+/// The largest duration in milliseconds (see [`limits::MAX_DURATION_MS`]), as a JS number.
+const MAX_DURATION_MS: f64 = limits::MAX_DURATION_MS as f64;
 
 /// A duration option in milliseconds, or `None` when absent: a finite number in
 /// `0..=MAX_DURATION_MS` (and above 0 when `positive`).
@@ -195,10 +194,10 @@ pub fn upsert(options: &JsValue) -> JsResult<UpsertOptions> {
     Ok(UpsertOptions { segment_size, on_progress })
 }
 
-/// Largest `maxInputBytes` of `collection.compact`: 4 GiB, all a wasm32 memory can hold.
-pub const MAX_COMPACT_INPUT_BYTES: f64 = 4_294_967_296.0;
-/// Largest `maxRounds` of `collection.compact` (each round is one commit).
-pub const MAX_COMPACT_ROUNDS: f64 = 1000.0;
+/// Largest `maxInputBytes` of `collection.compact` (see [`limits::MAX_COMPACT_INPUT_BYTES`]).
+pub const MAX_COMPACT_INPUT_BYTES: f64 = limits::MAX_COMPACT_INPUT_BYTES as f64;
+/// Largest `maxRounds` of `collection.compact` (see [`limits::MAX_COMPACT_ROUNDS`]).
+pub const MAX_COMPACT_ROUNDS: f64 = limits::MAX_COMPACT_ROUNDS as f64;
 
 /// A boolean option, or `None` when absent.
 fn flag(v: &JsValue, what: &str) -> JsResult<Option<bool>> {
