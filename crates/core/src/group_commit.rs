@@ -31,7 +31,6 @@ use log::warn;
 use crate::error::{Error, Result};
 use crate::manifest::{CollectionManifest, SegmentDescriptor};
 use crate::record::Record;
-use crate::runtime;
 use crate::storage::{check_reupload, CommitReceipt, Operation, Storage};
 
 /// Limits of one coalesced commit.
@@ -321,14 +320,15 @@ impl GroupCommitter {
         }
     }
 
-    /// Waits for news: a wake-up (non-polling mode) or one tick of the caller's own timer.
-    async fn wait(&self, slot: &Slot) {
+    /// Waits for news: a wake-up (non-polling mode) or one tick of the caller's own timer, on
+    /// the storage's clock (the leader lease is measured on it too).
+    async fn wait(&self, storage: &Storage, slot: &Slot) {
         match self.config.poll_interval {
-            Some(tick) => runtime::sleep(tick).await,
+            Some(tick) => storage.clock().sleep(tick).await,
             None => {
                 let (tx, rx) = oneshot::channel();
                 *slot.wake.borrow_mut() = Some(tx);
-                let timeout = Box::pin(runtime::sleep(self.config.leader_lease));
+                let timeout = storage.clock().sleep(self.config.leader_lease);
                 let _ = futures::future::select(rx, timeout).await;
             }
         }
@@ -399,7 +399,7 @@ impl GroupCommitter {
                     }
                 }
             }
-            self.wait(&slot).await;
+            self.wait(storage, &slot).await;
         }
     }
 }

@@ -568,6 +568,50 @@ mod liveness {
         run(dropped_waiter_does_not_wedge());
     }
 
+    /// The leader lease is waited out and measured on the storage's clock, in both modes: with
+    /// a virtual clock a leader hung in its manifest put is replaced after its 60 s lease at
+    /// once in real time. On the code before (ticks and lease timeouts on the runtime's timer,
+    /// staleness on the clock), virtual time never moved and the next caller waited forever.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_stalled_leader_is_replaced_after_its_lease_on_virtual_time() {
+        use akidb_core::retry::Clock;
+        use futures::future::{select, Either};
+        let lease = Duration::from_secs(60);
+        for config in [polling(lease), GroupCommitConfig { leader_lease: lease, ..Default::default() }] {
+            let polls = config.poll_interval.is_some();
+            let kv = Arc::new(ScriptKv::new(Arc::new(MemoryKv::new())));
+            let clock = Arc::new(akidb_core::retry::ManualClock::new());
+            let storage = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(clock.clone());
+            let db = Database::new(storage).with_group_commit(config);
+            run(async {
+                db.create_collection("c", 4, Distance::L2).await.unwrap();
+                let c = db.collection("c").await.unwrap();
+                let mut hung = false;
+                kv.script(move |call| match (call.is_manifest_put(), hung) {
+                    (true, false) => {
+                        hung = true;
+                        Action::Hang
+                    }
+                    _ => Action::Pass,
+                });
+                let (a, b) = (records("stalled", 1, 4, 1), records("next", 1, 4, 2));
+                let mut leader = Box::pin(c.upsert(&a));
+                assert!(poll_once(&mut leader).await.is_pending(), "the leader hangs in its manifest put");
+                let started = std::time::Instant::now();
+                let guard = Box::pin(akidb_core::runtime::sleep(Duration::from_secs(5)));
+                let r = match select(Box::pin(c.upsert(&b)), guard).await {
+                    Either::Left((r, _)) => r,
+                    Either::Right(_) => panic!("wedged (polling: {polls}): the lease never ran out on the clock"),
+                };
+                assert_eq!(r.unwrap().version, 2, "the next caller took over and committed");
+                assert!(clock.now_ms() >= 60_000.0, "a full lease of virtual time passed: {}", clock.now_ms());
+                assert!(started.elapsed() < Duration::from_secs(5), "and almost no real time");
+                std::mem::forget(leader);
+            });
+        }
+    }
+
     /// A handle whose snapshot is behind GC's fence: its group is fenced once, re-uploaded at
     /// the generation learned, and callers absorbed after that are written at it too (they were
     /// written at the snapshot's stale generation and fenced again, round after round, until the

@@ -12,6 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use akidb_core::kv::KvError;
+use akidb_core::retry::{Jitter, RetryPolicy};
 
 /// Attempts of an idempotent read (`get`, `list`) or `delete` that throws, before giving up.
 const READ_ATTEMPTS: u32 = 3;
@@ -99,22 +100,16 @@ pub fn thrown(store: &str, op: &str, key: &str, e: &JsValue, write: bool) -> KvE
     KvError::Transient { message: msg, ambiguous: write }
 }
 
-/// Runs an idempotent operation, retrying transient failures a few times with a short pause
-/// (10 ms, 40 ms): a blip in the backend should not fail a search.
-pub async fn with_retries<T, F, Fut>(mut op: F) -> Result<T, KvError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, KvError>>,
-{
-    let mut attempt = 1;
-    loop {
-        match op().await {
-            Err(KvError::Transient { message, .. }) if attempt < READ_ATTEMPTS => {
-                log::debug!("{message}; retrying (attempt {attempt}/{READ_ATTEMPTS})");
-                akidb_core::runtime::sleep(Duration::from_millis(10 * 4u64.pow(attempt - 1))).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
+/// How the JS-backed stores (R2, custom) retry an idempotent operation that throws: twice,
+/// after 10 ms and 40 ms (a blip in the backend should not fail a search), through
+/// [`akidb_core::kv::RetryingKv`].
+pub fn read_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: READ_ATTEMPTS - 1,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        multiplier: 4.0,
+        jitter: Jitter::None,
+        max_elapsed: None,
     }
 }

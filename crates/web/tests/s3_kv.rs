@@ -64,7 +64,7 @@ async fn conformance_suite_against_s3_across_list_pages() {
     let opts = ConformanceOptions { many_keys: 1100, ..Default::default() };
     run_all_with_tokens(&kv, &fresh_prefix("conformance"), &opts, TokenModel::ContentHash).await.unwrap();
     // Two listings of 1,100 keys (check + cleanup) need at least two pages each.
-    assert!(kv.stats().list_pages >= 4, "{:?}", kv.stats());
+    assert!(kv.inner().stats().list_pages >= 4, "{:?}", kv.inner().stats());
 }
 
 #[wasm_bindgen_test]
@@ -86,9 +86,9 @@ async fn unchanged_manifests_answer_304() {
     let db = Database::new(Storage::new(kv.clone()).with_prefix(fresh_prefix("refresh")));
     db.create_collection("docs", 2, Distance::L2).await.unwrap();
     let docs = db.collection("docs").await.unwrap();
-    let before = kv.stats().not_modified;
+    let before = kv.inner().stats().not_modified;
     assert!(!docs.refresh().await.unwrap(), "nothing changed");
-    assert_eq!(kv.stats().not_modified, before + 1, "the refresh was a 304");
+    assert_eq!(kv.inner().stats().not_modified, before + 1, "the refresh was a 304");
     docs.upsert(&[Record { id: "a".into(), vector: vec![1.0, 0.0], metadata: None }]).await.unwrap();
     let key = db.storage().manifest_key("docs");
     let current = kv.get(&key).await.unwrap().unwrap();

@@ -2,13 +2,14 @@
 //! get real interleavings between a manifest read and its conditional write (SlateDB's
 //! failing object store, same idea).
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::{GetIfChanged, Kv, KvError, PutCondition, VersionToken, Versioned};
-use crate::runtime;
+use crate::retry::{Clock, SystemClock};
 
 /// What to inject. All probabilities are in `0.0..=1.0`.
 #[derive(Debug, Clone)]
@@ -19,6 +20,11 @@ pub struct ChaosConfig {
     pub fail_before_put: f64,
     /// Probability that a put is applied but its answer is lost (ambiguous outcome).
     pub fail_after_put: f64,
+    /// Probability that a read, listing or delete fails transiently (nothing done).
+    pub fail_other: f64,
+    /// The first this many operations (of any kind) fail transiently before reaching the
+    /// store: a deterministic blip.
+    pub fail_first: u32,
     /// Every `IfVersion` put answers "precondition failed" (a store that always conflicts).
     pub always_conflict: bool,
     /// Times every operation yields to the executor before running (deterministic
@@ -34,6 +40,8 @@ impl Default for ChaosConfig {
             max_delay: Duration::from_micros(500),
             fail_before_put: 0.0,
             fail_after_put: 0.0,
+            fail_other: 0.0,
+            fail_first: 0,
             always_conflict: false,
             yields: 0,
             seed: 7,
@@ -46,13 +54,21 @@ pub struct ChaosKv<K> {
     inner: K,
     config: ChaosConfig,
     rng: Mutex<fastrand::Rng>,
+    clock: Arc<dyn Clock + Send + Sync>,
+    failed_first: AtomicU32,
 }
 
 impl<K: Kv> ChaosKv<K> {
     /// Wraps `inner`.
     pub fn new(inner: K, config: ChaosConfig) -> Self {
         let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
-        ChaosKv { inner, config, rng }
+        ChaosKv { inner, config, rng, clock: Arc::new(SystemClock), failed_first: AtomicU32::new(0) }
+    }
+
+    /// Takes the injected delays on `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock + Send + Sync>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The wrapped store.
@@ -71,8 +87,21 @@ impl<K: Kv> ChaosKv<K> {
         let max = self.config.max_delay.as_micros() as u64;
         if max > 0 {
             let us = self.rng.lock().unwrap_or_else(|p| p.into_inner()).u64(0..=max);
-            runtime::sleep(Duration::from_micros(us)).await;
+            self.clock.sleep(Duration::from_micros(us)).await;
         }
+    }
+
+    /// An injected transient failure before `op` reaches the store, if one is due: one of the
+    /// first `fail_first` operations, or else with probability `p`.
+    fn blip(&self, op: &str, p: f64) -> Result<(), KvError> {
+        let first = self
+            .failed_first
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < self.config.fail_first).then_some(n + 1))
+            .is_ok();
+        if first || (p > 0.0 && self.roll() < p) {
+            return Err(KvError::Transient { message: format!("injected failure before {op}"), ambiguous: false });
+        }
+        Ok(())
     }
 }
 
@@ -95,6 +124,7 @@ impl std::future::Future for YieldNow {
 impl<K: Kv> Kv for ChaosKv<K> {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
         self.jitter().await;
+        self.blip("get", self.config.fail_other)?;
         let r = self.inner.get(key).await;
         self.jitter().await;
         r
@@ -102,6 +132,7 @@ impl<K: Kv> Kv for ChaosKv<K> {
 
     async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
         self.jitter().await;
+        self.blip("get", self.config.fail_other)?;
         self.inner.get_if_changed(key, known).await
     }
 
@@ -110,9 +141,7 @@ impl<K: Kv> Kv for ChaosKv<K> {
         if self.config.always_conflict && matches!(condition, PutCondition::IfVersion(_)) {
             return Err(KvError::PreconditionFailed);
         }
-        if self.roll() < self.config.fail_before_put {
-            return Err(KvError::Transient { message: "injected failure before put".into(), ambiguous: false });
-        }
+        self.blip("put", self.config.fail_before_put)?;
         let r = self.inner.put(key, value, condition).await;
         if r.is_ok() && self.roll() < self.config.fail_after_put {
             return Err(KvError::Transient { message: "injected lost response after put".into(), ambiguous: true });
@@ -122,11 +151,13 @@ impl<K: Kv> Kv for ChaosKv<K> {
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
         self.jitter().await;
+        self.blip("delete", self.config.fail_other)?;
         self.inner.delete(key).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         self.jitter().await;
+        self.blip("list", self.config.fail_other)?;
         self.inner.list(prefix).await
     }
 }

@@ -7,10 +7,12 @@ use thiserror::Error;
 pub mod chaos;
 pub mod conformance;
 pub mod memory;
+pub mod retrying;
 pub mod s3;
 
 pub use chaos::{ChaosConfig, ChaosKv};
 pub use memory::MemoryKv;
+pub use retrying::{RetryStats, RetryingKv};
 pub use s3::{S3Config, S3Kv};
 
 /// Opaque version token of a stored value (an ETag, a counter). Compare only for equality.

@@ -10,9 +10,10 @@ use wasm_bindgen::JsValue;
 use super::convert::{is_absent, prop, string};
 use super::errors::{invalid, JsResult};
 use super::options::millis;
+use crate::js::read_retry;
 use crate::stores::CustomKv;
 use crate::stores::R2Kv;
-use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv};
+use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv, RetryingKv};
 
 thread_local! {
     // Named memory stores live as long as the JS realm: two `AkiDB.open({ store: 'memory',
@@ -71,13 +72,13 @@ pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
 /// `{ store: 'r2', bucket: env.MY_BUCKET }`
 #[allow(clippy::arc_with_non_send_sync)]
 fn r2(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
-    Ok(Arc::new(R2Kv::new(prop(options, "bucket")).map_err(invalid)?))
+    Ok(Arc::new(RetryingKv::new(R2Kv::new(prop(options, "bucket")).map_err(invalid)?, read_retry())))
 }
 
 /// `{ store: 'custom', kv: { get, put, delete, list } }`
 #[allow(clippy::arc_with_non_send_sync)]
 fn custom(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
-    Ok(Arc::new(CustomKv::new(prop(options, "kv")).map_err(invalid)?))
+    Ok(Arc::new(RetryingKv::new(CustomKv::new(prop(options, "kv")).map_err(invalid)?, read_retry())))
 }
 
 /// `{ store: 'memory', name?, simulatedLatencyMs? }`

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::JsValue;
 
-use crate::js::{bytes, call, prop, set, thrown, with_retries};
+use crate::js::{bytes, call, prop, set, thrown};
 use akidb_core::kv::{Kv, KvError, PutCondition, VersionToken, Versioned};
 
 const NAME: &str = "custom store";
@@ -59,10 +59,8 @@ fn version(v: &JsValue, op: &str) -> Result<VersionToken, KvError> {
 impl Kv for CustomKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
         let k = &JsValue::from_str(key);
-        let r = with_retries(|| async move {
-            call(&self.store, "get", std::slice::from_ref(k)).await.map_err(|e| thrown(NAME, "get", key, &e, false))
-        })
-        .await?;
+        let r =
+            call(&self.store, "get", std::slice::from_ref(k)).await.map_err(|e| thrown(NAME, "get", key, &e, false))?;
         if r.is_null() || r.is_undefined() {
             return Ok(None);
         }
@@ -91,23 +89,17 @@ impl Kv for CustomKv {
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
         let k = &JsValue::from_str(key);
-        with_retries(|| async move {
-            call(&self.store, "delete", std::slice::from_ref(k))
-                .await
-                .map_err(|e| thrown(NAME, "delete", key, &e, true))
-        })
-        .await?;
+        call(&self.store, "delete", std::slice::from_ref(k))
+            .await
+            .map_err(|e| thrown(NAME, "delete", key, &e, true))?;
         Ok(())
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
         let p = &JsValue::from_str(prefix);
-        let r = with_retries(|| async move {
-            call(&self.store, "list", std::slice::from_ref(p))
-                .await
-                .map_err(|e| thrown(NAME, "list", prefix, &e, false))
-        })
-        .await?;
+        let r = call(&self.store, "list", std::slice::from_ref(p))
+            .await
+            .map_err(|e| thrown(NAME, "list", prefix, &e, false))?;
         if !Array::is_array(&r) {
             return Err(bad("list", "something other than an array of keys"));
         }

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::JsValue;
 
-use crate::js::{call, method, prop, set, thrown, with_retries};
+use crate::js::{call, method, prop, set, thrown};
 use akidb_core::kv::{GetIfChanged, Kv, KvError, PutCondition, VersionToken, Versioned};
 
 const NAME: &str = "R2";
@@ -122,7 +122,7 @@ impl R2Kv {
 #[async_trait(?Send)]
 impl Kv for R2Kv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        match with_retries(|| self.read(key, None)).await? {
+        match self.read(key, None).await? {
             GetIfChanged::Changed(v) => Ok(Some(v)),
             GetIfChanged::Missing => Ok(None),
             GetIfChanged::Unchanged => Err(bad("get", key, "no body for an unconditional read")),
@@ -130,7 +130,7 @@ impl Kv for R2Kv {
     }
 
     async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
-        with_retries(|| self.read(key, Some(known))).await
+        self.read(key, Some(known)).await
     }
 
     /// `get(key, { range: { offset, length } })`: R2 reads only the range.
@@ -144,7 +144,7 @@ impl Kv for R2Kv {
         let opts = Object::new();
         set(&opts, "range", &range);
         let args = [JsValue::from_str(key), opts.into()];
-        let obj = with_retries(|| async { self.call("get", key, &args, false).await }).await?;
+        let obj = self.call("get", key, &args, false).await?;
         if obj.is_null() || obj.is_undefined() {
             return Ok(None);
         }
@@ -176,7 +176,7 @@ impl Kv for R2Kv {
 
     async fn delete(&self, key: &str) -> Result<(), KvError> {
         let k = &JsValue::from_str(key);
-        with_retries(|| async move { self.call("delete", key, std::slice::from_ref(k), true).await }).await?;
+        self.call("delete", key, std::slice::from_ref(k), true).await?;
         Ok(())
     }
 
@@ -191,8 +191,7 @@ impl Kv for R2Kv {
                 set(&opts, "cursor", &JsValue::from_str(c));
             }
             let opts: JsValue = opts.into();
-            let page =
-                with_retries(|| async { self.call("list", prefix, std::slice::from_ref(&opts), false).await }).await?;
+            let page = self.call("list", prefix, std::slice::from_ref(&opts), false).await?;
             let objects = prop(&page, "objects");
             if !Array::is_array(&objects) {
                 return Err(bad("list", prefix, "a page without objects"));

@@ -14,6 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::js::{method, prop, set};
 use akidb_core::error::Result;
 use akidb_core::kv::s3::{HttpMethod, HttpRequest, HttpResponse, HttpTransport, S3Config, S3Kv, TransportError};
+use akidb_core::kv::RetryingKv;
 
 /// `fetch`-based [`HttpTransport`].
 pub struct FetchTransport {
@@ -23,8 +24,8 @@ pub struct FetchTransport {
     no_store: AtomicBool,
 }
 
-/// An S3 store over `fetch`.
-pub type FetchS3Kv = S3Kv<FetchTransport>;
+/// An S3 store over `fetch`, its idempotent requests retried with `read_retry`.
+pub type FetchS3Kv = RetryingKv<S3Kv<FetchTransport>>;
 
 /// Opens an S3 store over `fetch` for `config` (validated; no request is sent).
 pub fn open(config: &S3Config) -> Result<FetchS3Kv> {
@@ -33,7 +34,7 @@ pub fn open(config: &S3Config) -> Result<FetchS3Kv> {
         secrets: config.secrets().into_iter().map(str::to_string).collect(),
         no_store: AtomicBool::new(true),
     };
-    S3Kv::new(config, transport)
+    S3Kv::retrying(config, transport)
 }
 
 fn function(obj: &JsValue, key: &str) -> Option<Function> {

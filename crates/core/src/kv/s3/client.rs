@@ -1,17 +1,15 @@
-//! `S3Kv`: the KV trait over any [`HttpTransport`]: request building, answer reading, retries
-//! of idempotent requests with bounded backoff, listing across pages, and request counters.
+//! `S3Kv`: the KV trait over any [`HttpTransport`]: request building, answer reading, listing
+//! across pages, and request counters. Every call sends each request once; retries of
+//! idempotent requests are [`RetryingKv`]'s (see [`S3Kv::retrying`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use async_trait::async_trait;
-use log::debug;
 
 use super::config::S3Config;
 use super::request::{HttpRequest, Op, S3Signer};
 use super::response::{error_for, etag, HttpResponse};
 use crate::error::Result;
-use crate::kv::{GetIfChanged, Kv, KvError, PutCondition, VersionToken, Versioned};
-use crate::retry::RetryPolicy;
+use crate::kv::{GetIfChanged, Kv, KvError, PutCondition, RetryingKv, VersionToken, Versioned};
+use async_trait::async_trait;
 
 /// A request that got no HTTP answer (connection refused or cut, timeout, DNS).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,10 +39,6 @@ pub struct S3Stats {
     pub deletes: u64,
     /// ListObjectsV2 pages requested.
     pub list_pages: u64,
-    /// Retries of idempotent requests after transient failures.
-    pub retries: u64,
-    /// Transient failures seen (retried or returned).
-    pub transient_errors: u64,
 }
 
 #[derive(Default)]
@@ -54,8 +48,6 @@ struct Counters {
     puts: AtomicU64,
     deletes: AtomicU64,
     list_pages: AtomicU64,
-    retries: AtomicU64,
-    transient_errors: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -66,19 +58,19 @@ fn bump(c: &AtomicU64) {
 pub struct S3Kv<T: HttpTransport> {
     signer: S3Signer,
     transport: T,
-    retry: RetryPolicy,
     counters: Counters,
 }
 
 impl<T: HttpTransport> S3Kv<T> {
-    /// A store for `config` sending requests through `transport`.
+    /// A store for `config` sending requests through `transport`, each request once.
     pub fn new(config: &S3Config, transport: T) -> Result<Self> {
-        Ok(S3Kv {
-            signer: S3Signer::new(config)?,
-            transport,
-            retry: config.read_retry.clone(),
-            counters: Counters::default(),
-        })
+        Ok(S3Kv { signer: S3Signer::new(config)?, transport, counters: Counters::default() })
+    }
+
+    /// The store as callers use it: [`S3Kv::new`] behind a [`RetryingKv`] with
+    /// `config.read_retry` (each retry is a freshly signed request).
+    pub fn retrying(config: &S3Config, transport: T) -> Result<RetryingKv<Self>> {
+        Ok(RetryingKv::new(Self::new(config, transport)?, config.read_retry.clone()))
     }
 
     /// Request counters since creation.
@@ -90,8 +82,6 @@ impl<T: HttpTransport> S3Kv<T> {
             puts: c.puts.load(Ordering::Relaxed),
             deletes: c.deletes.load(Ordering::Relaxed),
             list_pages: c.list_pages.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            transient_errors: c.transient_errors.load(Ordering::Relaxed),
         }
     }
 
@@ -115,34 +105,15 @@ impl<T: HttpTransport> S3Kv<T> {
         })
     }
 
-    /// Sends `build()` and reads the answer with `read`; transient failures of idempotent
-    /// requests are retried with the backoff policy (a fresh signature each time).
+    /// Sends `build()` once and reads the answer with `read`.
     async fn call<R>(
         &self,
         build: impl Fn() -> HttpRequest,
         read: impl Fn(&HttpRequest, HttpResponse) -> std::result::Result<R, KvError>,
     ) -> std::result::Result<R, KvError> {
-        let mut attempt = 0u32;
-        loop {
-            let req = build();
-            let result = match self.send_once(&req).await {
-                Ok(resp) => read(&req, resp),
-                Err(e) => Err(e),
-            };
-            match result {
-                Err(KvError::Transient { message, ambiguous }) => {
-                    bump(&self.counters.transient_errors);
-                    if !req.op.idempotent() || attempt >= self.retry.max_retries {
-                        return Err(KvError::Transient { message, ambiguous });
-                    }
-                    attempt += 1;
-                    bump(&self.counters.retries);
-                    debug!("{message}; retrying (attempt {attempt}/{})", self.retry.max_retries);
-                    crate::runtime::sleep(self.retry.delay(attempt, crate::runtime::random_unit())).await;
-                }
-                other => return other,
-            }
-        }
+        let req = build();
+        let resp = self.send_once(&req).await?;
+        read(&req, resp)
     }
 }
 

@@ -13,7 +13,7 @@ use super::response::{error_code, error_for, HttpResponse};
 use super::{S3Config, S3Kv};
 use crate::distance::Distance;
 use crate::kv::conformance::{run_all_with_tokens, ConformanceOptions, TokenModel};
-use crate::kv::{GetIfChanged, Kv, KvError, PutCondition, VersionToken};
+use crate::kv::{GetIfChanged, Kv, KvError, PutCondition, RetryingKv, VersionToken};
 use crate::record::Record;
 use crate::storage::Storage;
 
@@ -27,8 +27,9 @@ fn config() -> S3Config {
     c
 }
 
-fn kv(page_size: usize) -> S3Kv<FakeS3> {
-    S3Kv::new(&config(), FakeS3::new("akidb-test", page_size)).unwrap()
+/// The S3 store as callers build it: single-shot requests behind the retrying wrapper.
+fn kv(page_size: usize) -> RetryingKv<S3Kv<FakeS3>> {
+    S3Kv::retrying(&config(), FakeS3::new("akidb-test", page_size)).unwrap()
 }
 
 fn resp(status: u16, code: &str) -> HttpResponse {
@@ -40,7 +41,7 @@ fn conformance_suite_passes_across_list_pages() {
     let s3 = kv(1000);
     let opts = ConformanceOptions { many_keys: 1100, ..Default::default() };
     block_on(run_all_with_tokens(&s3, "conf/", &opts, TokenModel::ContentHash)).unwrap();
-    assert!(s3.stats().list_pages >= 2 + 2, "1,100 keys need two pages");
+    assert!(s3.inner().stats().list_pages >= 2 + 2, "1,100 keys need two pages");
 }
 
 #[test]
@@ -173,18 +174,18 @@ fn error_codes_are_read_from_xml_only_when_plausible() {
 fn reads_are_retried_conditional_writes_are_not() {
     let s3 = kv(1000);
     block_on(s3.put("k", b"v".to_vec(), PutCondition::Any)).unwrap();
-    s3.transport().inject(&[Fault::Status(500, "InternalError"), Fault::Drop]);
+    s3.inner().transport().inject(&[Fault::Status(500, "InternalError"), Fault::Drop]);
     assert_eq!(block_on(s3.get("k")).unwrap().unwrap().value, b"v");
     assert_eq!(s3.stats().retries, 2);
-    s3.transport().inject(&[Fault::Status(503, "SlowDown")]);
+    s3.inner().transport().inject(&[Fault::Status(503, "SlowDown")]);
     let e = block_on(s3.put("n", b"v".to_vec(), PutCondition::IfAbsent)).unwrap_err();
     assert!(matches!(e, KvError::Transient { ambiguous: true, ref message } if message.contains("SlowDown")), "{e:?}");
-    s3.transport().inject(&[Fault::DropAfterApply]);
+    s3.inner().transport().inject(&[Fault::DropAfterApply]);
     let e = block_on(s3.put("n", b"v".to_vec(), PutCondition::IfAbsent)).unwrap_err();
     assert!(matches!(e, KvError::Transient { ambiguous: true, .. }), "{e:?}");
-    assert_eq!(s3.transport().object("n").as_deref(), Some(&b"v"[..]), "applied though the answer was lost");
+    assert_eq!(s3.inner().transport().object("n").as_deref(), Some(&b"v"[..]), "applied though the answer was lost");
     // Retries are bounded: a persistently failing read ends in a transient error.
-    s3.transport().inject(&[Fault::Status(500, "InternalError"); 5]);
+    s3.inner().transport().inject(&[Fault::Status(500, "InternalError"); 5]);
     assert!(matches!(block_on(s3.get("k")), Err(KvError::Transient { .. })));
 }
 
@@ -193,10 +194,10 @@ fn not_modified_is_counted_and_bucket_errors_are_not_missing_keys() {
     let s3 = kv(1000);
     let t = block_on(s3.put("m", b"1".to_vec(), PutCondition::Any)).unwrap();
     assert_eq!(block_on(s3.get_if_changed("m", &t)).unwrap(), GetIfChanged::Unchanged);
-    assert_eq!(s3.stats().not_modified, 1);
-    s3.transport().inject(&[Fault::Status(404, "NoSuchBucket")]);
+    assert_eq!(s3.inner().stats().not_modified, 1);
+    s3.inner().transport().inject(&[Fault::Status(404, "NoSuchBucket")]);
     assert!(matches!(block_on(s3.get("m")), Err(KvError::Backend(m)) if m.contains("NoSuchBucket")));
-    s3.transport().inject(&[Fault::Status(403, "SignatureDoesNotMatch")]);
+    s3.inner().transport().inject(&[Fault::Status(403, "SignatureDoesNotMatch")]);
     match block_on(s3.get("m")) {
         Err(KvError::Auth(m)) => assert!(m.contains("SignatureDoesNotMatch") && !m.contains(SECRET)),
         other => panic!("{other:?}"),
@@ -226,7 +227,7 @@ fn ambiguous_and_failed_puts_commit_exactly_once() {
         &[Pass, Fault::DropAfterApply],
     ];
     for (i, script) in scripts.iter().enumerate() {
-        s3.transport().inject(script);
+        s3.inner().transport().inject(script);
         let r = block_on(storage.write_segment_with_data("c", &records(&format!("r{i}")))).unwrap();
         assert_eq!(r.version, i as u64 + 2, "script {i}");
     }
@@ -249,7 +250,7 @@ fn a_listing_that_hands_out_an_earlier_token_again_ends_in_an_error() {
     };
     let (a, b, c) = (page("p/1", "A"), page("p/2", "B"), page("p/3", "A"));
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    s3.transport().inject(&[Fault::Body(leak(a)), Fault::Body(leak(b)), Fault::Body(leak(c))]);
+    s3.inner().transport().inject(&[Fault::Body(leak(a)), Fault::Body(leak(b)), Fault::Body(leak(c))]);
     match block_on(s3.list("p/")) {
         Err(KvError::Backend(m)) => assert!(m.contains("repeated a continuation token"), "{m}"),
         other => panic!("alternating tokens must not page forever: {other:?}"),
