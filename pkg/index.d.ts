@@ -9,7 +9,10 @@ export type ErrorCode =
   | 'NOT_FOUND'
   /** A collection with that name already exists. */
   | 'ALREADY_EXISTS'
-  /** The arguments were unusable; nothing was written. */
+  /**
+   * The arguments were unusable; nothing was written. An option key the call does not take is
+   * one too (`search(q, { topK: 5 })`: "unknown option options.topK; did you mean 'k'?").
+   */
   | 'INVALID_ARGUMENT'
   /** Stored bytes failed to decode or verify (checksum, missing segment object). */
   | 'CORRUPT'
@@ -41,8 +44,13 @@ export type ErrorCode =
    */
   | 'WASM_LOAD';
 
-/** Every rejection of an AkiDB promise is an `Error` with `name === 'AkiDBError'` and a `code`. */
-export interface AkiDBError extends Error {
+/**
+ * Every rejection of an AkiDB promise is an `AkiDBError`: an `Error` with
+ * `name === 'AkiDBError'` and a `code`. `err instanceof AkiDBError` holds for every such error,
+ * also one that crossed a worker boundary or came from another copy of the package.
+ */
+export declare class AkiDBError extends Error {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
   /** `'AkiDBError'`. */
   name: 'AkiDBError';
   /** Machine-readable reason. */
@@ -383,6 +391,18 @@ export interface CreateCollectionOptions {
   distance?: Distance;
 }
 
+/** Third argument of {@link AkiDB.createCollection}. */
+export interface CreateOptions {
+  /**
+   * Get-or-create: when a collection of that name exists with the same `dimension` and
+   * `distance`, resolve with it instead of rejecting with ALREADY_EXISTS. Safe for concurrent
+   * callers (two tabs, React StrictMode's double effect): all of them resolve with the same
+   * collection. A different spec still rejects with ALREADY_EXISTS naming the difference.
+   * Default false.
+   */
+  ifNotExists?: boolean;
+}
+
 /** Summary of a collection. */
 export interface CollectionInfo {
   /** Collection name. */
@@ -672,11 +692,14 @@ export declare class AkiDB {
    */
   static ready(options?: { wasm?: WasmSource }): Promise<void>;
   /**
-   * Creates an empty collection (version 1).
+   * Creates an empty collection (version 1), or with `{ ifNotExists: true }` returns the
+   * existing one of the same spec.
+   * @example
+   * await db.createCollection('docs', { dimension: 384 }, { ifNotExists: true });
    * @throws {AkiDBError} ALREADY_EXISTS, INVALID_ARGUMENT (name: 1..=128 bytes without `/`, `\`, `..`
    * or control characters; dimension 1..=4096; distance).
    */
-  createCollection(name: string, options: CreateCollectionOptions): Promise<CollectionInfo>;
+  createCollection(name: string, options: CreateCollectionOptions, createOptions?: CreateOptions): Promise<CollectionInfo>;
   /** Every collection, ordered by name. */
   listCollections(): Promise<CollectionInfo[]>;
   /**
@@ -756,7 +779,7 @@ export declare class Collection {
    * Nearest neighbours of `query` on the current snapshot, best first.
    * @throws {AkiDBError} INVALID_ARGUMENT (dimension, k, filter shape, mode).
    */
-  search(query: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
+  search(query: Float32Array | number[], options?: SearchOptions | number): Promise<SearchHit[]>;
   /**
    * The lean search: the same hits and scores as {@link search}, as `{ ids, scores }` (one array
    * of strings, one Float32Array; no metadata). `options` as for `search`, or just `k`.
@@ -848,5 +871,10 @@ export declare class Collection {
   free(): void;
 }
 
-declare const _default: { AkiDB: typeof AkiDB; Collection: typeof Collection; runConformance: typeof runConformance };
+declare const _default: {
+  AkiDB: typeof AkiDB;
+  AkiDBError: typeof AkiDBError;
+  Collection: typeof Collection;
+  runConformance: typeof runConformance;
+};
 export default _default;

@@ -7,6 +7,23 @@
 import init, { AkiDB, Collection, runConformance as rawConformance } from './wasm/akidb.js';
 
 const DEFAULT_WASM = () => new URL('./wasm/akidb_bg.wasm', import.meta.url);
+
+/**
+ * The class of every AkiDB rejection: `err instanceof AkiDBError` holds for any `Error` with
+ * `name === 'AkiDBError'` and a string `code`, wherever it was created (the engine, a worker
+ * proxy, another copy of the package), so `instanceof` and `err.code` never disagree.
+ */
+export class AkiDBError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'AkiDBError';
+    this.code = code;
+  }
+
+  static [Symbol.hasInstance](e) {
+    return e instanceof Error && e.name === 'AkiDBError' && typeof e.code === 'string';
+  }
+}
 let loading = null;
 
 function describe(source) {
@@ -17,16 +34,14 @@ function describe(source) {
 }
 
 function wasmLoadError(cause, source) {
-  const err = new Error(
+  return new AkiDBError(
+    'WASM_LOAD',
     `WASM_LOAD: could not load the AkiDB engine from ${describe(source)}: ${cause?.message ?? cause}. ` +
       'If your bundler does not serve akidb_bg.wasm next to the package, pass its URL, a Response, ' +
       "its bytes or a compiled WebAssembly.Module: await AkiDB.ready({ wasm: '/assets/akidb_bg.wasm' }) " +
       '(or `wasm` in the options of AkiDB.open).',
+    { cause },
   );
-  err.name = 'AkiDBError';
-  err.code = 'WASM_LOAD';
-  err.cause = cause;
-  return err;
 }
 
 /** Instantiates the engine once; a failed attempt may be retried (e.g. with another source). */
@@ -65,4 +80,4 @@ export async function runConformance(options) {
 }
 
 export { AkiDB, Collection };
-export default { AkiDB, Collection, runConformance };
+export default { AkiDB, AkiDBError, Collection, runConformance };

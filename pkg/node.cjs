@@ -5,9 +5,30 @@
 const akidb = require('./wasm-node/akidb.js');
 const { FsStore } = require('./fs-store.cjs');
 
-/** `{ store: 'fs', path, ...rest }` -> `{ store: 'custom', kv: FsStore(path), ...rest }`. */
+/** The class of every AkiDB rejection (see index.js: the same class for the browser entry). */
+class AkiDBError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'AkiDBError';
+    this.code = code;
+  }
+
+  static [Symbol.hasInstance](e) {
+    return e instanceof Error && e.name === 'AkiDBError' && typeof e.code === 'string';
+  }
+}
+
+/**
+ * `{ store: 'fs', path, ...rest }` -> `{ store: 'custom', kv: FsStore(path), ...rest }`; the
+ * browser loader's `wasm` option means nothing here (Node loads the engine from the package).
+ */
 function withFsStore(options) {
-  if (!options || typeof options !== 'object' || options.store !== 'fs') return options;
+  if (!options || typeof options !== 'object') return options;
+  if ('wasm' in options) {
+    const { wasm, ...rest } = options;
+    options = rest;
+  }
+  if (options.store !== 'fs') return options;
   const { path, kv, ...rest } = options;
   if (kv !== undefined) throw new TypeError("options.kv is for store: 'custom'; store: 'fs' takes options.path");
   return { ...rest, store: 'custom', kv: new FsStore(path) };
@@ -20,10 +41,8 @@ function wrap(fn, self) {
     try {
       converted = withFsStore(options);
     } catch (e) {
-      const err = new Error(e.message);
-      err.name = 'AkiDBError';
-      err.code = e.code && e.code.startsWith('E') ? 'STORAGE' : 'INVALID_ARGUMENT';
-      return Promise.reject(err);
+      const code = e.code && e.code.startsWith('E') ? 'STORAGE' : 'INVALID_ARGUMENT';
+      return Promise.reject(new AkiDBError(code, e.message, { cause: e }));
     }
     return fn.call(self, converted, ...args);
   };
@@ -31,4 +50,7 @@ function wrap(fn, self) {
 
 akidb.AkiDB.open = wrap(akidb.AkiDB.open, akidb.AkiDB);
 const runConformance = wrap(akidb.runConformance, null);
-module.exports = { ...akidb, runConformance };
+// `ready()` exists for parity with the browser entry, where it loads the engine; here the
+// engine loaded with this module.
+akidb.AkiDB.ready = async function ready() {};
+module.exports = { ...akidb, AkiDBError, runConformance };

@@ -5,5 +5,5 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const akidb = require('./node.cjs');
 
-export const { AkiDB, Collection, runConformance } = akidb;
+export const { AkiDB, AkiDBError, Collection, runConformance } = akidb;
 export default akidb;

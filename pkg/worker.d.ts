@@ -1,7 +1,7 @@
 // Types of `akidb/worker`: the database in a dedicated Web Worker behind a promise-based proxy
 // (see docs/BROWSER.md, "A worker entry").
 import type {
-  CollectionInfo, CommitReceipt, CompactOptions, CompactionReceipt, CreateCollectionOptions, GcReport, Manifest,
+  CollectionInfo, CommitReceipt, CompactOptions, CompactionReceipt, CreateCollectionOptions, CreateOptions, GcReport, Manifest,
   Metrics, OpenOptions, OperationStatus, SearchHit, SearchIdsResult, SearchOptions, StorageEstimate,
   SubscribeOptions, UpsertOptions, UpsertReceipt, VectorRecord,
 } from './index.js';
@@ -40,7 +40,7 @@ export declare class WorkerCollection {
 export declare class WorkerDatabase {
   /** The Worker running it. */
   readonly worker: Worker;
-  createCollection(name: string, options: CreateCollectionOptions): Promise<CollectionInfo>;
+  createCollection(name: string, options: CreateCollectionOptions, createOptions?: CreateOptions): Promise<CollectionInfo>;
   listCollections(): Promise<CollectionInfo[]>;
   dropCollection(name: string): Promise<void>;
   collectGarbage(name: string): Promise<GcReport>;

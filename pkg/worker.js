@@ -163,7 +163,7 @@ export class WorkerDatabase {
   /** The Worker running this database. */
   get worker() { return this._link.worker; }
 
-  createCollection(name, options) { return this._call('createCollection', [name, options]); }
+  createCollection(name, options, createOptions) { return this._call('createCollection', [name, options, createOptions]); }
   listCollections() { return this._call('listCollections'); }
   dropCollection(name) { return this._call('dropCollection', [name]); }
   collectGarbage(name) { return this._call('collectGarbage', [name]); }

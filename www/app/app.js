@@ -24,8 +24,8 @@ const status = (text) => ($('status').textContent = text);
 /** Opens the database and the collection (creating it on first use). */
 async function openCollection(dim) {
   const db = await AkiDB.open(DB);
-  const existing = (await db.listCollections()).find((c) => c.name === COLLECTION);
-  if (!existing) await db.createCollection(COLLECTION, { dimension: dim, distance: 'cosine' });
+  // Get-or-create: safe when two tabs (or a double-run effect) open it at once.
+  await db.createCollection(COLLECTION, { dimension: dim, distance: 'cosine' }, { ifNotExists: true });
   return { db, coll: await db.collection(COLLECTION) };
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::collection::{Collection, SegmentCache};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::group_commit::GroupCommitConfig;
 use crate::kv::{Kv, MemoryKv};
 use crate::manifest::{CollectionManifest, Distance};
@@ -87,6 +87,44 @@ impl Database {
     /// Creates an empty collection.
     pub async fn create_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionInfo> {
         Ok(CollectionInfo::from(&self.storage.create_collection(name, dimension, distance).await?))
+    }
+
+    /// Get-or-create: creates the collection, or returns the existing one when its spec is the
+    /// same. Safe for concurrent callers: the create is one create-only manifest write, so one
+    /// caller creates and the others read what it created. A spec that differs is
+    /// ALREADY_EXISTS naming the difference (nothing is changed).
+    pub async fn ensure_collection(&self, name: &str, dimension: u32, distance: Distance) -> Result<CollectionInfo> {
+        // A concurrent drop between our failed create and our read: try again, a few times.
+        for _ in 0..3 {
+            match self.storage.create_collection(name, dimension, distance).await {
+                Ok(m) => return Ok(CollectionInfo::from(&m)),
+                Err(Error::AlreadyExists(_)) => {}
+                Err(e) => return Err(e),
+            }
+            let existing = match self.storage.load_manifest(name).await {
+                Ok(m) => m,
+                Err(Error::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let info = CollectionInfo::from(&existing);
+            let mut diff = Vec::new();
+            if u32::from(info.dimension) != dimension {
+                diff.push(format!("dimension {} (asked: {dimension})", info.dimension));
+            }
+            if info.distance != distance {
+                diff.push(format!("distance '{}' (asked: '{}')", info.distance.as_str(), distance.as_str()));
+            }
+            if diff.is_empty() {
+                return Ok(info);
+            }
+            return Err(Error::AlreadyExists(format!(
+                "collection '{name}' exists with {}; open it with its own spec, or drop it first",
+                diff.join(" and ")
+            )));
+        }
+        Err(Error::Conflict(format!(
+            "collection '{name}' was dropped and re-created repeatedly while being opened; retry"
+        )))
     }
 
     /// All collections, ordered by name.

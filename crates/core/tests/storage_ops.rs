@@ -313,3 +313,50 @@ fn gc_deletes_only_fenced_off_unreferenced_segments() {
         s.load_segment(&m, &m.segments[0]).await.unwrap();
     });
 }
+
+/// Get-or-create from many callers at once (two tabs, React StrictMode's double effect): every
+/// caller gets the same collection, exactly one manifest exists, and a different spec is
+/// ALREADY_EXISTS naming the difference. The interleaving comes from a seeded chaos store
+/// whose every call sleeps a random few milliseconds; the negative control is plain
+/// `create_collection` under the same schedule, where all but one caller fail.
+#[test]
+fn ensure_collection_is_idempotent_under_concurrent_callers() {
+    use akidb_core::Database;
+    run(async {
+        for seed in 1..=5u64 {
+            let mem = Arc::new(MemoryKv::new());
+            let chaos = ChaosKv::new(
+                mem.clone(),
+                ChaosConfig { max_delay: Duration::from_millis(3), seed, ..ChaosConfig::default() },
+            );
+            let db = Database::new(Storage::new(Arc::new(chaos) as Arc<dyn Kv>));
+            let calls = (0..6).map(|_| db.ensure_collection("docs", 8, Distance::Cosine));
+            let infos = futures::future::join_all(calls).await;
+            for info in &infos {
+                let info = info.as_ref().expect("every concurrent get-or-create succeeds");
+                assert_eq!(
+                    (info.name.as_str(), info.dimension, info.distance, info.version),
+                    ("docs", 8, Distance::Cosine, 1)
+                );
+            }
+            assert_eq!(db.list_collections().await.unwrap().len(), 1);
+            // Negative control: the plain create under the same schedule rejects all but one.
+            let calls = (0..6).map(|_| db.create_collection("other", 8, Distance::Cosine));
+            let results = futures::future::join_all(calls).await;
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(ok, 1, "seed {seed}: exactly one plain create wins");
+            assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code() == "ALREADY_EXISTS"));
+        }
+        let db = Database::new(Storage::new(Arc::new(MemoryKv::new()) as Arc<dyn Kv>));
+        db.ensure_collection("docs", 8, Distance::Cosine).await.unwrap();
+        let e = db.ensure_collection("docs", 16, Distance::L2).await.unwrap_err();
+        assert_eq!(e.code(), "ALREADY_EXISTS");
+        let msg = e.to_string();
+        assert!(msg.contains("dimension 8 (asked: 16)") && msg.contains("distance 'cosine' (asked: 'l2')"), "{msg}");
+        // After a drop, get-or-create creates it again (the manifest's tombstone is no obstacle).
+        db.drop_collection("docs").await.unwrap();
+        assert_eq!(db.ensure_collection("docs", 16, Distance::L2).await.unwrap().dimension, 16);
+        // Validation runs first: a bad spec is INVALID_ARGUMENT, not a lookup.
+        assert_eq!(db.ensure_collection("docs", 0, Distance::L2).await.unwrap_err().code(), "INVALID_ARGUMENT");
+    });
+}

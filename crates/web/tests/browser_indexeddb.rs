@@ -315,9 +315,21 @@ async fn js_api_opens_indexeddb_and_reports_codes() {
     assert_eq!(code(e), "INVALID_ARGUMENT");
     let name = fresh("js");
     let db = AkiDB::open(quiet(&format!(r#"{{"store":"indexeddb","name":"{name}","prefix":"p/"}}"#))).await.unwrap();
-    db.create_collection("c".into(), opts(r#"{"dimension":2}"#)).await.unwrap();
-    let e = db.create_collection("c".into(), opts(r#"{"dimension":2}"#)).await.err().unwrap();
+    db.create_collection("c".into(), opts(r#"{"dimension":2}"#), JsValue::UNDEFINED).await.unwrap();
+    let e = db.create_collection("c".into(), opts(r#"{"dimension":2}"#), JsValue::UNDEFINED).await.err().unwrap();
     assert_eq!(code(e), "ALREADY_EXISTS");
+    // Get-or-create: the same spec resolves, a different one names the difference, and two
+    // callers at once on a fresh name both resolve (the README snippet run twice, or twice at once).
+    let ensure = || opts(r#"{"ifNotExists":true}"#);
+    db.create_collection("c".into(), opts(r#"{"dimension":2}"#), ensure()).await.unwrap();
+    let e = db.create_collection("c".into(), opts(r#"{"dimension":3}"#), ensure()).await.err().unwrap();
+    assert_eq!(code(e), "ALREADY_EXISTS");
+    let (a, b) = futures::future::join(
+        db.create_collection("e".into(), opts(r#"{"dimension":2}"#), ensure()),
+        db.create_collection("e".into(), opts(r#"{"dimension":2}"#), ensure()),
+    )
+    .await;
+    assert!(a.is_ok() && b.is_ok(), "both concurrent get-or-create calls resolve");
     let c = db.collection("c".into()).await.unwrap();
     let e = c.upsert(opts(r#"[{"id":"a","vector":[1,2]}]"#), opts(r#"{"segmentSize":0}"#)).await.err().unwrap();
     assert_eq!(code(e), "INVALID_ARGUMENT");

@@ -6,8 +6,8 @@
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{is_absent, prop, string};
-use super::errors::{invalid, JsResult};
+use super::errors::JsResult;
+use super::options::OpenOptions;
 use super::stores;
 use crate::js::set;
 use akidb_core::kv::conformance::{run_all_with_tokens, ConformanceOptions, TokenModel, CHECKS};
@@ -15,16 +15,8 @@ use akidb_core::kv::conformance::{run_all_with_tokens, ConformanceOptions, Token
 /// Largest `manyKeys` / `concurrency` accepted, as a JS number.
 const MAX_COUNT: f64 = akidb_core::limits::MAX_CONFORMANCE_COUNT as f64;
 
-fn count(options: &JsValue, key: &str, default: usize) -> JsResult<usize> {
-    let v = prop(options, key);
-    if is_absent(&v) {
-        return Ok(default);
-    }
-    match v.as_f64() {
-        Some(n) if n.fract() == 0.0 && (0.0..=MAX_COUNT).contains(&n) => Ok(n as usize),
-        _ => Err(invalid(format!("options.{key} must be a whole number from 0 to {MAX_COUNT}"))),
-    }
-}
+/// Keys `runConformance` takes beside those of `AkiDB.open`.
+pub const CONFORMANCE_KEYS: &[&str] = &["manyKeys", "concurrency", "tokens"];
 
 /// Runs the KV conformance suite against the store `options` describe (the options of
 /// `AkiDB.open`, plus `manyKeys` (keys of the listing check, default 50; more than 1000 crosses
@@ -36,24 +28,22 @@ fn count(options: &JsValue, key: &str, default: usize) -> JsResult<usize> {
 /// the name of the check that broke); bad options reject with INVALID_ARGUMENT.
 #[wasm_bindgen(js_name = runConformance)]
 pub async fn run_conformance(options: JsValue) -> JsResult<JsValue> {
-    let defaults = ConformanceOptions::default();
-    let opts = ConformanceOptions {
-        many_keys: count(&options, "manyKeys", defaults.many_keys)?,
-        concurrency: count(&options, "concurrency", defaults.concurrency)?,
-    };
-    let t = prop(&options, "tokens");
-    let tokens = if is_absent(&t) {
-        TokenModel::ContentHash
-    } else {
-        match string(&t, "options.tokens")?.as_str() {
-            "contentHash" => TokenModel::ContentHash,
-            "unique" => TokenModel::Unique,
-            other => return Err(invalid(format!("options.tokens must be 'contentHash' or 'unique', got '{other}'"))),
-        }
-    };
-    let store = stores::open(&options).await?;
-    let prefix = format!("{}akidb-conformance-{:08x}/", store.prefix, akidb_core::runtime::random_u64() as u32);
     crate::runtime::install();
+    let (open, o) = OpenOptions::parse_with(&options, CONFORMANCE_KEYS)?;
+    let defaults = ConformanceOptions::default();
+    let count = |key: &str, default: usize| -> JsResult<usize> {
+        Ok(o.whole(key, 0.0, MAX_COUNT)?.map_or(default, |n| n as usize))
+    };
+    let opts = ConformanceOptions {
+        many_keys: count("manyKeys", defaults.many_keys)?,
+        concurrency: count("concurrency", defaults.concurrency)?,
+    };
+    let tokens = match o.choice("tokens", &["contentHash", "unique"])?.as_deref() {
+        Some("unique") => TokenModel::Unique,
+        _ => TokenModel::ContentHash,
+    };
+    let store = stores::open(&open).await?;
+    let prefix = format!("{}akidb-conformance-{:08x}/", store.prefix, akidb_core::runtime::random_u64() as u32);
     let start = akidb_core::runtime::monotonic_ms();
     let result = run_all_with_tokens(store.kv.as_ref(), &prefix, &opts, tokens).await;
     let out = Object::new();

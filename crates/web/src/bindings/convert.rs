@@ -10,13 +10,7 @@ use super::errors::{invalid, JsResult};
 use akidb_core::limits::{MAX_DELETE_IDS, MAX_DIMENSION, MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_UPSERT_RECORDS};
 use akidb_core::record::Record;
 
-/// Reads property `key` of `obj` (undefined when `obj` is not an object).
-pub fn prop(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
+pub use crate::js::prop;
 
 /// True for `undefined` and `null`.
 pub fn is_absent(v: &JsValue) -> bool {

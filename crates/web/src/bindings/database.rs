@@ -5,13 +5,13 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::collection::JsCollection;
-use super::convert::{is_absent, prop, string, to_js};
-use super::errors::{invalid, to_js as err, JsResult};
+use super::convert::{string, to_js};
+use super::errors::{to_js as err, JsResult};
 use super::live::Announcer;
+use super::options::{self, OpenOptions};
 use super::reports::{gc_report, operation_status};
-use super::{options, storage_manager, stores};
+use super::{storage_manager, stores};
 use akidb_core::database::Database;
-use akidb_core::manifest::Distance;
 use akidb_core::storage::Storage;
 
 /// A database handle: `await AkiDB.open({ store: 'memory' })`.
@@ -41,28 +41,22 @@ impl AkiDB {
     /// 'strict' (default), 'relaxed' or 'default'), `persist` (true: ask for persistent storage
     /// as `db.persist()` does, without waiting for the answer).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
-        init_logging(&options);
-        let policy = options::retry(&options)?;
-        let group_commit = options::group_commit(&options)?;
-        let auto_compact = options::auto_compact(&options)?;
-        let partition_cache = options::partition_cache_bytes(&options)?;
-        let persist = prop(&options, "persist");
-        if !is_absent(&persist) && persist.as_bool().is_none() {
-            return Err(invalid("options.persist must be a boolean"));
-        }
-        let store = stores::open(&options).await?;
+        crate::runtime::install();
+        let opts = OpenOptions::parse(&options)?;
+        init_logging(opts.log_level);
+        let store = stores::open(&opts).await?;
         let announcer = Rc::new(Announcer::new(store.channel));
         let hook = {
             let a = announcer.clone();
             Rc::new(move |name: &str, version: u64| a.announce(name, version))
         };
         let storage =
-            Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(policy).with_publish_hook(hook);
-        let mut db = Database::new(storage).with_group_commit(group_commit);
-        if let Some(bytes) = partition_cache {
+            Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(opts.retry).with_publish_hook(hook);
+        let mut db = Database::new(storage).with_group_commit(opts.group_commit);
+        if let Some(bytes) = opts.partition_cache_bytes {
             db = db.with_partition_cache_bytes(bytes);
         }
-        if persist.as_bool() == Some(true) {
+        if opts.persist {
             // Not awaited: Firefox asks the user, and the answer may never come.
             wasm_bindgen_futures::spawn_local(async {
                 if !storage_manager::persist().await.unwrap_or(false) {
@@ -70,7 +64,7 @@ impl AkiDB {
                 }
             });
         }
-        Ok(AkiDB { db: Rc::new(db), auto_compact, announcer })
+        Ok(AkiDB { db: Rc::new(db), auto_compact: opts.auto_compact, announcer })
     }
 
     /// Asks the browser to make this origin's storage persistent (`navigator.storage.persist()`:
@@ -89,22 +83,20 @@ impl AkiDB {
         storage_manager::estimate().await
     }
 
-    /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' })`.
+    /// Creates a collection: `createCollection(name, { dimension, distance = 'cosine' },
+    /// { ifNotExists })`. With `ifNotExists: true` an existing collection with the same spec is
+    /// returned instead of ALREADY_EXISTS (safe for concurrent callers); a different spec is
+    /// still ALREADY_EXISTS, naming the difference.
     #[wasm_bindgen(js_name = createCollection)]
-    pub async fn create_collection(&self, name: JsValue, options: JsValue) -> JsResult<JsValue> {
+    pub async fn create_collection(&self, name: JsValue, options: JsValue, flags: JsValue) -> JsResult<JsValue> {
         let name = string(&name, "name")?;
-        let dim = prop(&options, "dimension")
-            .as_f64()
-            .filter(|d| d.fract() == 0.0 && *d >= 0.0 && *d <= u32::MAX as f64)
-            .ok_or_else(|| invalid("options.dimension must be a whole number"))? as u32;
-        let d = prop(&options, "distance");
-        let distance = if super::convert::is_absent(&d) {
-            Distance::Cosine
+        let (dim, distance) = options::create(&options)?;
+        let info = if options::create_flags(&flags)? {
+            self.db.ensure_collection(&name, dim, distance).await
         } else {
-            Distance::parse(&string(&d, "options.distance")?).map_err(err)?
+            self.db.create_collection(&name, dim, distance).await
         };
-        let info = self.db.create_collection(&name, dim, distance).await.map_err(err)?;
-        to_js(&info)
+        to_js(&info.map_err(err)?)
     }
 
     /// `[{ name, dimension, distance, totalVectors, version }]`
@@ -169,14 +161,7 @@ impl AkiDB {
     }
 }
 
-fn init_logging(options: &JsValue) {
-    crate::runtime::install();
-    let level = match prop(options, "logLevel").as_string().as_deref() {
-        Some("error") => log::Level::Error,
-        Some("info") => log::Level::Info,
-        Some("debug") => log::Level::Debug,
-        _ => log::Level::Warn,
-    };
+fn init_logging(level: log::Level) {
     // Only the first call installs the console logger; later calls just adjust the level.
     let _ = console_log::init_with_level(level);
     log::set_max_level(level.to_level_filter());

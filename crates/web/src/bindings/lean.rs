@@ -12,14 +12,9 @@ use wasm_bindgen::JsValue;
 use super::errors::JsResult;
 use akidb_core::search::exec::{SearchHit, SearchOptions};
 
-/// Options of the lean path: a number is `k`; absent means the defaults; an object is parsed
-/// as for `search` (its `includeMetadata` is ignored: the lean path returns no metadata).
+/// Options of the lean path: as for `search` (a number is `k`); its `includeMetadata` is
+/// ignored: the lean path returns no metadata.
 pub fn search_options(options: &JsValue) -> JsResult<SearchOptions> {
-    if let Some(k) = options.as_f64() {
-        if k.fract() == 0.0 && k >= 0.0 {
-            return Ok(SearchOptions { k: k as usize, ..SearchOptions::default() });
-        }
-    }
     let mut o = super::options::search(options)?;
     o.include_metadata = false;
     Ok(o)

@@ -16,26 +16,21 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::convert::{is_absent, prop};
 use super::errors::{invalid, to_js as err_of, JsResult};
-use super::options::millis;
+use crate::js::{global_fn, method, prop};
 use akidb_core::collection::Collection;
 
 /// Poll interval of a subscription in a runtime without `BroadcastChannel`.
 const DEFAULT_POLL_MS: f64 = 1000.0;
 
-fn global(name: &str) -> JsValue {
-    Reflect::get(&js_sys::global(), &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// `new BroadcastChannel(name)`, or `None` where the runtime has none.
 fn channel(name: &str) -> Option<JsValue> {
-    let ctor = global("BroadcastChannel").dyn_into::<Function>().ok()?;
+    let ctor = global_fn("BroadcastChannel")?;
     Reflect::construct(&ctor, &Array::of1(&JsValue::from_str(name))).ok()
 }
 
 fn call_method(obj: &JsValue, name: &str, args: &Array) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(obj, &JsValue::from_str(name))?.dyn_into()?;
+    let f = method(obj, name).ok_or_else(|| JsValue::from_str(&format!("{name} is not a function")))?;
     f.apply(obj, args)
 }
 
@@ -165,7 +160,7 @@ impl Subscription {
             let _ = call_method(&c, "close", &Array::new());
         }
         if let Some(t) = self.timer.borrow_mut().take() {
-            if let Ok(clear) = global("clearInterval").dyn_into::<Function>() {
+            if let Some(clear) = global_fn("clearInterval") {
                 let _ = clear.call1(&JsValue::NULL, &t);
             }
         }
@@ -178,11 +173,7 @@ impl Subscription {
 /// `collection.subscribe(listener, { pollIntervalMs, onError })` → `unsubscribe()`.
 pub fn subscribe(coll: Rc<Collection>, channel_name: &str, listener: JsValue, options: &JsValue) -> JsResult<JsValue> {
     let listener = listener.dyn_into::<Function>().map_err(|_| invalid("listener must be a function"))?;
-    let on_error = match prop(options, "onError") {
-        v if is_absent(&v) => None,
-        v => Some(v.dyn_into::<Function>().map_err(|_| invalid("options.onError must be a function"))?),
-    };
-    let poll = millis(&prop(options, "pollIntervalMs"), "options.pollIntervalMs", false)?;
+    let super::options::SubscribeOptions { on_error, poll } = super::options::subscribe(options)?;
     let sub = Rc::new(Subscription {
         last: Cell::new(coll.version()),
         coll,
@@ -217,9 +208,8 @@ pub fn subscribe(coll: Rc<Collection>, channel_name: &str, listener: JsValue, op
     if every > 0.0 {
         let s = sub.clone();
         let on_tick = Closure::<dyn FnMut()>::new(move || s.check(None));
-        let set = global("setInterval")
-            .dyn_into::<Function>()
-            .map_err(|_| invalid("options.pollIntervalMs: this runtime has no setInterval"))?;
+        let set = global_fn("setInterval")
+            .ok_or_else(|| invalid("options.pollIntervalMs: this runtime has no setInterval"))?;
         let id = set.call2(&JsValue::NULL, on_tick.as_ref(), &JsValue::from_f64(every))?;
         *sub.timer.borrow_mut() = Some(id);
         *sub.on_tick.borrow_mut() = Some(on_tick);

@@ -12,9 +12,7 @@ mod lean;
 mod live;
 mod options;
 mod reports;
-mod s3_store;
 mod storage_manager;
-mod store_indexeddb;
 mod stores;
 
 pub use collection::JsCollection;

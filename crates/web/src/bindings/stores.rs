@@ -1,18 +1,14 @@
-//! Opening the store named by `AkiDB.open({ store, ... })`. Each backend adds one arm here; the
-//! rest of the bindings only see `Arc<dyn Kv>`.
+//! Opening the store that `AkiDB.open`'s options name ([`StoreOptions`]). Each backend adds
+//! one arm here; the rest of the bindings only see `Arc<dyn Kv>`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasm_bindgen::JsValue;
-
-use super::convert::{is_absent, prop, string};
-use super::errors::{invalid, JsResult};
-use super::options::millis;
+use super::errors::{invalid, to_js, JsResult};
+use super::options::{OpenOptions, StoreOptions};
 use crate::js::read_retry;
-use crate::stores::CustomKv;
-use crate::stores::R2Kv;
+use crate::stores::{s3_fetch, CustomKv, IndexedDbKv, R2Kv};
 use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv, RetryingKv};
 
 thread_local! {
@@ -33,69 +29,46 @@ pub struct OpenedStore {
     pub channel: String,
 }
 
-/// Opens the store selected by `options.store` (default `'memory'`).
-pub async fn open(options: &JsValue) -> JsResult<OpenedStore> {
-    let kind = prop(options, "store");
-    let kind = if is_absent(&kind) { "memory".to_string() } else { string(&kind, "options.store")? };
-    let prefix_v = prop(options, "prefix");
-    let prefix = if is_absent(&prefix_v) { String::new() } else { string(&prefix_v, "options.prefix")? };
-    let name = prop(options, "name").as_string();
+/// Opens the store `options` describe.
+// wasm is single-threaded: the Arcs below only share ownership, they never cross threads.
+#[allow(clippy::arc_with_non_send_sync)]
+pub async fn open(options: &OpenOptions) -> JsResult<OpenedStore> {
     let unique = || format!("unique:{}", akidb_core::runtime::new_uuid());
-    let identity = match (kind.as_str(), name) {
-        ("indexeddb", Some(n)) => format!("indexeddb:{n}"),
-        ("memory", Some(n)) => format!("memory:{n}"),
-        ("s3", _) => format!(
-            "s3:{}/{}",
-            prop(options, "endpoint").as_string().unwrap_or_default(),
-            prop(options, "bucket").as_string().unwrap_or_default()
-        ),
+    let identity = match &options.store {
+        StoreOptions::IndexedDb { name, .. } => format!("indexeddb:{name}"),
+        StoreOptions::Memory { name: Some(n), .. } => format!("memory:{n}"),
+        StoreOptions::S3(c) => format!("s3:{}/{}", c.endpoint, c.bucket),
         _ => unique(),
     };
+    let prefix = options.prefix.clone();
     let channel = format!("akidb:{}:{identity}|{prefix}", identity.len());
-    let kv = match kind.as_str() {
-        "memory" => memory(options)?,
-        "indexeddb" => super::store_indexeddb::open(options).await?,
-        "s3" => super::s3_store::open(options)?,
-        "r2" => r2(options)?,
-        "custom" => custom(options)?,
-        other => {
-            return Err(invalid(format!(
-                "options.store must be 'memory', 'indexeddb', 's3', 'r2' or 'custom', got '{other}'"
-            )))
+    let kv: Arc<dyn Kv> = match &options.store {
+        StoreOptions::Memory { name, latency } => memory(name.as_deref(), *latency),
+        StoreOptions::IndexedDb { name, durability } => {
+            Arc::new(IndexedDbKv::open(name).await.map_err(|e| to_js(e.into()))?.with_durability(*durability))
+        }
+        StoreOptions::S3(c) => Arc::new(s3_fetch::open(c).map_err(to_js)?),
+        StoreOptions::R2 { bucket } => {
+            Arc::new(RetryingKv::new(R2Kv::new(bucket.clone()).map_err(invalid)?, read_retry()))
+        }
+        StoreOptions::Custom { kv } => {
+            Arc::new(RetryingKv::new(CustomKv::new(kv.clone()).map_err(invalid)?, read_retry()))
         }
     };
     Ok(OpenedStore { kv, prefix, channel })
 }
 
-// wasm is single-threaded: the Arcs below only share ownership, they never cross threads.
-
-/// `{ store: 'r2', bucket: env.MY_BUCKET }`
-#[allow(clippy::arc_with_non_send_sync)]
-fn r2(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
-    Ok(Arc::new(RetryingKv::new(R2Kv::new(prop(options, "bucket")).map_err(invalid)?, read_retry())))
-}
-
-/// `{ store: 'custom', kv: { get, put, delete, list } }`
-#[allow(clippy::arc_with_non_send_sync)]
-fn custom(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
-    Ok(Arc::new(RetryingKv::new(CustomKv::new(prop(options, "kv")).map_err(invalid)?, read_retry())))
-}
-
 /// `{ store: 'memory', name?, simulatedLatencyMs? }`
-fn memory(options: &JsValue) -> JsResult<Arc<dyn Kv>> {
-    let name_v = prop(options, "name");
-    let base: Arc<MemoryKv> = if is_absent(&name_v) {
-        Arc::new(MemoryKv::new())
-    } else {
-        let name = string(&name_v, "options.name")?;
-        NAMED_MEMORY.with(|m| m.borrow_mut().entry(name).or_default().clone())
+fn memory(name: Option<&str>, latency: Option<std::time::Duration>) -> Arc<dyn Kv> {
+    let base: Arc<MemoryKv> = match name {
+        None => Arc::new(MemoryKv::new()),
+        Some(name) => NAMED_MEMORY.with(|m| m.borrow_mut().entry(name.to_string()).or_default().clone()),
     };
-    let latency = millis(&prop(options, "simulatedLatencyMs"), "options.simulatedLatencyMs", false)?;
-    Ok(match latency {
+    match latency {
         Some(max_delay) if !max_delay.is_zero() => {
             let config = ChaosConfig { max_delay, seed: akidb_core::runtime::random_u64(), ..ChaosConfig::default() };
             Arc::new(ChaosKv::new(base, config))
         }
         _ => base,
-    })
+    }
 }
