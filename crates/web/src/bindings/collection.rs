@@ -8,11 +8,11 @@ use wasm_bindgen::prelude::*;
 use super::auto_compact::{self, AutoCompact};
 use super::convert::{self, to_js};
 use super::errors::{to_js as err_of, JsResult};
-use super::reports::{gc_report, operation_status};
+use super::reports::{batch_receipt, commit_receipt, compaction_receipt, operation_status};
 use super::{lean, live, options};
 use akidb_core::collection::Collection;
 use akidb_core::database::Database;
-use akidb_core::storage::{BatchReceipt, CommitReceipt, CompactionReceipt};
+use akidb_core::storage::BatchReceipt;
 
 /// A collection handle: `await db.collection('docs')`.
 #[wasm_bindgen(js_name = Collection)]
@@ -38,47 +38,6 @@ impl JsCollection {
             a.after_write(&self.inner, &self.db);
         }
     }
-}
-
-fn set_num(o: &Object, key: &str, n: f64) {
-    let _ = Reflect::set(o, &JsValue::from_str(key), &JsValue::from_f64(n));
-}
-
-fn compaction_receipt(r: &CompactionReceipt) -> Object {
-    let o = Object::new();
-    set_num(&o, "version", r.version as f64);
-    set_num(&o, "segmentsBefore", r.segments_before as f64);
-    set_num(&o, "segmentsAfter", r.segments_after as f64);
-    set_num(&o, "recordsDropped", r.records_dropped as f64);
-    set_num(&o, "tombstonesRetired", r.tombstones_retired as f64);
-    set_num(&o, "bytesRead", r.bytes_read as f64);
-    set_num(&o, "bytesWritten", r.bytes_written as f64);
-    set_num(&o, "merges", r.merges as f64);
-    set_num(&o, "commits", r.commits as f64);
-    set_num(&o, "superseded", r.superseded as f64);
-    o
-}
-
-fn receipt(r: &CommitReceipt) -> JsValue {
-    let o = Object::new();
-    if let Some(id) = r.segment_id {
-        let _ = Reflect::set(&o, &"segmentId".into(), &JsValue::from_str(&id.to_string()));
-    }
-    let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(r.version as f64));
-    let _ = Reflect::set(&o, &"retries".into(), &JsValue::from_f64(r.retries as f64));
-    o.into()
-}
-
-fn batch_receipt(r: &BatchReceipt) -> JsValue {
-    let o = Object::new();
-    if let Some(first) = r.segment_ids.first() {
-        let _ = Reflect::set(&o, &"segmentId".into(), &JsValue::from_str(&first.to_string()));
-    }
-    let ids: Array = r.segment_ids.iter().map(|id| JsValue::from_str(&id.to_string())).collect();
-    let _ = Reflect::set(&o, &"segmentIds".into(), &ids);
-    let _ = Reflect::set(&o, &"version".into(), &JsValue::from_f64(r.version as f64));
-    let _ = Reflect::set(&o, &"retries".into(), &JsValue::from_f64(r.retries as f64));
-    o.into()
 }
 
 #[wasm_bindgen(js_class = Collection)]
@@ -120,7 +79,7 @@ impl JsCollection {
             self.inner.upsert_batched(&records, opts.segment_size, &mut progress).await.map_err(err_of)?
         };
         self.after_write();
-        Ok(batch_receipt(&r))
+        batch_receipt(&r)
     }
 
     /// Deletes ids in one commit → `{ version }`.
@@ -128,7 +87,7 @@ impl JsCollection {
         let ids = convert::strings(&ids, "ids")?;
         let r = self.inner.delete(&ids).await.map_err(err_of)?;
         self.after_write();
-        Ok(receipt(&r))
+        commit_receipt(&r)
     }
 
     /// Compacts the collection: merges segments (size-tiered: the oldest segment not larger
@@ -144,25 +103,16 @@ impl JsCollection {
     pub async fn compact(&self, options: JsValue) -> JsResult<JsValue> {
         let args = options::compact(&options)?;
         let r = self.inner.compact(&args.opts).await.map_err(err_of)?;
-        let o = compaction_receipt(&r);
-        if args.gc && r.commits > 0 {
-            match self.db.collect_garbage(self.inner.name()).await {
-                Ok(g) => {
-                    let _ = Reflect::set(&o, &"gc".into(), &gc_report(&g));
-                }
-                Err(e) => {
-                    log::warn!("'{}': compacted, but the GC pass after it failed: {e}", self.inner.name());
-                    let err = Object::new();
-                    let _ = Reflect::set(&err, &"code".into(), &JsValue::from_str(e.code()));
-                    let _ = Reflect::set(&err, &"message".into(), &JsValue::from_str(&e.to_string()));
-                    if let Some(op) = e.operation() {
-                        let _ = Reflect::set(&err, &"operationId".into(), &JsValue::from_str(op));
-                    }
-                    let _ = Reflect::set(&o, &"gcError".into(), &err);
-                }
+        let gc = if args.gc && r.commits > 0 {
+            let g = self.db.collect_garbage(self.inner.name()).await;
+            if let Err(e) = &g {
+                log::warn!("'{}': compacted, but the GC pass after it failed: {e}", self.inner.name());
             }
-        }
-        Ok(o.into())
+            Some(g)
+        } else {
+            None
+        };
+        compaction_receipt(&r, gc.as_ref())
     }
 
     /// Whether automatic compaction would compact this handle's snapshot now: at least 8
@@ -176,7 +126,7 @@ impl JsCollection {
     /// Seals a segment → `{ segmentId, version }`.
     pub async fn seal(&self, segment_id: JsValue) -> JsResult<JsValue> {
         let id = convert::string(&segment_id, "segmentId")?;
-        Ok(receipt(&self.inner.seal(&id).await.map_err(err_of)?))
+        commit_receipt(&self.inner.seal(&id).await.map_err(err_of)?)
     }
 
     /// Nearest neighbours: `search(query, { k, filter, includeMetadata, mode, oversample })`
@@ -260,7 +210,7 @@ impl JsCollection {
     #[wasm_bindgen(js_name = operationStatus)]
     pub async fn operation_status(&self, operation_id: JsValue) -> JsResult<JsValue> {
         let token = convert::string(&operation_id, "operationId")?;
-        Ok(operation_status(self.inner.operation_status(&token).await.map_err(err_of)?))
+        operation_status(self.inner.operation_status(&token).await.map_err(err_of)?)
     }
 
     /// The committed manifest as a plain object (re-read from the store).

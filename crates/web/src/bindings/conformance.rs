@@ -3,13 +3,13 @@
 //! `{ store: 'custom', kv }` or an R2 binding `{ store: 'r2', bucket }` — so people can check
 //! their backend before trusting it with data.
 
-use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
+use super::convert::to_js;
 use super::errors::JsResult;
 use super::options::OpenOptions;
+use super::reports::ConformanceView;
 use super::stores;
-use crate::js::set;
 use akidb_core::kv::conformance::{run_all_with_tokens, ConformanceOptions, TokenModel, CHECKS};
 
 /// Largest `manyKeys` / `concurrency` accepted, as a JS number.
@@ -46,10 +46,7 @@ pub async fn run_conformance(options: JsValue) -> JsResult<JsValue> {
     let prefix = format!("{}akidb-conformance-{:08x}/", store.prefix, akidb_core::runtime::random_u64() as u32);
     let start = akidb_core::runtime::monotonic_ms();
     let result = run_all_with_tokens(store.kv.as_ref(), &prefix, &opts, tokens).await;
-    let out = Object::new();
-    set(&out, "ok", &JsValue::from_bool(result.is_ok()));
-    if let Err(failure) = &result {
-        set(&out, "failure", &JsValue::from_str(failure));
+    if result.is_err() {
         // Leave no test keys behind, even after a failure (best effort).
         if let Ok(keys) = store.kv.list(&prefix).await {
             for k in keys {
@@ -57,9 +54,9 @@ pub async fn run_conformance(options: JsValue) -> JsResult<JsValue> {
             }
         }
     }
-    let checks: Array = CHECKS.iter().map(|c| JsValue::from_str(c)).collect();
-    set(&out, "checks", &checks);
-    set(&out, "ms", &JsValue::from_f64((akidb_core::runtime::monotonic_ms() - start).round()));
+    let ms = (akidb_core::runtime::monotonic_ms() - start).round();
+    let report =
+        ConformanceView { ok: result.is_ok(), failure: result.as_ref().err().map(String::as_str), checks: CHECKS, ms };
     store.kv.close();
-    Ok(out.into())
+    to_js(&report)
 }

@@ -118,7 +118,7 @@ impl AkiDB {
     #[wasm_bindgen(js_name = collectGarbage)]
     pub async fn collect_garbage(&self, name: JsValue) -> JsResult<JsValue> {
         let name = string(&name, "name")?;
-        Ok(gc_report(&self.db.collect_garbage(&name).await.map_err(err)?))
+        gc_report(&self.db.collect_garbage(&name).await.map_err(err)?)
     }
 
     /// Settles an `OUTCOME_UNKNOWN` error of collection `name` without a collection handle
@@ -129,7 +129,7 @@ impl AkiDB {
     pub async fn operation_status(&self, name: JsValue, operation_id: JsValue) -> JsResult<JsValue> {
         let name = string(&name, "name")?;
         let token = string(&operation_id, "operationId")?;
-        Ok(operation_status(self.db.storage().operation_status(&name, &token).await.map_err(err)?))
+        operation_status(self.db.storage().operation_status(&name, &token).await.map_err(err)?)
     }
 
     /// A handle on an existing collection.
