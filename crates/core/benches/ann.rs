@@ -28,20 +28,9 @@ fn f32s(path: &str) -> Vec<f32> {
 /// `SYNTH=n cargo bench --bench ann`: build time of an index over n × 128 clustered rows.
 fn synthetic(n: usize) {
     let dim = 128;
-    let mut x: u64 = 42;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
-    let centres: Vec<f32> = (0..1000 * dim).map(|_| next() * 4.0).collect();
-    let recs: Vec<Record> = (0..n)
-        .map(|i| {
-            let c = (i * 7919) % 1000;
-            Record::new(i.to_string(), (0..dim).map(|d| centres[c * dim + d] + next()).collect(), None)
-        })
-        .collect();
+    // 1000 centres, noise a quarter of their spread.
+    let vectors = akidb_core::testkit::clustered(n, dim, 1000, 0.25, 42);
+    let recs: Vec<Record> = vectors.into_iter().enumerate().map(|(i, v)| Record::new(i.to_string(), v, None)).collect();
     let flat = Segment::from_records(&recs, dim as u16, 0);
     drop(recs);
     let t = Instant::now();

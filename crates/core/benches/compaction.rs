@@ -10,53 +10,24 @@
 //!
 //! Run: `cargo bench --bench compaction`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+// Storage holds `Arc<dyn Kv>` whose stores need not be Send (the counting store is single-threaded).
+#![allow(clippy::arc_with_non_send_sync)]
+
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akidb_core::kv::{
-    ChaosConfig, ChaosKv, GetIfChanged, Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned,
-};
+use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, MemoryKv, PutCondition};
 use akidb_core::retry::{Jitter, RetryPolicy};
 use akidb_core::search::exec::SearchOptions;
 use akidb_core::storage::CompactOptions;
+use akidb_core::testkit::{vector, InstrumentedKv};
 use akidb_core::{Database, Distance, Record, Storage};
-use async_trait::async_trait;
 use futures::executor::block_on;
 
 #[path = "support/counting.rs"]
 mod counting;
 use counting::LIVE;
-
-/// Counts reads (requests and bytes) on the way to a store.
-struct CountingKv {
-    inner: Arc<MemoryKv>,
-    gets: AtomicU64,
-    bytes: AtomicU64,
-}
-
-#[async_trait(?Send)]
-impl Kv for CountingKv {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        let v = self.inner.get(key).await?;
-        self.gets.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(v.as_ref().map_or(0, |v| v.value.len() as u64), Ordering::Relaxed);
-        Ok(v)
-    }
-    async fn get_if_changed(&self, key: &str, known: &VersionToken) -> Result<GetIfChanged, KvError> {
-        self.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get_if_changed(key, known).await
-    }
-    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        self.inner.put(key, value, c).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.inner.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.inner.list(prefix).await
-    }
-}
 
 fn patient() -> RetryPolicy {
     RetryPolicy {
@@ -69,23 +40,11 @@ fn patient() -> RetryPolicy {
     }
 }
 
-fn vector(seed: u64, dim: usize) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..dim)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        })
-        .collect()
-}
-
 const DIM: usize = 32;
 
 /// One row of the before/after table.
 fn snapshot_row(label: &str, mem: &Arc<MemoryKv>) {
-    let kv = Arc::new(CountingKv { inner: mem.clone(), gets: AtomicU64::new(0), bytes: AtomicU64::new(0) });
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>));
     let manifest_bytes = block_on(mem.get("collections/c/manifest.json")).unwrap().unwrap().value.len();
     let start = Instant::now();
@@ -114,8 +73,8 @@ fn snapshot_row(label: &str, mem: &Arc<MemoryKv>) {
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
         "| {label} | {segments} | {manifest_bytes} | {tombstones} | {live} | {} | {} | {cold_ms:.1} | {:.0} |",
-        kv.gets.load(Ordering::Relaxed),
-        kv.bytes.load(Ordering::Relaxed),
+        kv.counts().reads(),
+        kv.counts().bytes_read,
         lat[lat.len() / 2]
     );
 }

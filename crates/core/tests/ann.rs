@@ -6,15 +6,15 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use akidb_core::kv::{Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
+use akidb_core::kv::{Kv, MemoryKv};
 use akidb_core::limits::IVF_MIN_ROWS;
 use akidb_core::search::exec::{ScanMode, SearchOptions};
 use akidb_core::search::filter::Filter;
 use akidb_core::storage::CompactOptions;
+use akidb_core::testkit::{InstrumentedKv, Op};
 use akidb_core::{Collection, Database, Distance, Record, Storage};
 use common::{run, Rng};
 use serde_json::json;
@@ -26,15 +26,9 @@ const DIM: usize = 16;
 
 /// `n` points around 64 seeded cluster centres, metadata `{ "group": i % 50 }`.
 fn clustered(n: usize, seed: u64) -> Vec<Record> {
-    let mut rng = Rng(seed);
-    let centres: Vec<Vec<f32>> = (0..64).map(|_| rng.vec(DIM)).collect();
-    (0..n)
-        .map(|i| {
-            let c = &centres[(rng.next_u64() % 64) as usize];
-            let v: Vec<f32> = c.iter().map(|x| x + 0.35 * rng.f32()).collect();
-            Record::new(format!("p{i}"), v, Some(json!({ "group": i % 50 })))
-        })
-        .collect()
+    let vectors = akidb_core::testkit::clustered(n, DIM, 64, 0.35, seed);
+    let record = |(i, v)| Record::new(format!("p{i}"), v, Some(json!({ "group": i % 50 })));
+    vectors.into_iter().enumerate().map(record).collect()
 }
 
 async fn indexed_collection(distance: Distance) -> (Arc<MemoryKv>, Collection) {
@@ -161,39 +155,14 @@ fn selective_filters_make_ann_exact() {
     });
 }
 
-/// One read: key, `Some((start, len))` for a range read, bytes returned.
-type Read = (String, Option<(u64, u64)>, usize);
-
-/// A memory store that records every read.
-struct Reads {
-    inner: Arc<MemoryKv>,
-    log: RefCell<Vec<Read>>,
-}
-
-#[async_trait::async_trait(?Send)]
-impl Kv for Reads {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        let v = self.inner.get(key).await?;
-        self.log.borrow_mut().push((key.to_string(), None, v.as_ref().map_or(0, |v| v.value.len())));
-        Ok(v)
-    }
-    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>, KvError> {
-        let v = self.inner.get_range(key, start, len).await?;
-        self.log.borrow_mut().push((key.to_string(), Some((start, len)), v.as_ref().map_or(0, Vec::len)));
-        Ok(v)
-    }
-    fn supports_ranges(&self) -> bool {
-        true
-    }
-    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        self.inner.put(key, value, c).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.inner.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.inner.list(prefix).await
-    }
+/// The segment reads in the log: `Some((start, len))` for a range read, and the bytes returned.
+fn segment_reads(kv: &InstrumentedKv<Arc<MemoryKv>>) -> Vec<(Option<(u64, u64)>, u64)> {
+    let reads = kv.log().into_iter().filter(|e| e.op.is_read() && e.key.contains("/segments/"));
+    let range = |op| match op {
+        Op::GetRange { start, len } => Some((start, len)),
+        _ => None,
+    };
+    reads.map(|e| (range(e.op), e.bytes)).collect()
 }
 
 #[test]
@@ -205,12 +174,12 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
         let moved = vec![Record::new("p7", rng.vec(DIM), Some(json!({ "moved": true })))];
         warm.upsert(&moved).await.unwrap();
         warm.delete(&["p8".to_string(), "p9".to_string()]).await.unwrap();
-        let object: usize = {
+        let object: u64 = {
             let s = Storage::new(mem.clone() as Arc<dyn Kv>);
             let m = s.load_manifest("c").await.unwrap();
-            m.segments[0].size_bytes as usize
+            m.segments[0].size_bytes
         };
-        let reads = Arc::new(Reads { inner: mem.clone(), log: RefCell::new(Vec::new()) });
+        let reads = Arc::new(InstrumentedKv::new(mem.clone()).with_log());
         let db = Database::new(Storage::new(reads.clone() as Arc<dyn Kv>));
         let cold = db.collection("c").await.unwrap();
         let mut queries: Vec<Vec<f32>> = (0..10).map(|_| rng.vec(DIM)).collect();
@@ -218,18 +187,17 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
         for (i, q) in queries.iter().enumerate() {
             let mut o = opts(10, ScanMode::Ann { probes: Some(6), prune: false });
             o.include_metadata = true;
-            reads.log.borrow_mut().clear();
+            reads.reset();
             let got = cold.search(q, &o).await.unwrap();
             // The same hits (ids, scores, metadata) as an in-memory ANN search.
             let want = warm.search(q, &o).await.unwrap();
             assert_eq!(got, want, "query {i}");
             assert!(got.iter().all(|h| h.id != "p8" && h.id != "p9"), "a deleted record came back");
-            let log = reads.log.borrow();
-            let seg_reads: Vec<_> = log.iter().filter(|(k, _, _)| k.contains("/segments/")).collect();
-            let bytes: usize = seg_reads.iter().map(|r| r.2).sum();
+            let seg_reads = segment_reads(&reads);
+            let bytes: u64 = seg_reads.iter().map(|r| r.1).sum();
             // Whole reads only for the small newer segments (the first query), ranges for the rest.
             assert!(
-                seg_reads.iter().filter(|r| r.1.is_none()).all(|r| r.2 < object / 20),
+                seg_reads.iter().filter(|r| r.0.is_none()).all(|r| r.1 < object / 20),
                 "query {i} read the indexed segment whole"
             );
             // 6 of 274 partitions, runs merged across gaps of up to 256 KiB (most of this small object).
@@ -245,9 +213,9 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
             "p7"
         );
         // The same query again: every partition is cached.
-        reads.log.borrow_mut().clear();
+        reads.reset();
         cold.search(&queries[0], &opts(10, ScanMode::Ann { probes: Some(6), prune: false })).await.unwrap();
-        assert!(reads.log.borrow().iter().all(|(k, _, _)| !k.contains("/segments/")), "{:?}", reads.log.borrow());
+        assert!(segment_reads(&reads).is_empty(), "{:?}", reads.log());
         // Exact search (or a filter) reads everything, as before.
         let e = cold.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap();
         assert_eq!(e, warm.search(&queries[0], &opts(10, ScanMode::Exact)).await.unwrap());

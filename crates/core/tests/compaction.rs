@@ -15,8 +15,8 @@ use akidb_core::kv::{Kv, KvError, MemoryKv};
 use akidb_core::retry::{Clock, ManualClock};
 use akidb_core::search::exec::{SearchHit, SearchOptions};
 use akidb_core::storage::{compaction_plan, CompactOptions};
+use akidb_core::testkit::{Action, Call, InstrumentedKv};
 use akidb_core::{Database, Distance, Record, Storage};
-use common::scripted::{Action, Call, ScriptKv};
 use common::{run, Rng};
 use serde_json::json;
 
@@ -123,7 +123,7 @@ fn the_policy_keeps_segments_logarithmic_and_merges_contiguous_runs() {
 #[test]
 fn compaction_rebases_onto_writes_that_land_meanwhile() {
     let mem = Arc::new(MemoryKv::new());
-    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     // A virtual clock: the lost race's backoff must not wait on a real timer (block_on on wasm).
     let compactor = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let other = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
@@ -161,7 +161,7 @@ fn compaction_rebases_onto_writes_that_land_meanwhile() {
 #[test]
 fn two_compactors_at_once_one_wins_the_other_leaves_an_orphan_for_gc() {
     let mem = Arc::new(MemoryKv::new());
-    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     let first = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let second = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     run(async {
@@ -205,7 +205,7 @@ fn a_crash_at_every_step_of_compaction_leaves_a_readable_collection() {
     let mut steps = 0;
     for k in 0.. {
         let mem = Arc::new(MemoryKv::new());
-        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let kv = Arc::new(InstrumentedKv::new(mem.clone()));
         let plain = Storage::new(mem.clone() as Arc<dyn Kv>);
         let crashing = Storage::new(kv.clone() as Arc<dyn Kv>)
             .with_retry_policy(akidb_core::RetryPolicy { max_retries: 0, ..akidb_core::RetryPolicy::seed() });
@@ -314,7 +314,7 @@ fn tombstones_that_hide_nothing_are_retired() {
 #[test]
 fn a_retirement_that_finds_nothing_left_keeps_the_merges_version() {
     let mem = Arc::new(MemoryKv::new());
-    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     let storage = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let db = Database::new(storage);
     let other = Rc::new(Database::new(Storage::new(mem.clone() as Arc<dyn Kv>)));

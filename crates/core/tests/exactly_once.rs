@@ -1,7 +1,7 @@
 //! Exactly-once under lost answers, intervening commits and failed re-reads: each scenario is an
-//! explicit interleaving on a scripted store (tests/common/scripted.rs). On the code before
-//! operation ids, each of these lost or hid acknowledged data, or reported a landed commit as
-//! failed; the negative control shows the hazard the history guards against.
+//! explicit interleaving on a scripted store (`akidb_core::testkit::InstrumentedKv`). On the
+//! code before operation ids, each of these lost or hid acknowledged data, or reported a landed
+//! commit as failed; the negative control shows the hazard the history guards against.
 
 // Storage holds `Arc<dyn Kv>` whose stores need not be Send (browser stores hold JS values).
 #![allow(clippy::arc_with_non_send_sync)]
@@ -16,16 +16,16 @@ use akidb_core::manifest::OP_HISTORY;
 use akidb_core::retry::{Clock, ManualClock};
 use akidb_core::search::exec::SearchOptions;
 use akidb_core::storage::OperationStatus;
+use akidb_core::testkit::{lost_answer, unavailable, Action, InstrumentedKv};
 use akidb_core::{Database, Distance, Record, Storage};
 use common::run;
-use common::scripted::{lost_answer, unavailable, Action, ScriptKv};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 struct Setup {
     mem: Arc<MemoryKv>,
-    kv: Arc<ScriptKv>,
+    kv: Arc<InstrumentedKv<Arc<MemoryKv>>>,
     /// The writer under test, on the scripted store, with a virtual clock (backoffs are instant).
     s: Storage,
     /// Another writer on the same data, not scripted.
@@ -34,7 +34,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let mem = Arc::new(MemoryKv::new());
-    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     let s = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(Arc::new(ManualClock::new()) as Arc<dyn Clock>);
     let other = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     Setup { mem, kv, s, other }
@@ -153,7 +153,7 @@ fn a_resolved_upsert_reports_the_version_it_created() {
 
 /// The next manifest put is uncertain: it `lands` (or not) and its answer is lost; every
 /// manifest read after it fails, so the writer cannot find out.
-fn uncertain_put_then_blind(kv: &ScriptKv, lands: bool) {
+fn uncertain_put_then_blind(kv: &InstrumentedKv<Arc<MemoryKv>>, lands: bool) {
     let mut sent = false;
     kv.script(move |call| {
         if call.is_manifest_put() && !sent {

@@ -11,10 +11,10 @@ mod common;
 use std::sync::Arc;
 
 use akidb_core::group_commit::GroupCommitConfig;
-use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, KvError, MemoryKv, PutCondition, VersionToken, Versioned};
+use akidb_core::kv::{ChaosConfig, ChaosKv, Kv, KvError, MemoryKv};
 use akidb_core::search::exec::SearchOptions;
+use akidb_core::testkit::{Action, Entry, InstrumentedKv, Op, PutKind};
 use akidb_core::{Database, Distance, Record, Storage};
-use async_trait::async_trait;
 use common::{records, run};
 use futures::future::join_all;
 
@@ -147,7 +147,7 @@ fn invalid_input_is_rejected_before_joining_a_group() {
 #[test]
 fn a_failing_commit_fails_exactly_the_callers_it_carried() {
     let mem = Arc::new(MemoryKv::new());
-    let db = db_over(Arc::new(ScriptedKv::new(yielding(&mem), false)), GroupCommitConfig::default());
+    let db = db_over(scripted(yielding(&mem), false), GroupCommitConfig::default());
     run(async {
         db.create_collection("c", 4, Distance::L2).await.unwrap();
         let c = db.collection("c").await.unwrap();
@@ -174,45 +174,25 @@ fn a_failing_commit_fails_exactly_the_callers_it_carried() {
     });
 }
 
-/// Counts store requests by kind.
-#[derive(Default)]
-struct CountingKv {
-    inner: MemoryKv,
-    log: std::cell::RefCell<Vec<String>>,
-}
-
-#[async_trait(?Send)]
-impl Kv for CountingKv {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        self.log.borrow_mut().push(format!("GET {}", key.rsplit('/').next().unwrap_or(key)));
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        let what = if key.ends_with("manifest.json") { "manifest" } else { "segment" };
-        self.log.borrow_mut().push(format!("PUT {what}"));
-        self.inner.put(key, value, c).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.inner.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.inner.list(prefix).await
-    }
-}
-
 #[test]
 fn an_uncontended_upsert_costs_three_requests_in_protocol_order() {
-    let kv = Arc::new(CountingKv::default());
+    let kv = Arc::new(InstrumentedKv::new(MemoryKv::new()).with_log());
     let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>));
     run(async {
         db.create_collection("c", 4, Distance::L2).await.unwrap();
         let c = db.collection("c").await.unwrap();
-        kv.log.borrow_mut().clear();
+        kv.reset();
         c.upsert(&records("a", 3, 4, 1)).await.unwrap();
-        let log = kv.log.borrow().clone();
-        // Data first, then read-modify-CAS of the manifest; the handle reads its own write from
-        // the commit, with no further request.
-        assert_eq!(log, ["PUT segment", "GET manifest.json", "PUT manifest"]);
+        let label = |e: &Entry| match e.op {
+            Op::Get => format!("GET {}", e.key.rsplit('/').next().unwrap_or(&e.key)),
+            Op::Put { kind, .. } if e.call().is_manifest_put() => format!("PUT manifest {kind:?}"),
+            Op::Put { kind, .. } => format!("PUT segment {kind:?}"),
+            op => format!("{op:?} {}", e.key),
+        };
+        let log: Vec<String> = kv.log().iter().map(label).collect();
+        // Data first (create-only), then read-modify-CAS of the manifest; the handle reads its
+        // own write from the commit, with no further request.
+        assert_eq!(log, ["PUT segment IfAbsent", "GET manifest.json", "PUT manifest IfVersion"]);
         assert_eq!(c.snapshot().version, 2);
         assert_eq!(c.count().await.unwrap(), 3);
     });
@@ -247,43 +227,24 @@ fn polling_followers_coalesce_and_take_over() {
 /// Fails any segment put whose bytes contain "poison" (the commit carrying it fails), and with
 /// `lose_first_race` also loses the first manifest compare-and-swap (as if another instance had
 /// just committed), so a test can schedule a retry and a failed part.
-struct ScriptedKv {
-    inner: Arc<dyn Kv>,
-    lose_first_race: bool,
-    lost: std::cell::Cell<bool>,
-}
-
-impl ScriptedKv {
-    fn new(inner: Arc<dyn Kv>, lose_first_race: bool) -> Self {
-        ScriptedKv { inner, lose_first_race, lost: Default::default() }
-    }
-}
-
-#[async_trait(?Send)]
-impl Kv for ScriptedKv {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, KvError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, value: Vec<u8>, c: PutCondition) -> Result<VersionToken, KvError> {
-        let cas = key.ends_with("manifest.json") && matches!(c, PutCondition::IfVersion(_));
-        if cas && self.lose_first_race && !self.lost.replace(true) {
-            return Err(KvError::PreconditionFailed);
+fn scripted(inner: Arc<dyn Kv>, lose_first_race: bool) -> Arc<dyn Kv> {
+    let kv = InstrumentedKv::new(inner);
+    let mut lost = !lose_first_race;
+    kv.script(move |call| {
+        let cas = call.is_manifest_put() && matches!(call.op, Op::Put { kind: PutKind::IfVersion, .. });
+        if cas && !std::mem::replace(&mut lost, true) {
+            return Action::Fail(KvError::PreconditionFailed);
         }
-        if key.contains("/segments/") && value.windows(6).any(|w| w == b"poison") {
-            return Err(KvError::Backend("disk full (injected)".into()));
+        if call.is_segment_put() && call.value.is_some_and(|v| v.windows(6).any(|w| w == b"poison")) {
+            return Action::Fail(KvError::Backend("disk full (injected)".into()));
         }
-        self.inner.put(key, value, c).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.inner.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.inner.list(prefix).await
-    }
+        Action::Pass
+    });
+    Arc::new(kv)
 }
 
 fn losing_first_race(mem: &Arc<MemoryKv>) -> Database {
-    let kv: Arc<dyn Kv> = Arc::new(ScriptedKv::new(yielding(mem), true));
+    let kv = scripted(yielding(mem), true);
     // No sleeping between attempts, so this runs under block_on on wasm too.
     let no_wait = akidb_core::RetryPolicy {
         initial_backoff: std::time::Duration::ZERO,
@@ -345,7 +306,7 @@ fn an_absorbed_part_that_fails_fails_only_its_callers() {
 fn after_a_contended_commit_the_next_group_waits_one_commit_and_an_uncontended_one_never_waits() {
     let mem = Arc::new(MemoryKv::new());
     let clock = Arc::new(akidb_core::retry::ManualClock::new());
-    let kv: Arc<dyn Kv> = Arc::new(ScriptedKv::new(yielding(&mem), true));
+    let kv = scripted(yielding(&mem), true);
     let storage = Storage::new(kv).with_retry_policy(akidb_core::RetryPolicy::seed()).with_clock(clock.clone());
     let db = Database::new(storage).with_group_commit(GroupCommitConfig::default());
     run(async {
@@ -404,7 +365,6 @@ mod liveness {
     use std::task::Poll;
     use std::time::Duration;
 
-    use super::common::scripted::{Action, ScriptKv};
     use super::*;
     use akidb_core::storage::OperationStatus;
 
@@ -426,7 +386,7 @@ mod liveness {
         patience: Duration,
     ) -> (Option<akidb_core::Result<()>>, Database, String) {
         let mem = Arc::new(MemoryKv::new());
-        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let kv = Arc::new(InstrumentedKv::new(mem.clone()));
         let policy = akidb_core::RetryPolicy {
             initial_backoff: Duration::from_millis(20),
             jitter: akidb_core::retry::Jitter::None,
@@ -507,7 +467,7 @@ mod liveness {
     /// forever.
     async fn dropped_waiter_does_not_wedge() {
         let mem = Arc::new(MemoryKv::new());
-        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let kv = Arc::new(InstrumentedKv::new(mem.clone()));
         let db = Database::new(Storage::new(kv.clone() as Arc<dyn Kv>))
             .with_group_commit(GroupCommitConfig { leader_lease: Duration::from_secs(3600), ..Default::default() });
         {
@@ -580,7 +540,7 @@ mod liveness {
         let lease = Duration::from_secs(60);
         for config in [polling(lease), GroupCommitConfig { leader_lease: lease, ..Default::default() }] {
             let polls = config.poll_interval.is_some();
-            let kv = Arc::new(ScriptKv::new(Arc::new(MemoryKv::new())));
+            let kv = Arc::new(InstrumentedKv::new(Arc::new(MemoryKv::new())));
             let clock = Arc::new(akidb_core::retry::ManualClock::new());
             let storage = Storage::new(kv.clone() as Arc<dyn Kv>).with_clock(clock.clone());
             let db = Database::new(storage).with_group_commit(config);
@@ -620,7 +580,7 @@ mod liveness {
     #[test]
     fn segments_are_written_at_the_newest_generation_seen() {
         let mem = Arc::new(MemoryKv::new());
-        let kv = Arc::new(ScriptKv::new(mem.clone()));
+        let kv = Arc::new(InstrumentedKv::new(mem.clone()).with_log());
         let policy = akidb_core::RetryPolicy {
             initial_backoff: Duration::from_millis(10),
             jitter: akidb_core::retry::Jitter::None,
@@ -646,7 +606,7 @@ mod liveness {
             let (ra, rb) = futures::future::join(c.upsert(&a), c.upsert(&b)).await;
             let (ra, rb) = (ra.unwrap(), rb.unwrap());
             assert_eq!(ra.version, rb.version, "b was absorbed into a's retried commit");
-            let puts = kv.calls.borrow().iter().filter(|c| c.is_segment_put()).count();
+            let puts = kv.log().iter().filter(|e| e.call().is_segment_put()).count();
             assert_eq!(puts, 3, "a at the stale generation, a again after the fence, b once at the new one");
             let m = c.manifest().await.unwrap();
             assert!(m.segments.iter().all(|d| d.gen == 4), "{:?}", m.segments);

@@ -1,7 +1,7 @@
 //! The whole life of a collection: GC that cannot delete an in-flight segment (generation
 //! fence, no clocks), drop + re-create that cannot touch the new incarnation's objects,
 //! identity-checked manifest writes, and manifests of a newer format. Each race is an explicit
-//! interleaving on a scripted store (tests/common/scripted.rs).
+//! interleaving on a scripted store (`akidb_core::testkit::InstrumentedKv`).
 
 // Storage holds `Arc<dyn Kv>` whose stores need not be Send (browser stores hold JS values).
 #![allow(clippy::arc_with_non_send_sync)]
@@ -16,16 +16,16 @@ use akidb_core::kv::{Kv, MemoryKv, PutCondition};
 use akidb_core::manifest::MANIFEST_FORMAT;
 use akidb_core::retry::{Clock, ManualClock};
 use akidb_core::search::exec::SearchOptions;
+use akidb_core::testkit::{Action, InstrumentedKv, Op};
 use akidb_core::{Database, Distance, Storage};
-use common::scripted::{Action, Call, ScriptKv};
 use common::{records, run};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-fn scripted() -> (Arc<MemoryKv>, Arc<ScriptKv>, Rc<Storage>) {
+fn scripted() -> (Arc<MemoryKv>, Arc<InstrumentedKv<Arc<MemoryKv>>>, Rc<Storage>) {
     let mem = Arc::new(MemoryKv::new());
-    let kv = Arc::new(ScriptKv::new(mem.clone()));
+    let kv = Arc::new(InstrumentedKv::new(mem.clone()));
     let plain = Rc::new(Storage::new(mem.clone() as Arc<dyn Kv>));
     (mem, kv, plain)
 }
@@ -154,7 +154,7 @@ fn drop_racing_create_and_upsert_never_touches_the_new_collection() {
         other.write_segment_with_data("c", &records("old", 3, 4, 1)).await.unwrap();
         let mut raced = false;
         kv.script(move |call| {
-            if matches!(call, Call::List(_)) && !raced {
+            if call.op == Op::List && !raced {
                 raced = true;
                 let other = other.clone();
                 return Action::RunFirst(Box::pin(async move {

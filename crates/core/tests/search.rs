@@ -11,6 +11,7 @@ use akidb_core::kv::{Kv, MemoryKv};
 use akidb_core::limits::MAX_K;
 use akidb_core::search::exec::{ScanMode, SearchHit, SearchOptions};
 use akidb_core::search::filter::Filter;
+use akidb_core::testkit::clustered;
 use akidb_core::{Collection, Database, Distance, Record, Storage};
 use common::{records, run, Rng};
 use serde_json::{json, Value};
@@ -73,21 +74,6 @@ fn reference_score(distance: Distance, a: &[f32], b: &[f32]) -> f64 {
         Distance::Dot => dot,
         Distance::L2 => -a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>(),
     }
-}
-
-/// Gaussian-ish clustered unit vectors (the shape of real embeddings): `n` points around
-/// `clusters` centres.
-fn clustered(n: usize, dim: usize, clusters: usize, spread: f32, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = Rng(seed);
-    let centres: Vec<Vec<f32>> = (0..clusters).map(|_| rng.vec(dim)).collect();
-    (0..n)
-        .map(|i| {
-            let c = &centres[i % clusters];
-            let mut v: Vec<f32> = c.iter().map(|&x| x + spread * rng.f32()).collect();
-            kernels::normalize(&mut v);
-            v
-        })
-        .collect()
 }
 
 #[test]
@@ -459,7 +445,11 @@ fn dimension_one_and_4096() {
 #[test]
 fn int8_recall_at_10_on_clustered_data() {
     let (n, dim, queries) = (3000, 64, 60);
-    let vectors = clustered(n + queries, dim, 40, 0.35, 17);
+    // Clustered unit vectors: the shape of real embeddings.
+    let mut vectors = clustered(n + queries, dim, 40, 0.35, 17);
+    for v in &mut vectors {
+        kernels::normalize(v);
+    }
     let data: Vec<Record> =
         vectors[..n].iter().enumerate().map(|(i, v)| Record::new(format!("r{i}"), v.clone(), None)).collect();
     let batches: Vec<Vec<Record>> = data.chunks(1000).map(|c| c.to_vec()).collect();

@@ -3,5 +3,7 @@
 //! counts, logs and scripts calls. Nothing in the engine depends on this module.
 
 mod generator;
+pub mod instrumented;
 
-pub use generator::{records, XorShift};
+pub use generator::{clustered, records, vector, XorShift};
+pub use instrumented::{lost_answer, unavailable, Action, Call, Counts, Entry, InstrumentedKv, Op, PutKind};

@@ -3,7 +3,6 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod host;
-pub mod scripted;
 
 use std::sync::Arc;
 
