@@ -120,11 +120,15 @@ function basePackage(commit) {
   const dir = path.join(os.tmpdir(), `akidb-base-${sha}`);
   if (!fs.existsSync(path.join(dir, 'pkg/wasm-node/akidb_bg.wasm'))) {
     if (!fs.existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'inherit' });
+    // The build's tools (wasm-opt) come from the root's npm install: share it.
+    const modules = path.join(dir, 'node_modules');
+    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(ROOT, 'node_modules'), modules);
     console.error(`building the base package at ${sha} in ${dir} (once)...`);
     execFileSync('bash', ['scripts/build-pkg.sh'], {
       cwd: dir,
+      // Its own target/ in the worktree: older build scripts read the wasm from there.
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CARGO_TARGET_DIR: path.join(os.tmpdir(), 'akidb-base-target') },
+      env: { ...process.env, CARGO_TARGET_DIR: path.join(dir, 'target') },
     });
   }
   return { sha, dir: path.join(dir, 'pkg') };
