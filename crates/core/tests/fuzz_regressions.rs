@@ -12,6 +12,9 @@ mod checks;
 #[path = "../../../fuzz/src/engine.rs"]
 #[allow(dead_code)]
 mod engine;
+#[path = "../../../fuzz/src/mutate.rs"]
+#[allow(dead_code)]
+mod mutate;
 #[path = "../../../fuzz/src/seeds.rs"]
 #[allow(dead_code)]
 mod seeds;
