@@ -95,7 +95,12 @@ export interface CompactOptions {
    * merge the policy wants (what automatic compaction uses). Default false.
    */
   auto?: boolean;
-  /** Most bytes of input segments one merge reads; larger segments are left alone. At most 4294967296. Default 25165824 (24 MiB). */
+  /**
+   * Most bytes of input segments one merge reads; larger segments are left alone. At most
+   * 4294967296. Default 25165824 (24 MiB) on `store: 's3' | 'r2'` (a 128 MB Workers isolate);
+   * 268435456 (256 MiB) on the stores in the runtime's memory or disk (memory, IndexedDB, custom,
+   * fs), so a collection of a few hundred thousand 384-d vectors compacts into one indexed segment.
+   */
   maxInputBytes?: number;
   /** Most merges (each one manifest commit) in this call. At most 1000. Default 8. */
   maxRounds?: number;
@@ -253,6 +258,15 @@ export interface OpenOptions {
    * can raise it so repeated queries stop reading the store. Whole number ≥ 1.
    */
   partitionCacheBytes?: number;
+  /**
+   * Largest collection (bytes of its segment objects) a handle keeps in memory from its first
+   * search on. Within it, the first search loads the snapshot (as `collection.load()` does) and
+   * every later search, `searchIdsSync` included, runs on memory. Over it, an ANN search on a
+   * handle not `load()`ed reads only the index header and the partitions it probes, cached
+   * within `partitionCacheBytes`. Default 1 GiB (`store: 'memory' | 'indexeddb' | 'custom' | 'fs'`)
+   * and 0 for `'s3'` and `'r2'` (a Workers isolate has 128 MB); whole number ≥ 0.
+   */
+  snapshotBudgetBytes?: number;
   /**
    * `'indexeddb'` only: the durability its transactions ask for. `'strict'` (default): manifest
    * commits use `durability: 'strict'` (acknowledged once flushed to disk: a commit that

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { measure, watchWasmMemories } from '../search/lib.mjs';
+import { hnswRows } from './hnsw.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, '../shared/datasets/debian-minilm-384');
@@ -70,22 +71,7 @@ async function akidb(base, n, queries, gt) {
 }
 
 async function hnsw(base, n, queries, gt) {
-  await import('fake-indexeddb/auto');
-  globalThis.window = globalThis;
-  const { loadHnswlib } = await import('hnswlib-wasm/dist/hnswlib.js');
-  const lib = await loadHnswlib();
-  const index = new lib.HierarchicalNSW('cosine', DIM, '');
-  index.initIndex(n, 16, 200, 100);
-  const t0 = now();
-  for (let i = 0; i < n; i++) index.addPoint(base.subarray(i * DIM, (i + 1) * DIM), i, false);
-  const buildMs = now() - t0;
-  const rows = [];
-  for (const ef of EFS) {
-    index.setEfSearch(ef);
-    const r = await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search: (q) => Array.from(index.searchKnn(q, 10, undefined).neighbors) });
-    rows.push({ label: `ef ${ef}`, ...r });
-  }
-  return { build: { buildMs }, rows };
+  return hnswRows({ base, n, dim: DIM, queries, gt, gtK: 100, efs: EFS, budgets, now });
 }
 
 async function child(engine) {

@@ -5,6 +5,8 @@
 // refactors; bench/search and bench/ann remain the benchmarks against the peers.
 //
 //   scripts/build-pkg.sh && node bench/regression/run.mjs [--base=14f0170] [--rounds=2] [--quick]
+//     [--head=<commit>]   compare two commits (both built in worktrees) instead of base vs pkg/
+//     [--only=<text>]     only the rows whose "dataset | call" contains <text> (e.g. --only=ann)
 //
 // The calls, per dataset (memory store, cosine, upserts of 10,000 records, one segment each):
 //   exact:   collection.search(q, { k: 10, mode: 'exact' })
@@ -91,7 +93,10 @@ async function child(pkgDir) {
       for (let i = s; i < Math.min(d.n, s + 10000); i++) recs.push({ id: String(i), vector: d.base.subarray(i * d.dim, (i + 1) * d.dim) });
       await c.upsert(recs);
     }
+    const only = arg('only', null);
+    if (only && !d.name.includes(only) && !(d.ann && only.includes('ann'))) continue;
     const run = async (label, search) => {
+      if (only && !`${d.name} | ${label}`.includes(only)) return;
       const r = await measure({ queries: d.queries, dim: d.dim, gt: d.gt, gtK: d.gtK, now, ...budgets, search });
       rows[`${d.name} | ${label}`] = { qps: r.qps, recall: r.recall };
     };
@@ -136,7 +141,8 @@ function basePackage(commit) {
 
 function runChild(pkgDir) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${pkgDir}`, ...(quick ? ['--quick'] : [])], {
+    const pass = process.argv.filter((a) => a === '--quick' || a.startsWith('--only='));
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${pkgDir}`, ...pass], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -152,7 +158,10 @@ function wasmSize(pkgDir) {
 
 async function parent() {
   const base = basePackage(arg('base', '14f0170'));
-  const head = { sha: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() + '+tree', dir: path.join(ROOT, 'pkg') };
+  const headArg = arg('head', null);
+  const head = headArg
+    ? basePackage(headArg)
+    : { sha: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() + '+tree', dir: path.join(ROOT, 'pkg') };
   const rounds = Number(arg('rounds', quick ? 1 : 2));
   const results = { base: [], head: [] };
   for (let r = 0; r < rounds; r++) {

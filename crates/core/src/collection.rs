@@ -93,6 +93,10 @@ pub struct Collection {
     name: String,
     state: RefCell<State>,
     committer: GroupCommitter,
+    /// Largest snapshot (bytes of segment objects) kept in memory from the first search on.
+    snapshot_budget: u64,
+    /// Default merge budget of this handle's compactions ([`Collection::compact_options`]).
+    pub(crate) merge_budget: u64,
 }
 
 impl Collection {
@@ -101,6 +105,7 @@ impl Collection {
         cache: Rc<SegmentCache>,
         name: &str,
         group_commit: GroupCommitConfig,
+        snapshot_budget: u64,
     ) -> Result<Self> {
         let (manifest, token) = storage.load_manifest_versioned(name).await?;
         Ok(Collection {
@@ -109,6 +114,8 @@ impl Collection {
             name: name.to_string(),
             state: RefCell::new(State { manifest, token, view: None, prev: None, cold: Vec::new() }),
             committer: GroupCommitter::new(group_commit),
+            snapshot_budget,
+            merge_budget: crate::limits::DEFAULT_MAX_INPUT_BYTES,
         })
     }
 
@@ -253,12 +260,22 @@ impl Collection {
         }
     }
 
-    /// Nearest neighbours of `query` on the current snapshot, best first. An ANN search on a
-    /// snapshot not in memory reads only the index header and the probed partitions of its
-    /// indexed segment when the store serves byte ranges (see [`cold`]).
+    /// Whether this handle keeps its snapshot in memory from the first search on: its segment
+    /// objects fit the database's snapshot budget.
+    pub fn keeps_snapshot(&self) -> bool {
+        let st = self.state.borrow();
+        st.manifest.segments.iter().map(|d| d.size_bytes).sum::<u64>() <= self.snapshot_budget
+    }
+
+    /// Nearest neighbours of `query` on the current snapshot, best first. The first search
+    /// loads the snapshot into memory when it fits the snapshot budget
+    /// ([`Database::with_snapshot_budget`](crate::database::Database::with_snapshot_budget)),
+    /// so later ones (and `search_loaded`) run warm. Otherwise an ANN search on a snapshot
+    /// not in memory reads only the index header and the probed partitions of its indexed
+    /// segment when the store serves byte ranges (see [`cold`]).
     pub async fn search(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<SearchHit>> {
         if let ScanMode::Ann { probes, .. } = opts.mode {
-            if self.state.borrow().view.is_none() {
+            if self.state.borrow().view.is_none() && !self.keeps_snapshot() {
                 match cold::search(self, query, opts, probes).await {
                     Ok(Some(hits)) => return Ok(hits),
                     Ok(None) => {}
@@ -319,6 +336,13 @@ impl Collection {
             }
         }
         Ok(r)
+    }
+
+    /// Compaction options with this handle's default merge budget
+    /// ([`Database::with_merge_budget`](crate::database::Database::with_merge_budget)): what a
+    /// caller that sets no `max_input_bytes` should start from.
+    pub fn compact_options(&self) -> CompactOptions {
+        CompactOptions { max_input_bytes: self.merge_budget, ..CompactOptions::default() }
     }
 
     /// Whether the policy wants a merge on this handle's snapshot (no I/O, no copy).

@@ -48,6 +48,8 @@ pub struct Database {
     storage: Rc<Storage>,
     cache: Rc<SegmentCache>,
     group_commit: GroupCommitConfig,
+    snapshot_budget: u64,
+    merge_budget: u64,
 }
 
 impl Database {
@@ -57,12 +59,32 @@ impl Database {
             storage: Rc::new(storage),
             cache: Rc::new(SegmentCache::default()),
             group_commit: Default::default(),
+            snapshot_budget: crate::limits::SNAPSHOT_BUDGET_BYTES,
+            merge_budget: crate::limits::DEFAULT_MAX_INPUT_BYTES,
         }
     }
 
     /// Sets the group-commit limits of collection handles opened from now on.
     pub fn with_group_commit(mut self, config: GroupCommitConfig) -> Self {
         self.group_commit = config;
+        self
+    }
+
+    /// Handles opened from now on keep a collection's snapshot in memory from its first search
+    /// on when its segment objects total at most `bytes` (default
+    /// [`crate::limits::SNAPSHOT_BUDGET_BYTES`]); over it, or at 0, an ANN search on a handle
+    /// that was not [`Collection::load`]ed reads only the index header and the probed
+    /// partitions (the cold path: right for a 128 MB Workers isolate over S3 or R2).
+    pub fn with_snapshot_budget(mut self, bytes: u64) -> Self {
+        self.snapshot_budget = bytes;
+        self
+    }
+
+    /// The default merge budget (`max_input_bytes`) of compactions on handles opened from now
+    /// on, as [`Collection::compact_options`] gives it (default
+    /// [`crate::limits::DEFAULT_MAX_INPUT_BYTES`]).
+    pub fn with_merge_budget(mut self, bytes: u64) -> Self {
+        self.merge_budget = bytes;
         self
     }
 
@@ -146,7 +168,16 @@ impl Database {
 
     /// Opens a handle on an existing collection (reads its manifest once).
     pub async fn collection(&self, name: &str) -> Result<Collection> {
-        Collection::open(self.storage.clone(), self.cache.clone(), name, self.group_commit.clone()).await
+        let mut c = Collection::open(
+            self.storage.clone(),
+            self.cache.clone(),
+            name,
+            self.group_commit.clone(),
+            self.snapshot_budget,
+        )
+        .await?;
+        c.merge_budget = self.merge_budget;
+        Ok(c)
     }
 
     /// Current metrics.

@@ -41,6 +41,19 @@ pub const IVF_MIN_ROWS: usize = 8_192;
 /// Decoded partitions a database keeps from cold ANN queries (range reads), least recently
 /// used dropped first. Sized for a 128 MB Workers isolate.
 pub const PARTITION_CACHE_BYTES: usize = 32 << 20;
+/// Default budget of input bytes for one merge (sized for a 128 MB isolate: inputs, decoded
+/// copies and the output fit several times over): what S3 and R2 handles use.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 24 << 20;
+/// The merge budget of handles on stores in the runtime's own memory or disk (memory,
+/// IndexedDB, custom, Node `fs`): large enough that a collection of a few hundred thousand
+/// 384-d vectors compacts into one indexed segment, so `compact({ full: true })` and automatic
+/// compaction leave few segments for ANN to search.
+pub const LOCAL_MAX_INPUT_BYTES: u64 = 256 << 20;
+/// Largest collection (the sum of its segment objects' sizes) a handle keeps in memory from
+/// its first search on; a larger one is searched cold (ANN by range reads). The web crate
+/// passes 0 for S3 and R2 (a 128 MB Workers isolate) and this for every store that lives in
+/// the runtime's own memory or disk (memory, IndexedDB, custom, Node `fs`).
+pub const SNAPSHOT_BUDGET_BYTES: u64 = 1 << 30;
 /// Largest `k` a search accepts.
 pub const MAX_K: usize = 10_000;
 /// Most segment objects read at once (the Workers runtime allows 6 open connections per

@@ -15,7 +15,7 @@ use akidb_core::search::exec::{ScanMode, SearchOptions};
 use akidb_core::search::filter::Filter;
 use akidb_core::storage::CompactOptions;
 use akidb_core::testkit::{InstrumentedKv, Op};
-use akidb_core::{Collection, Database, Distance, Record, Storage};
+use akidb_core::{Collection, Database, Distance, Error, Record, Storage};
 use common::{run, Rng};
 use serde_json::json;
 
@@ -180,7 +180,8 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
             m.segments[0].size_bytes
         };
         let reads = Arc::new(InstrumentedKv::new(mem.clone()).with_log());
-        let db = Database::new(Storage::new(reads.clone() as Arc<dyn Kv>));
+        // Budget 0: the cold path whatever the size (what S3 and R2 handles get).
+        let db = Database::new(Storage::new(reads.clone() as Arc<dyn Kv>)).with_snapshot_budget(0);
         let cold = db.collection("c").await.unwrap();
         let mut queries: Vec<Vec<f32>> = (0..10).map(|_| rng.vec(DIM)).collect();
         queries.push(moved[0].vector.clone());
@@ -222,11 +223,51 @@ fn a_cold_ann_query_reads_the_header_and_the_probed_partitions_only() {
     });
 }
 
+/// Warm by default: a handle whose collection fits the snapshot budget loads the snapshot on
+/// its first ANN search (whole objects, no range reads) and answers every later one from
+/// memory, `search_loaded` included; over the budget (the control, the same calls) it stays
+/// cold: range reads on every new query and `search_loaded` says NOT_LOADED.
+#[test]
+fn a_handle_within_the_snapshot_budget_runs_warm_from_its_first_search() {
+    run(async {
+        let (mem, warm) = indexed_collection(Distance::Cosine).await;
+        let size: u64 = warm.snapshot().segments.iter().map(|d| d.size_bytes).sum();
+        let mut rng = Rng(5);
+        let queries: Vec<Vec<f32>> = (0..4).map(|_| rng.vec(DIM)).collect();
+        let o = opts(10, ScanMode::Ann { probes: Some(6), prune: false });
+        for (budget, keeps) in [(None, true), (Some(size), true), (Some(size - 1), false)] {
+            let reads = Arc::new(InstrumentedKv::new(mem.clone()).with_log());
+            let mut db = Database::new(Storage::new(reads.clone() as Arc<dyn Kv>));
+            if let Some(b) = budget {
+                db = db.with_snapshot_budget(b);
+            }
+            let c = db.collection("c").await.unwrap();
+            assert_eq!(c.keeps_snapshot(), keeps, "budget {budget:?}");
+            let first = c.search(&queries[0], &o).await.unwrap();
+            assert_eq!(first, warm.search(&queries[0], &o).await.unwrap());
+            let ranged = segment_reads(&reads).iter().filter(|r| r.0.is_some()).count();
+            assert_eq!(ranged == 0, keeps, "budget {budget:?}: {ranged} range reads");
+            match c.search_loaded(&queries[1], &o) {
+                Ok(hits) => {
+                    assert!(keeps, "budget {budget:?}: loaded although over the budget");
+                    assert_eq!(hits, warm.search(&queries[1], &o).await.unwrap());
+                }
+                Err(e) => assert!(!keeps && matches!(e, Error::NotLoaded(_)), "budget {budget:?}: {e}"),
+            }
+            reads.reset();
+            for q in &queries[2..] {
+                c.search(q, &o).await.unwrap();
+            }
+            assert_eq!(segment_reads(&reads).is_empty(), keeps, "budget {budget:?}: {:?}", segment_reads(&reads));
+        }
+    });
+}
+
 #[test]
 fn a_cold_query_on_a_snapshot_whose_segment_gc_deleted_reads_the_latest_one() {
     run(async {
         let (mem, warm) = indexed_collection(Distance::L2).await;
-        let db = Database::new(Storage::new(mem.clone() as Arc<dyn Kv>));
+        let db = Database::new(Storage::new(mem.clone() as Arc<dyn Kv>)).with_snapshot_budget(0);
         let stale = db.collection("c").await.unwrap(); // snapshot: the first indexed segment
         let s = Storage::new(mem.clone() as Arc<dyn Kv>);
         let old = s.load_manifest("c").await.unwrap().segments[0].clone();

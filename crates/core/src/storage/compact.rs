@@ -33,9 +33,7 @@ use crate::limits::MAX_PARALLEL_READS;
 pub const AUTO_MIN_SEGMENTS: usize = 8;
 /// ...or at this many tombstones.
 pub const AUTO_MIN_TOMBSTONES: usize = 1_000;
-/// Default budget of input bytes for one merge (sized for a 128 MB isolate: inputs, decoded
-/// copies and the output fit several times over).
-pub const DEFAULT_MAX_INPUT_BYTES: u64 = 24 << 20;
+pub use crate::limits::DEFAULT_MAX_INPUT_BYTES;
 
 /// How to compact.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,13 +33,13 @@ const GC_INTERVAL_MS: f64 = 30.0 * 1000.0;
 const IDLE_TIMEOUT_MS: f64 = 2000.0;
 
 /// The options of automatic compaction (and of `collection.needsCompaction()`).
-pub(super) fn auto_options() -> CompactOptions {
-    CompactOptions { auto: true, ..Default::default() }
+pub(super) fn auto_options(c: &Collection) -> CompactOptions {
+    CompactOptions { auto: true, ..c.compact_options() }
 }
 
 /// Whether the handle's snapshot needs compaction by the automatic policy (no I/O).
 pub(super) fn needed(c: &Collection) -> bool {
-    c.needs_compaction(&auto_options())
+    c.needs_compaction(&auto_options(c))
 }
 
 /// The automatic-compaction state of one collection handle.
@@ -111,7 +111,7 @@ impl AutoCompact {
 /// One automatic compaction and, when it merged something and `gc`, one GC pass (true when it
 /// ran one). Errors are logged.
 async fn run(coll: &Collection, db: &Database, gc: bool) -> bool {
-    match coll.compact(&auto_options()).await {
+    match coll.compact(&auto_options(coll)).await {
         Ok(r) if r.commits > 0 => {
             log::debug!(
                 "automatic compaction of '{}': {} -> {} segments at version {}",

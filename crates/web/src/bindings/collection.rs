@@ -101,7 +101,7 @@ impl JsCollection {
     /// (`gcError: { code, message }` instead of `gc` when that pass failed: the compaction
     /// itself is committed).
     pub async fn compact(&self, options: JsValue) -> JsResult<JsValue> {
-        let args = options::compact(&options)?;
+        let args = options::compact(&options, self.inner.compact_options())?;
         let r = self.inner.compact(&args.opts).await.map_err(err_of)?;
         let gc = if args.gc && r.commits > 0 {
             let g = self.db.collect_garbage(self.inner.name()).await;

@@ -37,7 +37,9 @@ impl AkiDB {
     /// `autoCompact` (default true: after a write that leaves the collection needing compaction,
     /// a handle compacts it in the background when the runtime is idle, then runs one GC pass at
     /// most every 30 s), `partitionCacheBytes` (default 32 MiB: index partitions kept from
-    /// cold ANN queries, which read only the partitions they probe), `durability` (IndexedDB:
+    /// cold ANN queries, which read only the partitions they probe), `snapshotBudgetBytes`
+    /// (largest collection a handle keeps in memory from its first search on; default 1 GiB,
+    /// 0 for 's3' and 'r2': over it, ANN searches read by range), `durability` (IndexedDB:
     /// 'strict' (default), 'relaxed' or 'default'), `persist` (true: ask for persistent storage
     /// as `db.persist()` does, without waiting for the answer).
     pub async fn open(options: JsValue) -> JsResult<AkiDB> {
@@ -52,7 +54,10 @@ impl AkiDB {
         };
         let storage =
             Storage::new(store.kv).with_prefix(store.prefix).with_retry_policy(opts.retry).with_publish_hook(hook);
-        let mut db = Database::new(storage).with_group_commit(opts.group_commit);
+        let mut db = Database::new(storage)
+            .with_group_commit(opts.group_commit)
+            .with_snapshot_budget(opts.snapshot_budget_bytes)
+            .with_merge_budget(opts.merge_budget_bytes);
         if let Some(bytes) = opts.partition_cache_bytes {
             db = db.with_partition_cache_bytes(bytes);
         }

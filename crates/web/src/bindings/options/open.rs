@@ -11,11 +11,21 @@ use super::reader::Opts;
 use crate::stores::indexeddb::Durability;
 use akidb_core::group_commit::GroupCommitConfig;
 use akidb_core::kv::S3Config;
+use akidb_core::limits;
 use akidb_core::retry::{Jitter, RetryPolicy};
 
 /// Keys of `AkiDB.open` every store takes.
-pub const OPEN_KEYS: &[&str] =
-    &["store", "prefix", "retry", "groupCommit", "autoCompact", "partitionCacheBytes", "persist", "logLevel"];
+pub const OPEN_KEYS: &[&str] = &[
+    "store",
+    "prefix",
+    "retry",
+    "groupCommit",
+    "autoCompact",
+    "partitionCacheBytes",
+    "snapshotBudgetBytes",
+    "persist",
+    "logLevel",
+];
 /// Keys of `{ store: 'memory' }`.
 pub const MEMORY_KEYS: &[&str] = &["name", "simulatedLatencyMs"];
 /// Keys of `{ store: 'indexeddb' }`.
@@ -80,6 +90,11 @@ pub struct OpenOptions {
     pub auto_compact: bool,
     /// Bytes of index partitions kept from cold ANN queries (default: the engine's).
     pub partition_cache_bytes: Option<usize>,
+    /// Largest collection a handle keeps in memory from its first search on (default: 0 for
+    /// S3 and R2, the engine's budget for the stores in the runtime's own memory or disk).
+    pub snapshot_budget_bytes: u64,
+    /// Default merge budget of compactions (24 MiB for S3 and R2, 256 MiB elsewhere).
+    pub merge_budget_bytes: u64,
     /// Ask for persistent storage.
     pub persist: bool,
     /// Console log level (default warn).
@@ -123,6 +138,14 @@ impl OpenOptions {
             Some("debug") => log::Level::Debug,
             _ => log::Level::Warn,
         };
+        // A Workers isolate has 128 MB: edge stores search cold unless asked, and merge little.
+        let edge = matches!(store, StoreOptions::S3(_) | StoreOptions::R2 { .. });
+        let snapshot_budget_bytes = match o.whole("snapshotBudgetBytes", 0.0, 9_007_199_254_740_991.0)? {
+            Some(n) => n as u64,
+            None if edge => 0,
+            None => limits::SNAPSHOT_BUDGET_BYTES,
+        };
+        let merge_budget_bytes = if edge { limits::DEFAULT_MAX_INPUT_BYTES } else { limits::LOCAL_MAX_INPUT_BYTES };
         let opts = OpenOptions {
             store,
             prefix: o.string("prefix")?.unwrap_or_default(),
@@ -130,6 +153,8 @@ impl OpenOptions {
             group_commit: group_commit(&o)?,
             auto_compact: o.flag("autoCompact")?.unwrap_or(true),
             partition_cache_bytes: o.whole("partitionCacheBytes", 1.0, 4_294_967_296.0)?.map(|n| n as usize),
+            snapshot_budget_bytes,
+            merge_budget_bytes,
             persist: o.flag("persist")?.unwrap_or(false),
             log_level,
         };

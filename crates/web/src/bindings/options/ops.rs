@@ -140,10 +140,11 @@ pub struct CompactArgs {
     pub gc: bool,
 }
 
-/// `{ full = false, auto = false, maxInputBytes = 24 MiB, maxRounds = 8, gc = false }`.
-pub fn compact(options: &JsValue) -> JsResult<CompactArgs> {
+/// `{ full = false, auto = false, maxInputBytes = the handle's budget, maxRounds = 8, gc = false }`
+/// over `defaults` (the handle's [`akidb_core::Collection::compact_options`]).
+pub fn compact(options: &JsValue, defaults: CompactOptions) -> JsResult<CompactArgs> {
     let o = Opts::new(options, "options", &[COMPACT_KEYS])?;
-    let mut opts = CompactOptions::default();
+    let mut opts = defaults;
     if let Some(b) = o.flag("full")? {
         opts.full = b;
     }
