@@ -16,16 +16,14 @@
 // snapshot into memory on the warm rows).
 //
 //   scripts/build-pkg.sh && node bench/ann/readme.mjs [--quick]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { measure } from '../search/lib.mjs';
-import { hnswRows } from './hnsw.mjs';
+import { DATA, fmt, hnswRows, readF32, readI32, runChild } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DATA = path.resolve(ROOT, '../shared/datasets/debian-minilm-384');
 const DIM = 384;
 const quick = process.argv.includes('--quick');
 const now = () => performance.now();
@@ -33,14 +31,6 @@ const budgets = quick ? { warmupMs: 200, budgetMs: 2000, passes: 1 } : { warmupM
 const PROBES = quick ? [128] : [64, 128, 192, 256];
 const EFS = quick ? [40, 120] : [20, 40, 60, 80, 120, 200];
 
-const readF32 = (f) => {
-  const b = fs.readFileSync(path.join(DATA, f));
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
-const readI32 = (f) => {
-  const b = fs.readFileSync(path.join(DATA, f));
-  return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
 
 async function akidb(kind, base, n, queries, gt) {
   const { AkiDB } = await import(pathToFileURL(path.join(ROOT, 'pkg/node.mjs')).href);
@@ -79,23 +69,6 @@ async function child(engine) {
   console.log('@@RESULT ' + JSON.stringify(r));
 }
 
-function runChild(engine) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${engine}`, ...(quick ? ['--quick'] : [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
-      if (code !== 0 || !line) reject(new Error(`${engine} exited ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice(9)));
-    });
-  });
-}
-
-const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-
 async function main() {
   const arg = process.argv.find((a) => a.startsWith('--child='));
   if (arg) return child(arg.slice(8));
@@ -103,7 +76,7 @@ async function main() {
   const runs = {};
   for (const e of ['readme', 'cold', 'one', 'hnsw']) {
     console.error(`running ${e} …`);
-    runs[e] = await runChild(e);
+    runs[e] = await runChild(fileURLToPath(import.meta.url), e, quick);
   }
   const h = runs.hnsw;
   // hnswlib-wasm's fastest ef reaching at least `recall` (the same-recall comparison).

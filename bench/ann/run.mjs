@@ -7,16 +7,14 @@
 // recall@10 >= 0.99.
 //
 //   scripts/build-pkg.sh && node bench/ann/run.mjs [--quick]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { measure, watchWasmMemories } from '../search/lib.mjs';
-import { hnswRows } from './hnsw.mjs';
+import { DATA, fmt, hnswRows, readF32, readI32, runChild } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DATA = path.resolve(ROOT, '../shared/datasets/debian-minilm-384');
 const DIM = 384;
 const quick = process.argv.includes('--quick');
 const now = () => performance.now();
@@ -27,14 +25,6 @@ const UNPRUNED = quick ? [256] : [184, 256, 368];
 const RICH = 256;
 const EFS = quick ? [40, 120] : [10, 20, 40, 60, 80, 120, 200];
 
-function readF32(f) {
-  const b = fs.readFileSync(path.join(DATA, f));
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
-function readI32(f) {
-  const b = fs.readFileSync(path.join(DATA, f));
-  return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
 
 async function akidb(base, n, queries, gt) {
   const { AkiDB } = await import(pathToFileURL(path.join(ROOT, 'pkg/node.mjs')).href);
@@ -85,27 +75,12 @@ async function child(engine) {
   console.log('@@RESULT ' + JSON.stringify(r));
 }
 
-function runChild(engine) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${engine}`, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
-      if (code !== 0 || !line) reject(new Error(`${engine} exited ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice(9)));
-    });
-  });
-}
-
-const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-
 async function main() {
   const arg = process.argv.find((a) => a.startsWith('--child='));
   if (arg) return child(arg.slice(8));
   if (!fs.existsSync(path.join(DATA, 'base.f32'))) throw new Error(`dataset missing: ${DATA}`);
-  const a = await runChild('akidb');
-  const h = await runChild('hnsw');
+  const a = await runChild(fileURLToPath(import.meta.url), 'akidb', quick);
+  const h = await runChild(fileURLToPath(import.meta.url), 'hnsw', quick);
   console.log(`# node bench/ann/run.mjs${quick ? ' --quick' : ''} (Node ${process.version}, debian-minilm-384: 59,000 × 384, 1,000 queries, k = 10)\n`);
   console.log('| engine | setting | recall@10 | QPS | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|');
   for (const [name, r] of [['akidb', a], ['hnswlib-wasm HNSW M16 efC200', h]]) {

@@ -93,8 +93,9 @@ pub struct Collection {
     name: String,
     state: RefCell<State>,
     committer: GroupCommitter,
-    /// Largest snapshot (bytes of segment objects) kept in memory from the first search on.
-    snapshot_budget: u64,
+    /// Largest snapshot (bytes of segment objects) kept in memory from the first search on
+    /// (set by the database that opened the handle, as `merge_budget` is).
+    pub(crate) snapshot_budget: u64,
     /// Default merge budget of this handle's compactions ([`Collection::compact_options`]).
     pub(crate) merge_budget: u64,
 }
@@ -105,7 +106,6 @@ impl Collection {
         cache: Rc<SegmentCache>,
         name: &str,
         group_commit: GroupCommitConfig,
-        snapshot_budget: u64,
     ) -> Result<Self> {
         let (manifest, token) = storage.load_manifest_versioned(name).await?;
         Ok(Collection {
@@ -114,7 +114,7 @@ impl Collection {
             name: name.to_string(),
             state: RefCell::new(State { manifest, token, view: None, prev: None, cold: Vec::new() }),
             committer: GroupCommitter::new(group_commit),
-            snapshot_budget,
+            snapshot_budget: crate::limits::SNAPSHOT_BUDGET_BYTES,
             merge_budget: crate::limits::DEFAULT_MAX_INPUT_BYTES,
         })
     }

@@ -168,14 +168,8 @@ impl Database {
 
     /// Opens a handle on an existing collection (reads its manifest once).
     pub async fn collection(&self, name: &str) -> Result<Collection> {
-        let mut c = Collection::open(
-            self.storage.clone(),
-            self.cache.clone(),
-            name,
-            self.group_commit.clone(),
-            self.snapshot_budget,
-        )
-        .await?;
+        let mut c = Collection::open(self.storage.clone(), self.cache.clone(), name, self.group_commit.clone()).await?;
+        c.snapshot_budget = self.snapshot_budget;
         c.merge_budget = self.merge_budget;
         Ok(c)
     }
