@@ -13,7 +13,7 @@ LOG_DIR="${LOG_DIR:-$(mktemp -d /tmp/akidb-bench-compaction.XXXXXX)}"
 export LOG_DIR
 . tests/edge/lib/ministack.sh
 trap stop_ministack EXIT INT TERM
-[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb_bg.wasm ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
+[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb.js ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
 start_ministack >&2
 BENCH_OUT="${BENCH_OUT:-$LOG_DIR/results.json}" node bench/compaction/run.mjs "$@"
 echo "logs and JSON results in $LOG_DIR" >&2

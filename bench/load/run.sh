@@ -12,7 +12,7 @@ LOG_DIR="${LOG_DIR:-$(mktemp -d /tmp/akidb-bench-load.XXXXXX)}"
 export LOG_DIR
 . tests/edge/lib/ministack.sh
 trap stop_ministack EXIT INT TERM
-[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb_bg.wasm ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
+[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb.js ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
 start_ministack >&2
 export MINISTACK_PID
 node bench/load/bench.mjs "$@"

@@ -123,7 +123,7 @@ async function child(pkgDir) {
 function basePackage(commit) {
   const sha = execFileSync('git', ['rev-parse', '--short', commit], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dir = path.join(os.tmpdir(), `akidb-base-${sha}`);
-  if (!fs.existsSync(path.join(dir, 'pkg/wasm-node/akidb_bg.wasm'))) {
+  if (!fs.existsSync(path.join(dir, 'pkg/wasm-node/akidb.js'))) {
     if (!fs.existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'inherit' });
     // The build's tools (wasm-opt) come from the root's npm install: share it.
     const modules = path.join(dir, 'node_modules');
@@ -152,7 +152,7 @@ function runChild(pkgDir) {
 }
 
 function wasmSize(pkgDir) {
-  const b = fs.readFileSync(path.join(pkgDir, 'wasm-node/akidb_bg.wasm'));
+  const b = fs.readFileSync(path.join(pkgDir, fs.existsSync(path.join(pkgDir, 'wasm-node/akidb_bg.wasm')) ? 'wasm-node/akidb_bg.wasm' : 'wasm/akidb_bg.wasm'));
   return { raw: b.length, gz: zlib.gzipSync(b, { level: 9 }).length };
 }
 

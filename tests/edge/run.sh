@@ -20,7 +20,7 @@ export LOG_DIR
 trap stop_ministack EXIT INT TERM
 wasm() { ( if [ -f .cargo/env-wasm-fallback ]; then . .cargo/env-wasm-fallback; fi; "$@" ); }
 
-[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb_bg.wasm ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
+[ -f pkg/wasm/akidb_bg.wasm ] && [ -f pkg/wasm-node/akidb.js ] || { echo "pkg/ not built: run scripts/build-pkg.sh" >&2; exit 1; }
 start_ministack
 export AKIDB_S3_REQUIRED=1
 

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,13 @@ test('the packed package has the files, the exports map and no install scripts',
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pj.scripts?.[s], undefined, s);
   assert.equal(pj.types, './index.d.ts');
   assert.deepEqual(Object.keys(pj.exports['.']).sort(), ['browser', 'default', 'node', 'types', 'worker', 'workerd']);
+  // One copy of the wasm (the Node glue reads wasm/), and the README, licence and CJS types.
+  const dir = path.join(proj, 'node_modules/akidb');
+  const wasms = readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.wasm'));
+  assert.deepEqual(wasms, [path.join('wasm', 'akidb_bg.wasm')]);
+  for (const f of ['README.md', 'LICENSE', 'index.d.cts']) assert.ok(existsSync(path.join(dir, f)), `tarball has ${f}`);
+  assert.match(readFileSync(path.join(dir, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+  assert.equal(pj.exports['.'].node.require.types, './index.d.cts');
   const d = readFileSync(path.join(proj, 'node_modules/akidb/index.d.ts'), 'utf8');
   for (const m of ['static open', 'createCollection', 'listCollections', 'dropCollection', 'metricsText', 'upsert', 'search', 'seal', 'manifest', 'refresh', 'count']) {
     assert.ok(d.includes(m), `index.d.ts declares ${m}`);
@@ -68,6 +75,34 @@ import('./smoke.mjs').then(async ({ smoke }) => console.log(JSON.stringify(await
   );
   const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: proj, timeout: 60_000 });
   assert.deepEqual(JSON.parse(stdout), EXPECTED);
+});
+
+test('TypeScript: NodeNext ESM and Node16 CommonJS (import = require) compile against the installed types and run', { timeout: 120_000 }, async () => {
+  const tsc = path.join(root, 'node_modules/.bin/tsc');
+  const body = (ns) => `  const db = await ${ns}AkiDB.open();
+  await db.createCollection('ts', { dimension: 3 }, { ifNotExists: true });
+  const c = await db.collection('ts');
+  await c.upsert([{ id: 'a', vector: [1, 0, 0] }, { id: 'b', vector: [0, 1, 0] }]);
+  const hits = await c.search([1, 0, 0], { k: 1 });
+  const id: string = hits[0].id;
+  const err: unknown = await c.search([1, 0], 1).catch((e: unknown) => e);
+  if (!(err instanceof ${ns}AkiDBError)) throw new Error('AkiDBError is not a class');
+  console.log(JSON.stringify({ id, code: err.code }));`;
+  writeFileSync(path.join(proj, 'ts-esm.mts'), `import { AkiDB, AkiDBError } from 'akidb';\n${body('').replace(/^  /gm, '')}\n`);
+  writeFileSync(path.join(proj, 'ts-cjs.cts'), `import akidb = require('akidb');\nasync function main(): Promise<void> {\n${body('akidb.')}\n}\nmain();\n`);
+  // Misuse must not compile (so the check above can fail): an unknown option key.
+  writeFileSync(path.join(proj, 'ts-bad.cts'), `import akidb = require('akidb');\nexport async function f(c: akidb.Collection) { await c.search([1], { topK: 1 }); }\n`);
+  const common = ['--strict', '--target', 'es2022', '--lib', 'es2022,dom', '--skipLibCheck', 'false', '--outDir', 'ts-out'];
+  for (const [mod, file] of [['nodenext', 'ts-esm.mts'], ['node16', 'ts-cjs.cts']]) {
+    const r = await run(tsc, [...common, '--module', mod, '--moduleResolution', mod, file], { cwd: proj }).catch((e) => e);
+    assert.equal(r.code ?? 0, 0, `tsc --module ${mod} ${file}: ${r.stdout}${r.stderr}`);
+    const out = path.join('ts-out', file.replace(/\.mts$/, '.mjs').replace(/\.cts$/, '.cjs'));
+    const { stdout } = await run(process.execPath, [out], { cwd: proj, timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout), { id: 'a', code: 'INVALID_ARGUMENT' }, `${file} ran`);
+  }
+  const bad = await run(tsc, [...common, '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', 'ts-bad.cts'], { cwd: proj }).catch((e) => e);
+  assert.notEqual(bad.code ?? 0, 0, 'an unknown option key is a type error');
+  assert.match(`${bad.stdout}`, /topK/);
 });
 
 /** Writes the smoke page and its module worker into the scratch project. */
