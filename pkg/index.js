@@ -47,7 +47,15 @@ function wasmLoadError(cause, source) {
 /** Instantiates the engine once; a failed attempt may be retried (e.g. with another source). */
 function load(source) {
   if (!loading) {
-    const src = source ?? DEFAULT_WASM();
+    let src = source;
+    if (src === undefined) {
+      try {
+        src = DEFAULT_WASM();
+      } catch (e) {
+        // No usable import.meta.url (e.g. esbuild's default iife output): say how to pass it.
+        return Promise.reject(wasmLoadError(e, "./wasm/akidb_bg.wasm (beside this module's import.meta.url)"));
+      }
+    }
     loading = init({ module_or_path: src }).catch((e) => {
       loading = null;
       throw wasmLoadError(e, src);

@@ -1,9 +1,13 @@
-// The worker side of `akidb/worker` (worker.js starts this file as a module worker). It runs the
-// browser entry of the package and answers the proxy's messages: { id, op, ... } → { id, ok,
-// value } or { id, ok: false, error }, plus { event: 'progress' | 'update' | 'subError' }.
-// The message handler is installed before the engine loads, so no early message is lost.
+// The worker side of `akidb/web-worker` (worker.js starts this file as a module worker; exported
+// as `akidb/web-worker-host` for bundlers that build workers from their own entry, e.g. esbuild).
+// It runs the browser entry of the package and answers the proxy's messages: { id, op, ... } →
+// { id, ok, value } or { id, ok: false, error }, plus { event: 'progress' | 'update' | 'subError' }.
+// A static import: bundlers that emit workers as one classic script (Vite's default 'iife')
+// cannot split a dynamic one, and index.js does no I/O at import (the engine loads inside the
+// first open), so the message handler below is still installed before any message arrives.
+import * as engineModule from './index.js';
 
-const engine = import('./index.js');
+const engine = Promise.resolve(engineModule);
 const handles = new Map(); // handle → AkiDB | Collection
 const batches = new Map(); // upsert batch → { target, records }
 const subs = new Map(); // subscription id → unsubscribe()

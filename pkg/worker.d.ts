@@ -1,4 +1,4 @@
-// Types of `akidb/worker`: the database in a dedicated Web Worker behind a promise-based proxy
+// Types of `akidb/web-worker` (alias `akidb/worker`): the database in a dedicated Web Worker behind a promise-based proxy
 // (see docs/BROWSER.md, "A worker entry").
 import type {
   CollectionInfo, CommitReceipt, CompactOptions, CompactionReceipt, CreateCollectionOptions, CreateOptions, GcReport, Manifest,
@@ -57,7 +57,7 @@ export declare class WorkerDatabase {
 export declare const AkiDBWorker: {
   /**
    * Starts a module worker running the package's `worker-host.js` (or uses `worker`, e.g. one a
-   * bundler created from `new URL('akidb/worker-host.js', import.meta.url)`) and opens the
+   * bundler built from `akidb/web-worker-host`, e.g. esbuild, see docs/BROWSER.md) and opens the
    * database there. `options` as for `AkiDB.open` (functions cannot cross to a worker).
    * Errors are `Error`s with the same `name`, `code` and `operationId` as on the main thread.
    */

@@ -1,6 +1,7 @@
-// `akidb/worker`: the database in a dedicated Web Worker, behind a small promise-based proxy.
+// `akidb/web-worker` (alias `akidb/worker`): the database in a dedicated browser Web Worker,
+// behind a small promise-based proxy.
 //
-//   import { AkiDBWorker } from 'akidb/worker';
+//   import { AkiDBWorker } from 'akidb/web-worker';
 //   const db = await AkiDBWorker.open({ store: 'indexeddb', name: 'my-app' });
 //   const docs = await db.collection('docs');
 //   await docs.upsert(records, { onProgress });      // packed and transferred in chunks
@@ -13,7 +14,6 @@
 // upsert). `searchIds` answers with a transferred Float32Array of scores. Errors are `Error`s
 // with the same `name` ('AkiDBError'), `code` and `operationId` as on the main thread.
 
-const HOST = new URL('./worker-host.js', import.meta.url);
 const DEFAULT_CHUNK = 2048;
 
 function rebuildError(e) {
@@ -21,6 +21,17 @@ function rebuildError(e) {
   if (e?.name) err.name = e.name;
   if (e?.code !== undefined) err.code = e.code;
   if (e?.operationId !== undefined) err.operationId = e.operationId;
+  return err;
+}
+
+/** The error for a runtime without browser Web Workers (workerd, Node): names the right import. */
+function noWebWorker() {
+  const err = new Error(
+    "INVALID_ARGUMENT: akidb/web-worker runs the database in a browser Web Worker, and this runtime has no Worker. " +
+      "In Cloudflare Workers / workerd and in Node, import { AkiDB } from 'akidb' instead (it picks the right engine).",
+  );
+  err.name = 'AkiDBError';
+  err.code = 'INVALID_ARGUMENT';
   return err;
 }
 
@@ -199,7 +210,10 @@ export const AkiDBWorker = {
    */
   async open(options = {}, { worker } = {}) {
     const owned = !worker;
-    const w = worker ?? new Worker(HOST, { type: 'module', name: 'akidb' });
+    if (!worker && typeof Worker === 'undefined') throw noWebWorker();
+    // Written out in full at the call: Vite and webpack bundle a worker only from this literal
+    // pattern (a URL kept in a variable ships worker-host.js unbundled, without index.js).
+    const w = worker ?? new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module', name: 'akidb' });
     const link = new Link(w, owned);
     try {
       return new WorkerDatabase(link, await link.call('open', { options }));

@@ -79,6 +79,12 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/workerd ] \
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# 5b. The apps matrix's bundlers (tests/apps/package.json: Vite, webpack, esbuild pinned).
+if [ ! -x tests/apps/node_modules/.bin/vite ] || [ tests/apps/package-lock.json -nt tests/apps/node_modules/.package-lock.json ]; then
+  log "npm ci (tests/apps)"
+  npm ci --prefix tests/apps --no-audit --no-fund --loglevel=error
+fi
+
 # 6. Components rustfmt/clippy for the lint step.
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 

@@ -35,12 +35,28 @@ before(async () => {
 
 after(() => rmSync(proj, { recursive: true, force: true }));
 
-test('the package exports akidb/worker with its types and ships worker-host.js', () => {
+test('the package exports akidb/web-worker (alias akidb/worker) with its types and the host script', () => {
   const pj = JSON.parse(readFileSync(path.join(proj, 'node_modules/akidb/package.json'), 'utf8'));
-  assert.deepEqual(pj.exports['./worker'], { types: './worker.d.ts', default: './worker.js' });
+  assert.deepEqual(pj.exports['./web-worker'], { types: './worker.d.ts', default: './worker.js' });
+  assert.deepEqual(pj.exports['./worker'], pj.exports['./web-worker']);
+  assert.equal(pj.exports['./web-worker-host'], './worker-host.js');
   for (const f of ['worker.js', 'worker-host.js', 'worker.d.ts']) {
     assert.ok(readFileSync(path.join(proj, 'node_modules/akidb', f), 'utf8').length > 0, f);
   }
+});
+
+test('where there is no browser Worker (Node here), importing akidb/web-worker works and open() names the right import', async () => {
+  writeFileSync(
+    path.join(proj, 'no-worker.mjs'),
+    `import { AkiDBWorker } from 'akidb/web-worker';
+const e = await AkiDBWorker.open().catch((e) => e);
+console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message }));\n`,
+  );
+  const { stdout } = await run(process.execPath, ['no-worker.mjs'], { cwd: proj, timeout: 60_000 });
+  const e = JSON.parse(stdout);
+  assert.equal(e.name, 'AkiDBError');
+  assert.equal(e.code, 'INVALID_ARGUMENT');
+  assert.match(e.message, /import \{ AkiDB \} from 'akidb'/);
 });
 
 for (const browser of BROWSERS) {
