@@ -24,10 +24,11 @@ cmp -s pkg/wasm/akidb_bg.wasm pkg/wasm-node/akidb_bg.wasm || {
   --enable-sign-ext --enable-mutable-globals --enable-multivalue pkg/wasm/akidb_bg.wasm -o pkg/wasm/akidb_bg.wasm
 
 # One copy of the wasm in the package: both glues get byte-identical wasm from wasm-bindgen
-# (checked above, before optimisation), so the Node glue reads the browser copy (-0.9 MB installed).
+# (checked above, before optimisation), so the Node glue reads the browser copy (-0.9 MB
+# installed), found by pkg/wasm-path.cjs (which also survives server bundlers rewriting __dirname).
 node_glue=pkg/wasm-node/akidb.js
 grep -q '`${__dirname}/akidb_bg.wasm`' "$node_glue" || { echo "error: $node_glue no longer reads \${__dirname}/akidb_bg.wasm; update scripts/build-pkg.sh" >&2; exit 1; }
-sed -i 's|`${__dirname}/akidb_bg.wasm`|`${__dirname}/../wasm/akidb_bg.wasm`|' "$node_glue"
+sed -i 's|`${__dirname}/akidb_bg.wasm`|require("../wasm-path.cjs").wasmPath()|' "$node_glue"
 rm -f pkg/wasm-node/akidb_bg.wasm pkg/wasm-node/akidb_bg.wasm.d.ts
 
 # The tarball carries the README, the licence and CommonJS types (TypeScript's Node16/NodeNext

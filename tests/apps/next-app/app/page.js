@@ -1,0 +1,4 @@
+import Search from './client';
+export default function Page() {
+  return (<main><h1>akidb</h1><Search /></main>);
+}
