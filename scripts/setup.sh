@@ -79,7 +79,7 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/workerd ] \
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 5b. The apps matrix (tests/apps/package.json pins Vite, webpack, esbuild, Next.js + React, @langchain/core).
+# 5b. The apps matrix (tests/apps/package.json pins Vite, webpack, esbuild, Next.js + React, @langchain/core, wrangler 3).
 if [ ! -x tests/apps/node_modules/.bin/vite ] || [ tests/apps/package-lock.json -nt tests/apps/node_modules/.package-lock.json ]; then
   log "npm ci (tests/apps)"
   npm ci --prefix tests/apps --no-audit --no-fund --loglevel=error

@@ -48,7 +48,7 @@ node --test --test-concurrency=1 tests/miniflare/
 step "npm package: smoke test in Node ESM + CJS, Chromium, Firefox and workerd; index.d.ts type check"
 node --test --test-concurrency=1 tests/pkg/
 
-step "apps matrix: the packed package built by Vite, webpack, esbuild and Next.js (pinned, default configs) and run in Chromium"
+step "apps matrix: the packed package built by Vite, webpack, esbuild, Next.js and wrangler dev (pinned, default configs), run in Chromium or by request; LangChain.js"
 node --test --test-concurrency=1 tests/apps/
 
 step "browser end-to-end (Chromium via playwright-core, Firefox ESR via selenium-webdriver + geckodriver): 4 tabs, persistence, quota; demo page (Chromium)"
