@@ -1,0 +1,79 @@
+// The README's "Using it" snippet, as written, in a page (IndexedDB; the package installed from
+// its tarball, mapped by an import map), loaded twice in one Chromium profile: the second load
+// must find the collection and work too (get-or-create). The snippet is read from README.md
+// itself, from its first line to the `mode: 'ann'` search (the lines after it use variables a
+// reader supplies, such as `err`); the page defines `query` and reports what the snippet made.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { startServer } from '../../www/server.mjs';
+import { driver } from '../support/browsers.mjs';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+let proj;
+
+/** The README's first js block, up to and including its `mode: 'ann'` line. */
+function readmeSnippet() {
+  const md = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = md.slice(md.indexOf('## Using it')).match(/```js\n([\s\S]*?)```/)[1].split('\n');
+  const end = block.findIndex((l) => l.includes("mode: 'ann'"));
+  assert.ok(end > 0, "README's snippet has its mode: 'ann' line");
+  return block.slice(0, end + 1).join('\n');
+}
+
+before(async () => {
+  proj = mkdtempSync(path.join(os.tmpdir(), 'akidb-readme-'));
+  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
+  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'readme', private: true }));
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(proj, JSON.parse(stdout)[0].filename)], { cwd: proj });
+});
+
+after(() => rmSync(proj, { recursive: true, force: true }));
+
+test("the README's snippet runs as written, twice (second page load on the same IndexedDB)", { timeout: 180_000 }, async () => {
+  const snippet = readmeSnippet();
+  assert.match(snippet, /store: 'indexeddb'/);
+  const [imports, ...rest] = snippet.split('\n');
+  writeFileSync(
+    path.join(proj, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="importmap">{ "imports": { "akidb": "/node_modules/akidb/index.js" } }</script>
+<script>
+  window.addEventListener('error', (e) => (window.__result = { failed: String(e.error?.stack ?? e.message), code: e.error?.code }));
+  window.addEventListener('unhandledrejection', (e) => (window.__result = { failed: String(e.reason?.stack ?? e.reason), code: e.reason?.code }));
+</script>
+<script type="module">
+${imports}
+const query = new Float32Array(384).fill(0.05);
+${rest.join('\n')}
+window.__result = { hits: hits.map((h) => [h.id, h.metadata]), count: await docs.count() };
+</script>\n`,
+  );
+  const { echoErrors, freshProfile, launch, removeProfile } = driver('chromium');
+  const server = await startServer({ mounts: { '/': proj } });
+  const profile = freshProfile('readme');
+  const context = await launch(profile);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const page = await context.newPage();
+      echoErrors(page, `readme-${i + 1}`);
+      await page.goto(server.url);
+      const r = await (await page.waitForFunction(() => window.__result, null, { timeout: 60_000 })).jsonValue();
+      assert.equal(r.failed, undefined, `load ${i + 1}: ${r.code} ${r.failed}`);
+      assert.deepEqual(r, { hits: [['a', { section: 'net' }]], count: 1 }, `load ${i + 1}`);
+      await page.close();
+    }
+  } finally {
+    await context.close();
+    await server.close();
+    removeProfile(profile);
+  }
+});
