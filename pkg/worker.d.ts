@@ -21,7 +21,7 @@ export declare class WorkerCollection {
   readonly name: string;
   upsert(records: VectorRecord[], options?: WorkerUpsertOptions): Promise<UpsertReceipt>;
   delete(ids: string[]): Promise<CommitReceipt>;
-  search(query: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
+  search(query: Float32Array | number[], options?: SearchOptions | number): Promise<SearchHit[]>;
   /** `{ ids, scores }`: the scores' buffer is transferred from the worker (no copy). */
   searchIds(query: Float32Array | number[], options?: SearchOptions | number): Promise<SearchIdsResult>;
   load(): Promise<number>;
