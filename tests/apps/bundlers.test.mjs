@@ -6,27 +6,19 @@
 // `npm ci` in tests/apps (scripts/setup.sh does both).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { startServer } from '../../www/server.mjs';
-import { driver } from '../support/browsers.mjs';
+import { here, installPackage, loadTwice as loadUrlTwice, run } from './lib.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 const bin = (name) => path.join(here, 'node_modules/.bin', name);
 let proj;
 
 before(async () => {
   proj = mkdtempSync(path.join(os.tmpdir(), 'akidb-apps-'));
-  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(proj, JSON.parse(stdout)[0].filename)], { cwd: proj });
+  await installPackage(proj, { type: 'module' });
   cpSync(path.join(here, 'app'), proj, { recursive: true });
 });
 
@@ -34,26 +26,13 @@ after(() => rmSync(proj, { recursive: true, force: true }));
 
 const EXPECTED = { main: ['a', 'c'], count: 3, worker: ['b', 'c'] };
 
-/** Serves `dist`, loads it twice in one fresh Chromium profile, returns both results. */
+/** Serves `dist` and loads it twice in one fresh Chromium profile. */
 async function loadTwice(dist, name) {
-  const { echoErrors, freshProfile, launch, removeProfile } = driver('chromium');
   const server = await startServer({ mounts: { '/': dist } });
-  const profile = freshProfile(`apps-${name}`);
-  const context = await launch(profile);
   try {
-    const results = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await context.newPage();
-      echoErrors(page, name);
-      await page.goto(server.url);
-      results.push(await (await page.waitForFunction(() => window.__result, null, { timeout: 60_000 })).jsonValue());
-      await page.close();
-    }
-    return results;
+    return await loadUrlTwice(server.url, name);
   } finally {
-    await context.close();
     await server.close();
-    removeProfile(profile);
   }
 }
 

@@ -6,28 +6,21 @@
 // AkiDB's, delete, a retriever, and a strict TypeScript check of langchain.d.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 
 import { Document } from '@langchain/core/documents';
 import { FakeEmbeddings, SyntheticEmbeddings } from '@langchain/core/utils/testing';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
+import { here, installPackage, root, run } from './lib.mjs';
+
 const proj = path.join(here, '.work', `langchain-${process.pid}`);
 let lc; // akidb/langchain as installed
 let akidb; // akidb as installed
 
 before(async () => {
-  rmSync(proj, { recursive: true, force: true });
-  mkdirSync(proj, { recursive: true });
-  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'lc-app', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${JSON.parse(stdout)[0].filename}`], { cwd: proj });
+  await installPackage(proj, { type: 'module' });
   const dir = path.join(proj, 'node_modules/akidb');
   lc = await import(pathToFileURL(path.join(dir, 'langchain.js')).href);
   akidb = await import(pathToFileURL(path.join(dir, 'node.mjs')).href);

@@ -7,42 +7,22 @@
 // tests/apps/.work/ so that next, react and react-dom resolve from tests/apps/node_modules.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-import { driver } from '../support/browsers.mjs';
+import { freePort, here, installPackage, loadTwice, run } from './lib.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 const next = path.join(here, 'node_modules/.bin/next');
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
 const proj = path.join(here, '.work', `next-${process.pid}`);
 
 before(async () => {
-  rmSync(proj, { recursive: true, force: true });
-  mkdirSync(proj, { recursive: true });
-  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'next-app', private: true }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${JSON.parse(stdout)[0].filename}`], { cwd: proj });
+  await installPackage(proj);
   cpSync(path.join(here, 'next-app'), proj, { recursive: true });
 });
 
 after(() => rmSync(proj, { recursive: true, force: true }));
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 /** Starts `next <args>` on a free port (own process group, killed by PID), waits for the route. */
 async function serve(args) {
@@ -73,26 +53,6 @@ async function serve(args) {
   throw new Error(`next ${args.join(' ')} did not answer\n${log}`);
 }
 
-async function pageTwice(url, name) {
-  const { echoErrors, freshProfile, launch, removeProfile } = driver('chromium');
-  const profile = freshProfile(`next-${name}`);
-  const context = await launch(profile);
-  try {
-    const out = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await context.newPage();
-      echoErrors(page, `next-${name}`);
-      await page.goto(url);
-      out.push(await (await page.waitForFunction(() => window.__result, null, { timeout: 90_000 })).jsonValue());
-      await page.close();
-    }
-    return out;
-  } finally {
-    await context.close();
-    removeProfile(profile);
-  }
-}
-
 const PAGE = { main: ['a', 'c'], count: 3 };
 const ROUTE = { server: ['b', 'c'] };
 
@@ -107,7 +67,7 @@ for (const [name, buildArgs] of [
     const s = await serve(['start']);
     try {
       assert.deepEqual(s.route, ROUTE);
-      for (const r of await pageTwice(s.url, name)) assert.deepEqual(r, PAGE);
+      for (const r of await loadTwice(s.url, `next-${name}`, 90_000)) assert.deepEqual(r, PAGE);
     } finally {
       s.stop();
     }
@@ -119,7 +79,7 @@ test('next dev (Turbopack): the client component and the route handler', { timeo
   const s = await serve(['dev']);
   try {
     assert.deepEqual(s.route, ROUTE);
-    for (const r of await pageTwice(s.url, 'dev')) assert.deepEqual(r, PAGE);
+    for (const r of await loadTwice(s.url, 'next-dev', 90_000)) assert.deepEqual(r, PAGE);
   } finally {
     s.stop();
   }

@@ -5,19 +5,13 @@
 // reader supplies, such as `err`); the page defines `query` and reports what the snippet made.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { startServer } from '../../www/server.mjs';
-import { driver } from '../support/browsers.mjs';
+import { installPackage, loadTwice, root } from './lib.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 let proj;
 
 /** The README's first js block, up to and including its `mode: 'ann'` line. */
@@ -31,9 +25,7 @@ function readmeSnippet() {
 
 before(async () => {
   proj = mkdtempSync(path.join(os.tmpdir(), 'akidb-readme-'));
-  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'readme', private: true }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(proj, JSON.parse(stdout)[0].filename)], { cwd: proj });
+  await installPackage(proj);
 });
 
 after(() => rmSync(proj, { recursive: true, force: true }));
@@ -57,23 +49,14 @@ ${rest.join('\n')}
 window.__result = { hits: hits.map((h) => [h.id, h.metadata]), count: await docs.count() };
 </script>\n`,
   );
-  const { echoErrors, freshProfile, launch, removeProfile } = driver('chromium');
   const server = await startServer({ mounts: { '/': proj } });
-  const profile = freshProfile('readme');
-  const context = await launch(profile);
   try {
-    for (let i = 0; i < 2; i++) {
-      const page = await context.newPage();
-      echoErrors(page, `readme-${i + 1}`);
-      await page.goto(server.url);
-      const r = await (await page.waitForFunction(() => window.__result, null, { timeout: 60_000 })).jsonValue();
+    const results = await loadTwice(server.url, 'readme');
+    for (const [i, r] of results.entries()) {
       assert.equal(r.failed, undefined, `load ${i + 1}: ${r.code} ${r.failed}`);
       assert.deepEqual(r, { hits: [['a', { section: 'net' }]], count: 1 }, `load ${i + 1}`);
-      await page.close();
     }
   } finally {
-    await context.close();
     await server.close();
-    removeProfile(profile);
   }
 });

@@ -5,40 +5,22 @@
 // state directory, which must still hold every record (R2 persistence through the manifest).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
+import { freePort, here, installPackage } from './lib.mjs';
+
 const wrangler = path.join(here, 'node_modules/.bin/wrangler');
 const proj = path.join(here, '.work', `wrangler-${process.pid}`);
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_UPDATE_NOTIFIER: '1' };
 
 before(async () => {
-  rmSync(proj, { recursive: true, force: true });
-  mkdirSync(proj, { recursive: true });
-  const { stdout } = await run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', proj, '--json'], { cwd: proj });
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'wrangler-app', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${JSON.parse(stdout)[0].filename}`], { cwd: proj });
+  await installPackage(proj, { type: 'module' });
   cpSync(path.join(here, 'wrangler-app'), proj, { recursive: true });
 });
 
 after(() => rmSync(proj, { recursive: true, force: true }));
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 /** `wrangler dev` on free ports in its own process group; resolves once it answers. */
 async function dev() {
