@@ -38,6 +38,18 @@ pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
 /// (segment format v2) so ANN search scans a fraction of it; smaller segments stay flat, where
 /// an exact scan is already fast.
 pub const IVF_MIN_ROWS: usize = 8_192;
+/// Once a collection has a partitioning (trained at its first merge of [`IVF_MIN_ROWS`] rows),
+/// every merge output of at least this many rows is listed under it too (format v3); smaller
+/// ones stay flat.
+pub const SHARED_INDEX_MIN_ROWS: usize = 1_024;
+/// A merge of fewer than [`IVF_MIN_ROWS`] rows still trains the collection's first partitioning
+/// when the collection holds that many and the merge at least this many (a merge budget that
+/// keeps every segment small must not keep the collection unindexed).
+pub const TRAIN_MIN_ROWS: usize = 2_048;
+/// A compaction that rewrites every segment retrains the partitioning once the collection holds
+/// this many times the rows it was trained on (partitions would average this many times the
+/// rows the build aims for).
+pub const RETRAIN_GROWTH: u64 = 4;
 /// Decoded partitions a database keeps from cold ANN queries (range reads), least recently
 /// used dropped first. Sized for a 128 MB Workers isolate.
 pub const PARTITION_CACHE_BYTES: usize = 32 << 20;

@@ -182,7 +182,7 @@ pub fn decode(bytes: &[u8]) -> Result<Segment> {
     }
     let mut r = Reader { buf: body, pos: 4 };
     let version = r.u16("format version")?;
-    if version == v2::VERSION {
+    if version == v2::VERSION || version == v2::VERSION_V2 {
         return v2::decode(body);
     }
     if version != FORMAT_VERSION {

@@ -20,6 +20,7 @@ mod commit;
 pub(crate) mod compact;
 mod gc;
 mod ops;
+pub(crate) mod reindex;
 pub(crate) mod segments;
 
 pub use batch::{BatchReceipt, DEFAULT_SEGMENT_SIZE};

@@ -132,7 +132,7 @@ pub async fn search(
     let Some(h) = header(c, &key, first).await? else { return Ok(None) };
     let q = exec::prepare(m.distance, m.dimension as usize, query, opts.k)?;
     let parts = h.header.blocks.len();
-    let probes = probes.unwrap_or_else(|| ann::default_probes(parts));
+    let probes = ann::probes_for(&h.header.partitioning, probes, opts.recall).min(parts);
     let mut wanted = ann::probe_order(m.distance, &quant::quantize_query(&q), &h.centroids, probes);
     wanted.sort_unstable();
     // Newer segments whole (usually cached or small), then the missing partitions.
@@ -187,8 +187,7 @@ async fn header(c: &Collection, key: &str, desc: &SegmentDescriptor) -> Result<O
     let kv = c.storage.kv();
     let missing = || Error::SegmentMissing { key: key.to_string() };
     let fixed = kv.get_range(key, 0, v2::FIXED_HEADER as u64).await?.ok_or_else(missing)?;
-    let is_v2 = fixed.len() == v2::FIXED_HEADER && fixed[4..6] == v2::VERSION.to_le_bytes();
-    if !is_v2 {
+    if fixed.len() != v2::FIXED_HEADER || !v2::is_indexed(&fixed) {
         c.cache.partitions.borrow_mut().insert_header(desc.id, None);
         return Ok(None);
     }
@@ -202,7 +201,7 @@ async fn header(c: &Collection, key: &str, desc: &SegmentDescriptor) -> Result<O
     if header.rows as u64 != desc.record_count || header.dimension != desc.dimension || end + 4 != desc.size_bytes {
         return Err(Error::corrupt(format!("segment object {key} does not match its descriptor")));
     }
-    let centroids = QuantizedMatrix::from_f32(&header.centroids, header.dimension as usize);
+    let centroids = QuantizedMatrix::from_f32(&header.partitioning.centroids, header.dimension as usize);
     let h = Rc::new(IndexHeader { header, centroids });
     c.cache.partitions.borrow_mut().insert_header(desc.id, Some(h.clone()));
     Ok(Some(h))

@@ -71,17 +71,32 @@ impl Centroids {
 
 /// Trains about `k` partitions over the rows of `data` (`n × dim`, row-major).
 pub fn train(distance: Distance, data: &[f32], dim: usize, k: usize, seed: u64) -> Centroids {
+    train_excluding(distance, data, dim, k, seed, &[])
+}
+
+/// [`train`] on every row but those `held_out` marks (kept out so that a calibration can
+/// query with them as with rows the centroids never saw).
+pub fn train_excluding(
+    distance: Distance,
+    data: &[f32],
+    dim: usize,
+    k: usize,
+    seed: u64,
+    held_out: &[bool],
+) -> Centroids {
     let n = data.len() / dim;
+    let out = |r: u32| held_out.get(r as usize).copied().unwrap_or(false);
     let k = k.clamp(1, n.max(1));
     let mut rng = Rng::new(seed);
     let k1 = ((k as f64).sqrt().round() as usize).clamp(1, k);
-    let sample = sample_rows(&mut rng, n, k1 * COARSE_SAMPLE_PER_CENTROID);
+    let mut sample = sample_rows(&mut rng, n, k1 * COARSE_SAMPLE_PER_CENTROID);
+    sample.retain(|&r| !out(r));
     let coarse = lloyd(distance, data, dim, &sample, k1, &mut rng);
     let k1 = coarse.len() / dim;
     // Members of every coarse cluster (all rows), to split it.
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); k1];
     let mut scores = vec![0.0f32; k1];
-    for row in 0..n {
+    for row in (0..n).filter(|&r| !out(r as u32)) {
         let v = &data[row * dim..(row + 1) * dim];
         kernels::score_many(distance, v, &coarse, dim, &mut scores);
         members[argmax(&scores)].push(row as u32);
@@ -106,6 +121,35 @@ pub fn train(distance: Distance, data: &[f32], dim: usize, k: usize, seed: u64) 
         kept_coarse.extend_from_slice(&coarse[c * dim..(c + 1) * dim]);
     }
     Centroids { dim, coarse: kept_coarse, fine, children }
+}
+
+/// A coarse level over given fine centroids (`fine`, `len × dim`), so rows can be assigned
+/// to them as fast as to freshly trained ones: √len coarse centroids clustered from the fine
+/// ones, the fine ones grouped under them. Returns the [`Centroids`] (fine reordered by group)
+/// and, per reordered fine centroid, its index in `fine`.
+pub fn hierarchy(distance: Distance, fine: &[f32], dim: usize, seed: u64) -> (Centroids, Vec<u32>) {
+    let n = fine.len() / dim.max(1);
+    let mut rng = Rng::new(seed);
+    let k1 = ((n as f64).sqrt().round() as usize).clamp(1, n.max(1));
+    let all: Vec<u32> = (0..n as u32).collect();
+    let coarse = lloyd(distance, fine, dim, &all, k1, &mut rng);
+    let k1 = (coarse.len() / dim.max(1)).max(1);
+    let mut groups: Vec<Vec<u32>> = vec![Vec::new(); k1];
+    let mut scores = vec![0.0f32; k1];
+    for r in 0..n {
+        kernels::score_many(distance, &fine[r * dim..(r + 1) * dim], &coarse, dim, &mut scores);
+        groups[argmax(&scores)].push(r as u32);
+    }
+    let (mut out, mut perm, mut children, mut kept) = (Vec::with_capacity(fine.len()), Vec::new(), vec![0], Vec::new());
+    for (c, g) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
+        for &r in g {
+            out.extend_from_slice(&fine[r as usize * dim..(r as usize + 1) * dim]);
+            perm.push(r);
+        }
+        children.push(perm.len());
+        kept.extend_from_slice(&coarse[c * dim..(c + 1) * dim]);
+    }
+    (Centroids { dim, coarse: kept, fine: out, children }, perm)
 }
 
 /// `m` distinct row numbers below `n` (all of them when `m >= n`), in ascending order.

@@ -108,8 +108,16 @@ mod tests {
 
     #[test]
     fn every_row_maps_to_the_partition_holding_it() {
-        let index =
-            PartitionIndex { dim: 1, centroids: vec![0.0; 4], starts: vec![0, 3, 3, 5, 9], ..Default::default() };
+        let index = PartitionIndex {
+            dim: 1,
+            shared: std::rc::Rc::new(crate::segment::partition::Partitioning {
+                dim: 1,
+                centroids: vec![0.0; 4],
+                ..Default::default()
+            }),
+            starts: vec![0, 3, 3, 5, 9],
+            ..Default::default()
+        };
         let got: Vec<usize> = (0..9).map(|r| partition_of(&index, r)).collect();
         assert_eq!(got, [0, 0, 0, 2, 2, 3, 3, 3, 3]);
     }

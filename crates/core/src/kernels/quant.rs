@@ -236,6 +236,19 @@ impl QuantizedMatrix {
         self.max_residual = self.max_residual.max(residual);
     }
 
+    /// Appends row `i` of `other` (same dimension) as it is, without quantising again.
+    pub fn push_row_of(&mut self, other: &QuantizedMatrix, i: usize) {
+        debug_assert_eq!(other.stride, self.stride, "matrices of different dimensions");
+        let s = i * other.stride;
+        self.codes.extend_from_slice(&other.codes[s..s + other.stride]);
+        self.scales.push(other.scales[i]);
+        self.sq_norms.push(other.sq_norms[i]);
+        self.norms.push(other.norms[i]);
+        self.residuals.push(other.residuals[i]);
+        self.max_norm = self.max_norm.max(other.norms[i]);
+        self.max_residual = self.max_residual.max(other.residuals[i]);
+    }
+
     /// Dimension of every row.
     pub fn dim(&self) -> usize {
         self.dim

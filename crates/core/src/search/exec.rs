@@ -94,6 +94,9 @@ pub struct SearchOptions {
     pub include_metadata: bool,
     /// Exact or int8 + re-rank.
     pub mode: ScanMode,
+    /// ANN only: the recall@10 to aim for, in (0, 1]; the partitioning's calibration turns it
+    /// into probes (`probes` overrides it). `None`: [`ann::DEFAULT_RECALL`].
+    pub recall: Option<f32>,
 }
 
 /// One result.
@@ -324,7 +327,7 @@ pub fn search(view: &SnapshotView, query: &[f32], opts: &SearchOptions) -> Resul
             screened(view, &q, opts.k, usize::MAX, &admit)
         }
         ScanMode::Exact | ScanMode::Flat => exact_f32(view, &q, opts.k, &admit),
-        ScanMode::Ann { probes, prune } => ann::search(view, &q, opts.k, probes, prune, &admit).0,
+        ScanMode::Ann { probes, prune } => ann::search(view, &q, opts.k, probes, opts.recall, prune, &admit).0,
         ScanMode::Int8 { oversample } => {
             let cap = opts.k.saturating_mul(oversample.max(1));
             screened(view, &q, opts.k, cap, &admit)
@@ -360,6 +363,7 @@ fn screening_pays(view: &SnapshotView, k: usize) -> bool {
 }
 
 pub mod ann;
+pub mod calibrate;
 mod codes;
 mod scan;
 use codes::{has_quantized, purge_quantized, quantized_segment};

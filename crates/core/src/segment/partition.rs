@@ -39,13 +39,79 @@ pub fn stored_centroids(centroids: &[f32], dim: usize) -> Vec<f32> {
     out
 }
 
+/// One target of a partitioning's calibration: probing `probes` partitions reached recall@10
+/// `recall` on a held-out sample of the rows it was built on (`crate::search::calibrate`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    /// Recall@10 reached (a target of the calibration).
+    pub recall: f32,
+    /// Fewest probed partitions that reached it.
+    pub probes: u32,
+}
+
+/// The centroids that partition a collection's indexed segments. Compaction trains them once
+/// and every later indexed segment lists its rows under the same ones (format v3, which stores
+/// a copy with each segment and names it by `id`), so a query scores them once for all
+/// segments. Segments decoded with the same id share one `Rc` in memory.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Partitioning {
+    /// Shared identity; `None` for a v2 segment's own centroids (never reused by compaction).
+    pub id: Option<uuid::Uuid>,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Centroids, `partitions × dim`, row-major (in stored, int8-exact form).
+    pub centroids: Vec<f32>,
+    /// Rows the centroids were trained on (compaction retrains once the collection outgrows
+    /// them: `crate::limits::RETRAIN_GROWTH`).
+    pub trained_rows: u32,
+    /// Probes per recall target, ascending in both (empty: not calibrated, a v2 segment).
+    pub calibration: Vec<Calibration>,
+}
+
+impl Partitioning {
+    /// Number of partitions.
+    pub fn partitions(&self) -> usize {
+        self.centroids.len() / self.dim.max(1)
+    }
+
+    /// Fewest probes calibrated to reach recall@10 `target`: the first calibrated target at
+    /// or above it; `None` when the calibration does not reach it (or there is none).
+    pub fn probes_for(&self, target: f32) -> Option<usize> {
+        self.calibration.iter().find(|c| c.recall >= target).map(|c| c.probes as usize)
+    }
+}
+
+thread_local! {
+    /// Partitionings in memory by id: segments decoded with the same one share its centroids.
+    static SHARED: std::cell::RefCell<std::collections::HashMap<uuid::Uuid, std::rc::Weak<Partitioning>>> =
+        Default::default();
+}
+
+/// `p` as an `Rc`, the one already in memory when a segment with the same partitioning (id and
+/// contents) is: one copy of the centroids however many segments list rows under them.
+pub fn shared(p: Partitioning) -> std::rc::Rc<Partitioning> {
+    let Some(id) = p.id else { return std::rc::Rc::new(p) };
+    SHARED.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(have) = m.get(&id).and_then(std::rc::Weak::upgrade) {
+            if *have == p {
+                return have;
+            }
+        }
+        m.retain(|_, w| w.strong_count() > 0);
+        let rc = std::rc::Rc::new(p);
+        m.insert(id, std::rc::Rc::downgrade(&rc));
+        rc
+    })
+}
+
 /// The partition index of a segment whose rows are stored in partition order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartitionIndex {
     /// Vector dimension.
     pub dim: usize,
-    /// Centroids, `partitions × dim`, row-major.
-    pub centroids: Vec<f32>,
+    /// The centroids (shared with the collection's other indexed segments in format v3).
+    pub shared: std::rc::Rc<Partitioning>,
     /// Rows of partition `p` (its primary members) are `starts[p]..starts[p + 1]`.
     pub starts: Vec<u32>,
     /// Spill entries of partition `p` are `spills[spill_starts[p]..spill_starts[p + 1]]`.
@@ -72,12 +138,21 @@ impl PartitionIndex {
 
     /// Centroid of partition `p`.
     pub fn centroid(&self, p: usize) -> &[f32] {
-        &self.centroids[p * self.dim..(p + 1) * self.dim]
+        &self.shared.centroids[p * self.dim..(p + 1) * self.dim]
     }
 
-    /// Heap bytes held.
+    /// The centroids, `partitions × dim`.
+    pub fn centroids(&self) -> &[f32] {
+        &self.shared.centroids
+    }
+
+    /// Heap bytes held (the shared centroids counted in full: an upper bound).
     pub fn heap_bytes(&self) -> usize {
-        (self.centroids.capacity() + self.starts.capacity() + self.spill_starts.capacity() + self.spills.capacity()) * 4
+        (self.shared.centroids.capacity()
+            + self.starts.capacity()
+            + self.spill_starts.capacity()
+            + self.spills.capacity())
+            * 4
     }
 
     /// Checks the invariants search relies on against a segment of `rows` rows (a decoded
@@ -85,7 +160,11 @@ impl PartitionIndex {
     pub fn validate(&self, rows: usize, dim: usize) -> crate::Result<()> {
         let bad = |m: &str| Err(crate::Error::corrupt(format!("partition index: {m}")));
         let p = self.partitions();
-        if self.dim != dim || self.centroids.len() != p * dim || self.spill_starts.len() != self.starts.len() {
+        if self.dim != dim
+            || self.shared.dim != dim
+            || self.shared.centroids.len() != p * dim
+            || self.spill_starts.len() != self.starts.len()
+        {
             return bad("shape does not match the segment");
         }
         if self.starts.first().copied().unwrap_or(0) != 0 || self.starts.last().map_or(0, |&s| s as usize) != rows {
@@ -102,8 +181,13 @@ impl PartitionIndex {
         if self.spills.iter().any(|&r| r as usize >= rows) {
             return bad("a spill entry names a row past the end");
         }
-        if self.centroids.iter().any(|x| !x.is_finite()) {
+        if self.shared.centroids.iter().any(|x| !x.is_finite()) {
             return bad("a centroid is not finite");
+        }
+        let cal = &self.shared.calibration;
+        let bad_cal = |c: &Calibration| !(c.recall > 0.0 && c.recall <= 1.0) || c.probes == 0 || c.probes as usize > p;
+        if cal.iter().any(bad_cal) || cal.windows(2).any(|w| w[0].recall >= w[1].recall || w[0].probes > w[1].probes) {
+            return bad("calibration out of range");
         }
         Ok(())
     }

@@ -1,9 +1,13 @@
-//! Segment format v2: a segment with a partition index, laid out so that an object store can
-//! serve the centroids and any one partition by byte range (docs/FORMAT.md).
+//! Segment formats v2 and v3: a segment with a partition index, laid out so that an object
+//! store can serve the centroids and any one partition by byte range (docs/FORMAT.md). v3 (what
+//! compaction writes) adds the shared partitioning's identity and calibration after the fixed
+//! header; v2 objects still decode (their centroids are their own).
 //!
 //! ```text
-//! header   "AKSG" u16 2, u16 flags, u32 dim, u32 rows, u64 created_at_ms, u32 partitions,
-//!          u32 spill entries, u64 body offset                                    (40 bytes)
+//! header   "AKSG" u16 version, u16 flags, u32 dim, u32 rows, u64 created_at_ms,
+//!          u32 partitions, u32 spill entries, u64 body offset                    (40 bytes)
+//!          v3 only: 16-byte partitioning id, u32 trained rows, u32 calibration entries,
+//!          per entry f32 recall@10 and u32 probes
 //!          centroids: per partition an f32 power-of-two scale and dim × i8 codes
 //!          table: per partition u64 offset, u32 length, u32 rows, u32 spills    (20 bytes each)
 //!          u32 CRC-32 of the header so far
@@ -18,12 +22,16 @@
 //! self-contained; a whole-object decode keeps only the primary rows and the spill row numbers.
 
 use super::codec::{self, Reader};
-use super::partition::{centroid_code, centroid_scale, PartitionIndex};
+use super::partition::{centroid_code, centroid_scale, Calibration, PartitionIndex, Partitioning};
 use super::{check_dimension, Segment, SegmentBuilder, MAGIC};
 use crate::error::{Error, Result};
 
-/// The format version of indexed segments.
-pub const VERSION: u16 = 2;
+/// The format version compaction writes for indexed segments (a shared partitioning).
+pub const VERSION: u16 = 3;
+/// The first indexed format (a segment's own centroids), still read.
+pub const VERSION_V2: u16 = 2;
+/// Most calibration entries a header may hold.
+const MAX_CALIBRATION: usize = 64;
 /// Bytes of the fixed part of the header.
 pub const FIXED_HEADER: usize = 40;
 const TABLE_ENTRY: usize = 20;
@@ -50,23 +58,32 @@ pub struct Header {
     pub rows: usize,
     /// Creation time, ms since the epoch.
     pub created_at_ms: u64,
-    /// Centroids, `partitions × dimension`.
-    pub centroids: Vec<f32>,
+    /// The centroids (and for v3 their identity and calibration).
+    pub partitioning: Partitioning,
     /// One block per partition.
     pub blocks: Vec<Block>,
     /// Bytes of the header (the first block starts here).
     pub len: usize,
 }
 
-/// Encodes `seg` (rows in partition order) with its index.
+/// Encodes `seg` (rows in partition order) with its index, in format [`VERSION`].
 pub fn encode(seg: &Segment, index: &PartitionIndex) -> Vec<u8> {
+    encode_as(seg, index, VERSION)
+}
+
+/// [`encode`] in format `version` (2 or 3). Only compatibility tests write v2 (which drops the
+/// partitioning's identity and calibration).
+pub fn encode_as(seg: &Segment, index: &PartitionIndex, version: u16) -> Vec<u8> {
     let dim = seg.dimension as usize;
     let parts = index.partitions();
     let metas = codec::encoded_metadata(seg);
-    let header_len = FIXED_HEADER + parts * (4 + dim) + parts * TABLE_ENTRY + 4;
+    let shared = &index.shared;
+    let cal = &shared.calibration[..shared.calibration.len().min(MAX_CALIBRATION)];
+    let ext = if version >= VERSION { 24 + cal.len() * 8 } else { 0 };
+    let header_len = FIXED_HEADER + ext + parts * (4 + dim) + parts * TABLE_ENTRY + 4;
     let mut out = Vec::with_capacity(header_len + seg.vectors.len() * 4 * 2);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(dim as u32).to_le_bytes());
     out.extend_from_slice(&(seg.len() as u32).to_le_bytes());
@@ -74,7 +91,16 @@ pub fn encode(seg: &Segment, index: &PartitionIndex) -> Vec<u8> {
     out.extend_from_slice(&(parts as u32).to_le_bytes());
     out.extend_from_slice(&(index.spills.len() as u32).to_le_bytes());
     out.extend_from_slice(&(header_len as u64).to_le_bytes());
-    for c in index.centroids.chunks_exact(dim) {
+    if version >= VERSION {
+        out.extend_from_slice(shared.id.unwrap_or_default().as_bytes());
+        out.extend_from_slice(&shared.trained_rows.to_le_bytes());
+        out.extend_from_slice(&(cal.len() as u32).to_le_bytes());
+        for c in cal {
+            out.extend_from_slice(&c.recall.to_le_bytes());
+            out.extend_from_slice(&c.probes.to_le_bytes());
+        }
+    }
+    for c in index.centroids().chunks_exact(dim) {
         let scale = centroid_scale(c);
         out.extend_from_slice(&scale.to_le_bytes());
         out.extend(c.iter().map(|&x| centroid_code(x, scale) as u8));
@@ -109,12 +135,20 @@ pub fn encode(seg: &Segment, index: &PartitionIndex) -> Vec<u8> {
     out
 }
 
-/// The header length a v2 object declares, from its first [`FIXED_HEADER`] bytes.
+/// Whether the first bytes of an object are those of an indexed (v2 or v3) segment.
+pub fn is_indexed(fixed: &[u8]) -> bool {
+    fixed.len() >= 6
+        && &fixed[..4] == MAGIC
+        && [VERSION_V2, VERSION].contains(&u16::from_le_bytes([fixed[4], fixed[5]]))
+}
+
+/// The header length an indexed object declares, from its first [`FIXED_HEADER`] bytes.
 pub fn header_len(fixed: &[u8]) -> Result<usize> {
     let mut r = Reader { buf: fixed, pos: 0 };
-    if r.take(4, "magic")? != MAGIC || r.u16("format version")? != VERSION {
-        return Err(Error::corrupt("not a v2 segment object"));
+    if !is_indexed(fixed) {
+        return Err(Error::corrupt("not an indexed (v2/v3) segment object"));
     }
+    r.pos = 6;
     r.pos = 32;
     usize::try_from(r.u64("header length")?).map_err(|_| Error::corrupt("v2 header length out of range"))
 }
@@ -130,6 +164,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header> {
     if crc32fast::hash(head) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
         return Err(Error::corrupt("v2 segment header checksum mismatch"));
     }
+    let version = u16::from_le_bytes([head[4], head[5]]);
     let mut r = Reader { buf: head, pos: 8 };
     let dim = check_dimension(r.u32("dimension")?)?;
     let rows = r.u32("record count")? as usize;
@@ -138,10 +173,25 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header> {
     let _spills = r.u32("spill entries")?;
     r.u64("header length")?;
     let d = dim as usize;
+    let mut partitioning = Partitioning { dim: d, ..Default::default() };
+    if version >= VERSION {
+        let id: [u8; 16] = r.take(16, "partitioning id")?.try_into().expect("16 bytes");
+        partitioning.id = Some(uuid::Uuid::from_bytes(id));
+        partitioning.trained_rows = r.u32("trained rows")?;
+        let n = r.u32("calibration entries")? as usize;
+        if n > MAX_CALIBRATION {
+            return Err(Error::corrupt(format!("v3 header claims {n} calibration entries")));
+        }
+        for _ in 0..n {
+            let recall = f32::from_le_bytes(r.take(4, "calibrated recall")?.try_into().expect("4 bytes"));
+            partitioning.calibration.push(Calibration { recall, probes: r.u32("calibrated probes")? });
+        }
+    }
     if parts.checked_mul(4 + d + TABLE_ENTRY).is_none_or(|n| n != r.remaining()) {
         return Err(Error::corrupt(format!("v2 header claims {parts} partitions but holds {} bytes", r.remaining())));
     }
-    let mut centroids = Vec::with_capacity(parts * d);
+    let centroids = &mut partitioning.centroids;
+    centroids.reserve(parts * d);
     for p in 0..parts {
         let scale = f32::from_le_bytes(r.take(4, "centroid scale")?.try_into().expect("4 bytes"));
         if !(scale.is_finite() && scale >= 0.0) {
@@ -170,7 +220,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header> {
     if total != rows {
         return Err(Error::corrupt(format!("partitions hold {total} rows, the header says {rows}")));
     }
-    Ok(Header { dimension: dim, rows, created_at_ms, centroids, blocks, len })
+    Ok(Header { dimension: dim, rows, created_at_ms, partitioning, blocks, len })
 }
 
 /// One partition read on its own: its primary rows then its spill copies, and for each spill
@@ -243,7 +293,8 @@ pub(super) fn decode(body: &[u8]) -> Result<Segment> {
     if end != body.len() {
         return Err(Error::corrupt(format!("{} unexpected bytes after the last partition", body.len() - end)));
     }
-    let index = PartitionIndex { dim: d, centroids: h.centroids, starts, spill_starts, spills };
+    let shared = super::partition::shared(h.partitioning);
+    let index = PartitionIndex { dim: d, shared, starts, spill_starts, spills };
     let mut seg = sb.finish();
     index.validate(seg.len(), d)?;
     seg.index = Some(index);

@@ -45,7 +45,7 @@ fn each_partition_reads_alone_from_its_byte_range() {
     let idx = seg.index.as_ref().unwrap();
     let bytes = encode_any(&seg);
     let h = decode_header(&bytes[..header_len(&bytes[..FIXED_HEADER]).unwrap()]).unwrap();
-    assert_eq!(h.centroids, idx.centroids);
+    assert_eq!(h.partitioning.centroids, idx.centroids());
     for (p, b) in h.blocks.iter().enumerate() {
         let part = decode_partition(&h, p, &bytes[b.offset as usize..(b.offset + b.len as u64) as usize]).unwrap();
         assert_eq!(part.rows, idx.rows(p).len());
@@ -110,4 +110,52 @@ fn v1_segments_still_read() {
     let back = decode_any(&bytes).unwrap();
     assert_eq!(back, flat);
     assert!(back.index.is_none());
+}
+
+#[test]
+fn v2_objects_still_decode_with_centroids_of_their_own() {
+    let seg = indexed(120);
+    let idx = seg.index.as_ref().unwrap();
+    let bytes = encode_as(&seg, idx, VERSION_V2);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), VERSION_V2);
+    let back = decode_any(&bytes).unwrap();
+    let b = back.index.as_ref().unwrap();
+    assert_eq!(b.shared.id, None, "a v2 segment has no shared partitioning");
+    assert!(b.shared.calibration.is_empty());
+    assert_eq!(b.centroids(), idx.centroids());
+    assert_eq!((b.starts.clone(), b.spills.clone()), (idx.starts.clone(), idx.spills.clone()));
+    assert_eq!(back.ids, seg.ids);
+    // Its header reads by range as a v3 one does.
+    let h = decode_header(&bytes[..header_len(&bytes[..FIXED_HEADER]).unwrap()]).unwrap();
+    assert_eq!(h.partitioning.centroids, idx.centroids());
+}
+
+#[test]
+fn segments_of_one_partitioning_share_its_centroids_and_calibration_in_memory() {
+    use crate::index::ivf::build_with;
+    use crate::segment::partition::Calibration;
+    let mut a = indexed(150);
+    let mut shared = (*a.index.as_ref().unwrap().shared).clone();
+    shared.calibration = vec![Calibration { recall: 0.9, probes: 2 }, Calibration { recall: 0.99, probes: 5 }];
+    let shared = std::rc::Rc::new(shared);
+    a.index.as_mut().unwrap().shared = shared.clone();
+    let flat = Segment::from_records(
+        &(0..90)
+            .map(|i| Record::new(format!("b{i}"), vec![(i as f32).sin(), 0.5, (i as f32).cos(), 1.0], None))
+            .collect::<Vec<_>>(),
+        4,
+        7,
+    );
+    let b = build_with(Distance::L2, &flat, &shared, &BuildOptions { rows_per_partition: 8, ..Default::default() });
+    let (da, db) = (decode_any(&encode_any(&a)).unwrap(), decode_any(&encode_any(&b)).unwrap());
+    let (ia, ib) = (da.index.as_ref().unwrap(), db.index.as_ref().unwrap());
+    assert!(std::rc::Rc::ptr_eq(&ia.shared, &ib.shared), "two copies of one partitioning in memory");
+    assert_eq!(*ia.shared, *shared, "id, centroids, trained rows and calibration round trip");
+    assert_eq!(ia.shared.probes_for(0.95), Some(5));
+    assert_eq!(ia.shared.probes_for(0.999), None);
+    // A calibration that names more probes than partitions is corrupt.
+    let mut bad = (*shared).clone();
+    bad.calibration[1].probes = 10_000;
+    a.index.as_mut().unwrap().shared = std::rc::Rc::new(bad);
+    assert_eq!(decode_any(&encode_any(&a)).unwrap_err().code(), "CORRUPT");
 }

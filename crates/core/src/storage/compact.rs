@@ -23,7 +23,6 @@ use log::{debug, info};
 use super::commit::Operation;
 use super::{check_reupload, Storage};
 use crate::error::{Error, Result};
-use crate::limits::IVF_MIN_ROWS;
 use crate::manifest::{CollectionManifest, RetiredSegment, SegmentDescriptor, SegmentState, Tombstone};
 use crate::segment::{Segment, SegmentBuilder};
 
@@ -103,9 +102,18 @@ pub fn plan(m: &CollectionManifest, opts: &CompactOptions) -> Option<Plan> {
     let cand = &segs[start..];
     let (mut lo, mut hi) = (0, cand.len());
     if opts.full || tombstone_heavy {
-        // Everything from the oldest candidate, trimmed from the newest side to the budget.
-        while hi > lo + 1 && bytes(&cand[lo..hi]) > opts.max_input_bytes {
-            hi -= 1;
+        // Everything from the oldest candidate, trimmed from the newest side to the budget; a
+        // candidate that fills the budget alone is passed over (without tombstones to retire,
+        // rewriting it alone does nothing) so the newer ones still merge.
+        loop {
+            hi = cand.len();
+            while hi > lo + 1 && bytes(&cand[lo..hi]) > opts.max_input_bytes {
+                hi -= 1;
+            }
+            if hi - lo >= 2 || !m.tombstones.is_empty() || lo + 1 >= cand.len() {
+                break;
+            }
+            lo += 1;
         }
     } else {
         // The oldest segment not larger than everything newer, merged with everything newer.
@@ -259,7 +267,7 @@ impl Storage {
             receipt.version = m.version;
             receipt.segments_after = m.segments.len();
             let Some(plan) = plan(&m, opts) else { break };
-            if !self.merge_once(&m, &plan, &mut receipt).await? {
+            if !self.merge_once(&m, &plan, opts.max_input_bytes, &mut receipt).await? {
                 break;
             }
         }
@@ -279,15 +287,18 @@ impl Storage {
 
     /// Reads the inputs (at most [`MAX_PARALLEL_READS`] at once), merges, writes the output,
     /// commits the swap. False when superseded.
-    async fn merge_once(&self, m: &CollectionManifest, plan: &Plan, receipt: &mut CompactionReceipt) -> Result<bool> {
+    async fn merge_once(
+        &self,
+        m: &CollectionManifest,
+        plan: &Plan,
+        budget: u64,
+        receipt: &mut CompactionReceipt,
+    ) -> Result<bool> {
         let inputs = self.load_segments(m, &plan.inputs).await?;
         let (merged, dropped) = merge(m, plan, &inputs);
+        let existing = self.partitioning_for(m, plan, &inputs).await?;
         drop(inputs);
-        let merged = if merged.len() >= IVF_MIN_ROWS {
-            crate::index::ivf::build(m.distance, &merged, &crate::index::ivf::BuildOptions::default())
-        } else {
-            merged
-        };
+        let merged = self.index_output(m, plan, existing, merged, budget).await?;
         let merged = &merged;
         let write = |gen| async move {
             if merged.is_empty() {

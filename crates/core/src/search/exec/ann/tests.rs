@@ -30,7 +30,7 @@ fn clustered() -> (SnapshotView, Vec<Vec<f32>>) {
 
 fn run(view: &SnapshotView, q: &[f32], probes: usize, prune: bool) -> (Vec<u32>, usize) {
     let admit = Admit { view, filter: None, rows: None };
-    let (top, screened) = search(view, q, 10, Some(probes), prune, &admit);
+    let (top, screened) = search(view, q, 10, Some(probes), None, prune, &admit);
     (top.into_sorted().into_iter().map(|(_, i)| i).collect(), screened)
 }
 
