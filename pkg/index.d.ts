@@ -537,18 +537,27 @@ export interface SearchOptions {
    * of a snapshot on, it screens with int8 codes (built once per segment: dimension + 16 bytes per
    * record) and re-scores exactly — same hits, same scores, faster.
    * `'flat'`: exact by a plain f32 scan that never builds int8 codes (least memory).
-   * `'ann'`: approximate nearest neighbours. Segments that compaction wrote with a partition
-   * index (≥ 8,192 records) are searched in their `probes` partitions nearest the query only;
-   * other segments in full. Newest-wins, deletes and filters hold exactly (a filter matching at
+   * `'ann'`: approximate nearest neighbours. Compaction gives a collection one partition index
+   * (centroids trained at its first merge of ≥ 8,192 records, shared by every later compacted
+   * segment and calibrated on a held-out sample of its rows); the partitions nearest the query
+   * are scanned across all indexed segments at once, enough of them for `recall` (default
+   * 0.99); fresh, uncompacted segments in full. Newest-wins, deletes and filters hold exactly (a filter matching at
    * most half the records makes the search exact over them); hit scores are exact.
    * `'int8'`: int8-quantised scan, then exact re-ranking of the best `k × oversample` candidates —
    * faster on large collections, and the returned scores are exact.
    */
   mode?: 'exact' | 'flat' | 'ann' | 'int8';
   /**
-   * `mode: 'ann'`: partitions probed per indexed segment, at most; ≥ 1. Default an eighth of them
-   * (at least 8): recall@10 ≈ 0.99 on 384-d sentence embeddings. More probes, higher recall,
-   * slower.
+   * `mode: 'ann'`: the recall@10 to aim for, in (0, 1]. Default 0.99. The index's calibration
+   * (measured when compaction trained it: probes per recall 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
+   * picks the fewest partitions that reached the first calibrated target at or above it; above
+   * 0.995 every partition is probed. An error with any other mode. `probes` overrides it.
+   */
+  recall?: number;
+  /**
+   * `mode: 'ann'`: partitions probed, at most; ≥ 1. Overrides `recall`. Default: what the
+   * calibration measured for `recall` (indexes written before calibration existed: an eighth of
+   * the partitions, at least 8). More probes, higher recall, slower.
    */
   probes?: number;
   /**

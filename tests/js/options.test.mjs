@@ -41,6 +41,20 @@ test('unknown search options are errors that suggest the right key', async () =>
   await invalid(docs.search(q, 'five'), /options must be an object .* or a number/);
 });
 
+test('recall is a number in (0, 1] for mode ann only', async () => {
+  const { docs } = await fixture();
+  const q = [1, 0];
+  const ann = await docs.search(q, { k: 3, mode: 'ann', recall: 0.9 });
+  assert.deepEqual(ann.map((h) => h.id), (await docs.search(q, 3)).map((h) => h.id), 'a fresh segment is scanned exactly');
+  assert.equal((await docs.searchIds(q, { k: 3, mode: 'ann', recall: 1 })).ids.length, 3);
+  await invalid(docs.search(q, { mode: 'ann', recall: 1.5 }), /options\.recall must be a number in \(0, 1\]/);
+  await invalid(docs.search(q, { mode: 'ann', recall: 0 }), /options\.recall must be a number in \(0, 1\]/);
+  await invalid(docs.search(q, { mode: 'ann', recall: '0.9' }), /options\.recall/);
+  await invalid(docs.search(q, { recall: 0.9 }), /options\.recall applies to mode: 'ann' only/);
+  await invalid(() => docs.searchIdsSync(q, { mode: 'int8', recall: 0.9 }), /options\.recall applies to mode: 'ann' only/);
+  await invalid(docs.search(q, { mode: 'ann', recal: 0.9 }), /options\.recal; did you mean 'recall'/);
+});
+
 test('search(q, 5) means k = 5 on every search call', async () => {
   const { docs } = await fixture();
   assert.equal((await docs.search([1, 0], 5)).length, 5);

@@ -92,6 +92,9 @@ async function search(ctx, request, name) {
     throw invalid('probes must be a whole number in 1..1000000');
   }
   if (body.prune !== undefined && typeof body.prune !== 'boolean') throw invalid('prune must be a boolean');
+  if (body.recall !== undefined && (typeof body.recall !== 'number' || !(body.recall > 0 && body.recall <= 1) || mode !== 'ann')) {
+    throw invalid("recall must be a number in (0, 1], with mode 'ann'");
+  }
   const c = await ctx.collection(name);
   // Read what other instances committed: a cheap conditional GET (304 when unchanged).
   await c.refresh();
@@ -102,6 +105,7 @@ async function search(ctx, request, name) {
     mode,
     probes: body.probes,
     prune: body.prune,
+    recall: body.recall,
   });
   return json({ results });
 }

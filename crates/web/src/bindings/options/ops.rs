@@ -14,7 +14,7 @@ use akidb_core::search::filter::Filter;
 use akidb_core::storage::{CompactOptions, DEFAULT_SEGMENT_SIZE};
 
 /// Keys of the options of `search`, `searchIds` and `searchIdsSync`.
-pub const SEARCH_KEYS: &[&str] = &["k", "filter", "includeMetadata", "mode", "probes", "prune", "oversample"];
+pub const SEARCH_KEYS: &[&str] = &["k", "filter", "includeMetadata", "mode", "probes", "prune", "recall", "oversample"];
 /// Keys of the options of `upsert`.
 pub const UPSERT_KEYS: &[&str] = &["segmentSize", "onProgress"];
 /// Keys of the options of `compact`.
@@ -72,6 +72,7 @@ fn search_with(options: &JsValue, keys: &Keys) -> JsResult<SearchOptions> {
     let oversample_v = get(&keys.oversample);
     let probes_v = get(&keys.probes);
     let prune_v = get(&keys.prune);
+    let recall_v = get(&keys.recall);
     // More own keys than known ones with a value: something unknown (or a known key set to
     // undefined); the slow check tells which.
     let own = js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).length();
@@ -106,7 +107,15 @@ fn search_with(options: &JsValue, keys: &Keys) -> JsResult<SearchOptions> {
             }
         }
     };
-    Ok(SearchOptions { k, filter, include_metadata, mode })
+    let recall = match number(&recall_v, "options.recall")? {
+        None => None,
+        Some(_) if !matches!(mode, ScanMode::Ann { .. }) => {
+            return Err(invalid("options.recall applies to mode: 'ann' only (the other modes are exact or int8)"))
+        }
+        Some(r) if r > 0.0 && r <= 1.0 => Some(r as f32),
+        Some(r) => return Err(invalid(format!("options.recall must be a number in (0, 1], e.g. 0.95; got {r}"))),
+    };
+    Ok(SearchOptions { k, filter, include_metadata, mode, recall })
 }
 
 /// Options of `collection.upsert(records, options)`.
