@@ -46,9 +46,10 @@ pub const SHARED_INDEX_MIN_ROWS: usize = 1_024;
 /// when the collection holds that many and the merge at least this many (a merge budget that
 /// keeps every segment small must not keep the collection unindexed).
 pub const TRAIN_MIN_ROWS: usize = 2_048;
-/// A compaction that rewrites every segment retrains the partitioning once the collection holds
-/// this many times the rows it was trained on (partitions would average this many times the
-/// rows the build aims for).
+/// Once a collection holds this many times the rows its partitioning was trained for, a merge
+/// of every segment retrains it, or a full compaction retrains it on a sample and rewrites each
+/// segment (`storage::reindex`): partitions would average this many times the rows the build
+/// aims for.
 pub const RETRAIN_GROWTH: u64 = 4;
 /// Decoded partitions a database keeps from cold ANN queries (range reads), least recently
 /// used dropped first. Sized for a 128 MB Workers isolate.

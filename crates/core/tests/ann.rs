@@ -408,3 +408,60 @@ fn the_first_partitioning_is_trained_on_the_whole_collection_not_the_first_merge
         assert!(first_only[0] + 0.02 < sampled[0], "control {first_only:?} vs sampled {sampled:?}");
     });
 }
+
+/// The v3 partitioning ids (and the rows each was trained for) of the listed segments.
+async fn partitionings(c: &Collection, mem: &Arc<MemoryKv>) -> Vec<Option<(uuid::Uuid, u32)>> {
+    let s = Storage::new(mem.clone() as Arc<dyn Kv>);
+    let m = c.snapshot();
+    let mut out = Vec::new();
+    for d in &m.segments {
+        let seg = s.load_segment(&m, d).await.unwrap();
+        out.push(seg.index.as_ref().and_then(|i| i.shared.id.map(|id| (id, i.shared.trained_rows))));
+    }
+    out
+}
+
+#[test]
+fn a_collection_that_outgrew_its_partitioning_is_retrained_segment_by_segment() {
+    run(async {
+        let mem = Arc::new(MemoryKv::new());
+        let db = Database::new(Storage::new(mem.clone() as Arc<dyn Kv>));
+        db.create_collection("c", DIM as u32, Distance::L2).await.unwrap();
+        let c = db.collection("c").await.unwrap();
+        let recs = clustered(IVF_MIN_ROWS + 30_000 + 100, 31);
+        let (recs, queries) = recs.split_at(IVF_MIN_ROWS + 30_000);
+        for half in recs[..IVF_MIN_ROWS].chunks(IVF_MIN_ROWS / 2) {
+            c.upsert(half).await.unwrap();
+        }
+        c.compact(&CompactOptions { full: true, ..Default::default() }).await.unwrap();
+        let first = partitionings(&c, &mem).await;
+        let (old, trained) = first[0].expect("the first merge trains");
+        assert_eq!(trained as usize, IVF_MIN_ROWS);
+        // 4.6x the rows, merged under a budget of two fresh pieces: no merge covers them all.
+        for chunk in recs[IVF_MIN_ROWS..].chunks(3_000) {
+            c.upsert(chunk).await.unwrap();
+        }
+        let piece = c.snapshot().segments.last().unwrap().size_bytes;
+        let o = CompactOptions { full: true, max_input_bytes: piece * 21 / 10, max_rounds: 16, ..Default::default() };
+        c.compact(&o).await.unwrap();
+        let after = partitionings(&c, &mem).await;
+        let ids: HashSet<uuid::Uuid> = after.iter().flatten().map(|(id, _)| *id).collect();
+        assert_eq!(ids.len(), 1, "one partitioning after the retrain: {after:?}");
+        assert!(!ids.contains(&old), "the outgrown partitioning is still in use: {after:?}");
+        assert!(after.iter().all(Option::is_some), "a segment was left unindexed: {after:?}");
+        assert!(after.iter().flatten().all(|(_, t)| *t as usize == recs.len()), "{after:?}");
+        // Nothing lost, and recall held at the default target.
+        assert_eq!(c.count().await.unwrap(), recs.len());
+        let mut found = 0;
+        for q in queries {
+            let want = ids_of(&c, &q.vector, ScanMode::Exact).await;
+            found +=
+                ids_of(&c, &q.vector, ScanMode::Ann { probes: None, prune: true }).await.intersection(&want).count();
+        }
+        let recall = found as f64 / (queries.len() * 10) as f64;
+        assert!(recall >= 0.97, "recall@10 {recall}");
+        // A second full compaction finds nothing outgrown: no rewrite.
+        let r = c.compact(&o).await.unwrap();
+        assert_eq!(r.merges, 0, "{r:?}");
+    });
+}

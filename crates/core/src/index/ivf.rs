@@ -78,7 +78,7 @@ pub fn build_for(
         }
     }
     let cents = train_centroids(distance, seg, collection_rows.max(seg.len()), &mask, opts);
-    let shared = Rc::new(partitioning(&cents, seg.len(), opts));
+    let shared = Rc::new(partitioning(&cents, collection_rows.max(seg.len()), opts));
     let (out, new_row) = place(distance, seg, &cents, None, shared, opts);
     (out, held_out.iter().filter_map(|&r| new_row.get(r as usize).copied()).collect())
 }
@@ -100,7 +100,8 @@ pub fn train_centroids(
     kmeans::train_excluding(distance, &seg.vectors, seg.dimension as usize, k, opts.seed, held_out)
 }
 
-/// A new partitioning (fresh id) of trained centroids, in their stored form.
+/// A new partitioning (fresh id) of trained centroids, in their stored form, for a collection
+/// of `trained_rows` rows.
 pub fn partitioning(cents: &Centroids, trained_rows: usize, _opts: &BuildOptions) -> Partitioning {
     let dim = cents.dim;
     Partitioning {

@@ -61,8 +61,8 @@ pub struct Partitioning {
     pub dim: usize,
     /// Centroids, `partitions × dim`, row-major (in stored, int8-exact form).
     pub centroids: Vec<f32>,
-    /// Rows the centroids were trained on (compaction retrains once the collection outgrows
-    /// them: `crate::limits::RETRAIN_GROWTH`).
+    /// Rows of the collection the centroids were trained for (compaction retrains once the
+    /// collection outgrows them: `crate::limits::RETRAIN_GROWTH`).
     pub trained_rows: u32,
     /// Probes per recall target, ascending in both (empty: not calibrated, a v2 segment).
     pub calibration: Vec<Calibration>,

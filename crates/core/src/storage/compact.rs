@@ -267,9 +267,12 @@ impl Storage {
             receipt.version = m.version;
             receipt.segments_after = m.segments.len();
             let Some(plan) = plan(&m, opts) else { break };
-            if !self.merge_once(&m, &plan, opts.max_input_bytes, &mut receipt).await? {
+            if !self.merge_once(&m, &plan, opts.max_input_bytes, &mut receipt, None).await? {
                 break;
             }
+        }
+        if opts.full && !opts.auto {
+            self.retrain_grown(name, receipt_incarnation, opts.max_input_bytes, &mut receipt).await?;
         }
         if receipt.merges > 0 {
             info!(
@@ -285,20 +288,30 @@ impl Storage {
         Ok(receipt)
     }
 
-    /// Reads the inputs (at most [`MAX_PARALLEL_READS`] at once), merges, writes the output,
-    /// commits the swap. False when superseded.
-    async fn merge_once(
+    /// Reads the inputs (at most [`MAX_PARALLEL_READS`] at once), merges, writes the output
+    /// (under partitioning `under` when given, else as `index_output` decides), commits the
+    /// swap. False when superseded.
+    pub(crate) async fn merge_once(
         &self,
         m: &CollectionManifest,
         plan: &Plan,
         budget: u64,
         receipt: &mut CompactionReceipt,
+        under: Option<&std::rc::Rc<crate::segment::partition::Partitioning>>,
     ) -> Result<bool> {
         let inputs = self.load_segments(m, &plan.inputs).await?;
         let (merged, dropped) = merge(m, plan, &inputs);
-        let existing = self.partitioning_for(m, plan, &inputs).await?;
-        drop(inputs);
-        let merged = self.index_output(m, plan, existing, merged, budget).await?;
+        let merged = match under {
+            Some(p) => {
+                drop(inputs);
+                super::reindex::index_under(m, merged, p)
+            }
+            None => {
+                let existing = self.partitioning_for(m, plan, &inputs).await?;
+                drop(inputs);
+                self.index_output(m, plan, existing, merged, budget).await?
+            }
+        };
         let merged = &merged;
         let write = |gen| async move {
             if merged.is_empty() {

@@ -1,17 +1,20 @@
 //! Which partitioning a merge output is indexed under. A collection has one partitioning
 //! (format v3): the first merge of at least [`IVF_MIN_ROWS`] rows (or [`TRAIN_MIN_ROWS`] in a
-//! collection of at least [`IVF_MIN_ROWS`]) trains and calibrates it,
-//! and every later merge output of at least [`SHARED_INDEX_MIN_ROWS`] rows lists its rows under
-//! the same centroids, found in an input or read from the header of a listed segment. A merge
-//! that rewrites every segment retrains once the collection has grown [`RETRAIN_GROWTH`]-fold
-//! past the rows the partitioning was trained on. v2 segments (their own centroids) are never
-//! reused: the merge that rewrites them trains or reuses a v3 partitioning, converting them.
+//! collection of at least [`IVF_MIN_ROWS`]) trains and calibrates it, on a sample of every
+//! segment when the collection holds many more rows than the merge; every later merge output of
+//! at least [`SHARED_INDEX_MIN_ROWS`] rows lists its rows under the same centroids, found in an
+//! input or read from the header of a listed segment. Once the collection has grown
+//! [`RETRAIN_GROWTH`]-fold past the rows the partitioning was trained for, a merge that
+//! rewrites every segment retrains, or a full compaction retrains on a sample and rewrites each
+//! segment under the new centroids ([`Storage::retrain_grown`]). v2 segments (their own
+//! centroids) are never reused: the merge that rewrites them trains or reuses a v3
+//! partitioning, converting them.
 
 use std::rc::Rc;
 
-use log::debug;
+use log::{debug, info};
 
-use super::compact::Plan;
+use super::compact::{CompactionReceipt, Plan};
 use super::Storage;
 use crate::error::Result;
 use crate::index::ivf::{self, BuildOptions};
@@ -64,6 +67,14 @@ pub fn train(m: &CollectionManifest, rows: &Segment, collection_rows: usize) -> 
     calibrate::calibrate(m.distance, seg, &queries)
 }
 
+/// `merged` listed under `p` (flat when too small to be worth it).
+pub fn index_under(m: &CollectionManifest, merged: Segment, p: &Rc<Partitioning>) -> Segment {
+    if merged.len() < SHARED_INDEX_MIN_ROWS {
+        return merged;
+    }
+    ivf::build_with(m.distance, &merged, p, &BuildOptions::default())
+}
+
 /// Rows a training sample may hold: the merge budget's worth of vectors (a merge already
 /// holds that much), at least the rows of the output itself.
 fn sample_cap(m: &CollectionManifest, budget: u64, output_rows: usize) -> usize {
@@ -104,6 +115,54 @@ impl Storage {
                 }
             }
         })
+    }
+
+    /// After a full compaction: when the collection has outgrown its partitioning
+    /// ([`RETRAIN_GROWTH`]-fold the rows it was trained for) and no merge could rewrite every
+    /// segment at once (the merge budget is smaller than the collection), trains a new one on a
+    /// sample of every segment and rewrites each indexed segment under it, one commit per
+    /// segment (a merge with one input). Meanwhile both partitionings are searched, each as
+    /// one group; a segment another compaction replaced first is skipped.
+    pub(crate) async fn retrain_grown(
+        &self,
+        name: &str,
+        incarnation: u64,
+        budget: u64,
+        receipt: &mut CompactionReceipt,
+    ) -> Result<()> {
+        let (m, _) = self.load_manifest_versioned(name).await?;
+        let none = Plan { inputs: Vec::new(), retire: Vec::new() };
+        if m.incarnation != incarnation {
+            return Ok(());
+        }
+        let Some(old) = self.partitioning_for(&m, &none, &[]).await? else { return Ok(()) };
+        if m.total_vectors < RETRAIN_GROWTH * u64::from(old.trained_rows) {
+            return Ok(());
+        }
+        let targets: Vec<_> =
+            m.segments.iter().filter(|d| d.record_count >= SHARED_INDEX_MIN_ROWS as u64).map(|d| d.id).collect();
+        let empty = crate::segment::SegmentBuilder::new(m.dimension, 0, 0).finish();
+        let total = usize::try_from(m.total_vectors).unwrap_or(usize::MAX);
+        let sample = self.collection_sample(&m, &none, &empty, sample_cap(&m, budget, 0)).await?;
+        let Some(index) = train(&m, &sample, total).index else { return Ok(()) };
+        info!(
+            "'{name}': retraining its partitioning ({} rows, trained for {}) on a sample of {}, rewriting {} segments",
+            m.total_vectors,
+            old.trained_rows,
+            sample.len(),
+            targets.len()
+        );
+        drop(sample);
+        for id in targets {
+            let (m, _) = self.load_manifest_versioned(name).await?;
+            if m.incarnation != incarnation {
+                return Ok(());
+            }
+            let Some(d) = m.segments.iter().find(|d| d.id == id) else { continue };
+            let plan = Plan { inputs: vec![d.clone()], retire: Vec::new() };
+            self.merge_once(&m, &plan, budget, receipt, Some(&index.shared)).await?;
+        }
+        Ok(())
     }
 
     /// About `cap` rows spread evenly over the collection: from the output `merged` and from
