@@ -28,7 +28,11 @@ const DIM = 384;
 const quick = process.argv.includes('--quick');
 const now = () => performance.now();
 const budgets = quick ? { warmupMs: 200, budgetMs: 2000, passes: 1 } : { warmupMs: 500, budgetMs: 6000, passes: 2 };
-const PROBES = quick ? [128] : [64, 128, 192, 256];
+const PROBES = quick ? [] : [128, 256];
+const RECALLS = quick ? [0.95] : [0.9, 0.95, 0.98, 0.995];
+// Forced segment counts: upsert(records, { segmentSize: n / (2 S) }) then
+// compact({ full: true, maxInputBytes: bytes of two of those pieces + 5 %, maxRounds: 64 }).
+const FORCED = quick ? [4] : [4, 16];
 const EFS = quick ? [40, 120] : [20, 40, 60, 80, 120, 200];
 
 
@@ -39,8 +43,16 @@ async function akidb(kind, base, n, queries, gt) {
   await db.createCollection('docs', { dimension: DIM, distance: 'cosine' }, { ifNotExists: true });
   const c = await db.collection('docs');
   const records = Array.from({ length: n }, (_, i) => ({ id: String(i), vector: base.subarray(i * DIM, (i + 1) * DIM) }));
-  await c.upsert(records);
-  await c.compact(kind === 'one' ? { full: true, maxInputBytes: 2 ** 30 } : { full: true });
+  const forced = kind.startsWith('seg') ? Number(kind.slice(3)) : 0;
+  if (forced) {
+    const segmentSize = Math.ceil(n / (2 * forced));
+    await c.upsert(records, { segmentSize });
+    const piece = (await c.manifest()).segments[0].size_bytes;
+    await c.compact({ full: true, maxInputBytes: Math.ceil(piece * 2.05), maxRounds: 64 });
+  } else {
+    await c.upsert(records);
+    await c.compact(kind === 'one' ? { full: true, maxInputBytes: 2 ** 30 } : { full: true });
+  }
   const buildMs = now() - t0;
   const segments = (await c.manifest()).segments.length;
   const t1 = now();
@@ -52,7 +64,10 @@ async function akidb(kind, base, n, queries, gt) {
     rows.push({ label, ...(await measure({ queries, dim: DIM, gt, gtK: 100, now, ...budgets, search })) });
   };
   await run('default', {});
-  if (kind === 'readme') for (const probes of PROBES) await run(`probes ${probes}`, { probes });
+  if (kind === 'readme') {
+    for (const recall of RECALLS) await run(`recall ${recall}`, { recall });
+    for (const probes of PROBES) await run(`probes ${probes}`, { probes });
+  }
   await db.close();
   return { build: { buildMs, segments, firstMs }, rows };
 }
@@ -74,18 +89,21 @@ async function main() {
   if (arg) return child(arg.slice(8));
   if (!fs.existsSync(path.join(DATA, 'base.f32'))) throw new Error(`dataset missing: ${DATA}`);
   const runs = {};
-  for (const e of ['readme', 'cold', 'one', 'hnsw']) {
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const kinds = ['readme', 'cold', 'one', ...FORCED.map((s) => `seg${s}`), 'hnsw'].filter((k) => !only || only.includes(k));
+  for (const e of kinds) {
     console.error(`running ${e} …`);
     runs[e] = await runChild(fileURLToPath(import.meta.url), e, quick);
   }
-  const h = runs.hnsw;
+  const h = runs.hnsw ?? { rows: [], build: { buildMs: 0 } };
   // hnswlib-wasm's fastest ef reaching at least `recall` (the same-recall comparison).
   const peer = (recall) => h.rows.filter((r) => r.recall >= recall - 1e-9).sort((a, b) => b.qps - a.qps)[0];
   const names = { readme: 'README: compact({ full: true }), search(q, { mode: "ann" })', cold: 'the same, snapshotBudgetBytes 0 (cold range reads)', one: 'compact({ full: true, maxInputBytes: 1 GiB }), default search' };
+  for (const s of FORCED) names[`seg${s}`] = `forced into ${s} segments (see the top of this file), default search`;
   console.log(`# node bench/ann/readme.mjs${quick ? ' --quick' : ''} (Node ${process.version}, debian-minilm-384: 59,000 × 384, 1,000 queries, k = 10)\n`);
   console.log('| path | segments | build s | first search ms | setting | recall@10 | QPS | hnswlib-wasm at ≥ this recall | ratio |');
   console.log('|---|---:|---:|---:|---|---:|---:|---|---:|');
-  for (const e of ['readme', 'cold', 'one']) {
+  for (const e of kinds.filter((k) => k !== 'hnsw')) {
     const r = runs[e];
     for (const row of r.rows) {
       const p = peer(row.recall);
