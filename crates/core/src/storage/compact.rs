@@ -304,7 +304,11 @@ impl Storage {
         let merged = match under {
             Some(p) => {
                 drop(inputs);
-                super::reindex::index_under(m, merged, p)
+                if merged.len() < crate::limits::SHARED_INDEX_MIN_ROWS {
+                    merged
+                } else {
+                    crate::index::ivf::build_with(m.distance, &merged, p, &Default::default())
+                }
             }
             None => {
                 let existing = self.partitioning_for(m, plan, &inputs).await?;

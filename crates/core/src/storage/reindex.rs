@@ -67,14 +67,6 @@ pub fn train(m: &CollectionManifest, rows: &Segment, collection_rows: usize) -> 
     calibrate::calibrate(m.distance, seg, &queries)
 }
 
-/// `merged` listed under `p` (flat when too small to be worth it).
-pub fn index_under(m: &CollectionManifest, merged: Segment, p: &Rc<Partitioning>) -> Segment {
-    if merged.len() < SHARED_INDEX_MIN_ROWS {
-        return merged;
-    }
-    ivf::build_with(m.distance, &merged, p, &BuildOptions::default())
-}
-
 /// Rows a training sample may hold: the merge budget's worth of vectors (a merge already
 /// holds that much), at least the rows of the output itself.
 fn sample_cap(m: &CollectionManifest, budget: u64, output_rows: usize) -> usize {
