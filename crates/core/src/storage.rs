@@ -22,6 +22,7 @@ mod gc;
 mod ops;
 pub(crate) mod reindex;
 pub(crate) mod segments;
+mod verify;
 
 pub use batch::{BatchReceipt, DEFAULT_SEGMENT_SIZE};
 pub use commit::{CommitOutcome, Operation};
@@ -29,6 +30,7 @@ pub use compact::{plan as compaction_plan, CompactOptions, CompactionReceipt, Pl
 pub use gc::GcReport;
 pub use ops::{OperationStatus, OperationToken};
 pub(crate) use segments::check_reupload;
+pub use verify::{Problem, ProblemKind, SegmentCheck, VerifyOptions, VerifyReport};
 
 /// What a committed (or already-applied) change produced.
 #[derive(Debug, Clone, PartialEq)]
