@@ -86,6 +86,87 @@ export interface GcReport {
   keptUnknown: number;
 }
 
+/** Options of {@link AkiDB.verify}. */
+export interface VerifyOptions {
+  /**
+   * Only check that each listed segment object is in the store's listing and read its fixed
+   * header by range (format, record count, dimension, partitions): a few bytes per segment.
+   * Sizes, checksums, records and the index are then not checked. Default false.
+   */
+  headersOnly?: boolean;
+  /** Called after each listed segment with the segments checked so far and their total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One problem {@link AkiDB.verify} found, named by the store key of its object. */
+export interface VerifyProblem {
+  /** The object's key, with the store prefix (the manifest's key for manifest problems). */
+  key: string;
+  /**
+   * `'missing'` (listed, not in the store), `'size_mismatch'`, `'checksum_mismatch'` (against
+   * the descriptor), `'undecodable'` (bad magic, format or internal CRC), `'descriptor_mismatch'`
+   * (another record count or dimension), `'index_inconsistent'` (the partition index disagrees
+   * with the rows), `'manifest_corrupt'` (does not parse), `'manifest_inconsistent'`.
+   */
+  kind:
+    | 'missing'
+    | 'size_mismatch'
+    | 'checksum_mismatch'
+    | 'undecodable'
+    | 'descriptor_mismatch'
+    | 'index_inconsistent'
+    | 'manifest_corrupt'
+    | 'manifest_inconsistent';
+  /** What exactly, for people. */
+  message: string;
+}
+
+/** What {@link AkiDB.verify} found out about one listed segment. */
+export interface VerifySegment {
+  /** Segment id (UUID). */
+  id: string;
+  /** Its object key, with the store prefix. */
+  key: string;
+  /** Segment format of the object (1 plain; 2, 3 with a partition index); null when unreadable. */
+  format: number | null;
+  /** Partitions of its index; null without an index (or when unreadable). */
+  partitions: number | null;
+  /** No problem was found with it. */
+  ok: boolean;
+}
+
+/** What {@link AkiDB.verify} found. Orphaned and retired objects are counted, never problems. */
+export interface VerifyReport {
+  /** True when `problems` is empty. */
+  ok: boolean;
+  /** The collection. */
+  collection: string;
+  /** The manifest version verified (0 when the manifest did not parse). */
+  version: number;
+  /** The collection's incarnation. */
+  incarnation: number;
+  /** Whether only headers were read. */
+  headersOnly: boolean;
+  /** One entry per listed segment, in manifest order. */
+  segments: VerifySegment[];
+  /** Records across the listed segments (their descriptors' counts). */
+  records: number;
+  /** Bytes of segment objects read. */
+  bytesRead: number;
+  /** Keys under the collection's prefix in the store (manifest included). */
+  objects: number;
+  /** Keys of objects nothing lists (failed writes, dropped incarnations): GC deletes them in time. */
+  orphaned: string[];
+  /** Segments replaced by compaction still in the store for older snapshots (GC deletes them later). */
+  retired: number;
+  /** Retired segments already gone from the store (harmless). */
+  retiredMissing: number;
+  /** Keys of a layout this build does not recognise (left alone). */
+  unknown: string[];
+  /** Every problem found. */
+  problems: VerifyProblem[];
+}
+
 /** Options of {@link Collection.compact}. Every number must be a whole number ≥ 1 (else INVALID_ARGUMENT). */
 export interface CompactOptions {
   /** Rewrite every segment that fits the budget, not just what the size-tiered policy asks for. Default false. */
@@ -741,6 +822,17 @@ export declare class AkiDB {
    * @throws {AkiDBError} NOT_FOUND, INVALID_ARGUMENT (name), UNSUPPORTED_FORMAT.
    */
   collectGarbage(name: string): Promise<GcReport>;
+  /**
+   * Checks collection `name`'s stored objects against its current manifest, read-only: every
+   * listed segment object exists, has its descriptor's size and checksum, decodes (every CRC)
+   * with its record count, and its partition index lists every row exactly once; orphaned and
+   * retired objects are counted. Problems are reported (each naming its object key), not thrown.
+   * @example
+   * const r = await db.verify('docs');
+   * if (!r.ok) for (const p of r.problems) console.log(p.key, p.kind, p.message);
+   * @throws {AkiDBError} NOT_FOUND, INVALID_ARGUMENT (name, options), STORAGE, AUTH.
+   */
+  verify(name: string, options?: VerifyOptions): Promise<VerifyReport>;
   /**
    * Settles an `OUTCOME_UNKNOWN` error of collection `name` without a collection handle — also
    * for a `createCollection` whose outcome is unknown, or when the collection cannot be opened

@@ -39,7 +39,7 @@ const LAYERS = {
     ['bindings: option parsing, the lean search path', ['bindings::options', 'bindings::lean']],
     ['bindings: stores and background work', ['bindings::stores', 'bindings::s3_store', 'bindings::store_indexeddb', 'bindings::storage_manager', 'bindings::auto_compact', 'bindings::live', 'bindings::conformance']],
     ['bindings: classes', ['bindings::collection']],
-    ['bindings: entry', ['bindings::database', 'bindings']],
+    ['bindings: entry', ['bindings::database', 'bindings::verify', 'bindings']],
     ['crate root', ['']],
   ],
 };

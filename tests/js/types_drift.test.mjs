@@ -86,6 +86,7 @@ const MAP = [
   { iface: 'CreateCollectionOptions', lists: ['CREATE_KEYS'] },
   { iface: 'CreateOptions', lists: ['CREATE_FLAG_KEYS'] },
   { iface: 'ConformanceOptions', lists: ['CONFORMANCE_KEYS'] },
+  { iface: 'VerifyOptions', lists: ['VERIFY_KEYS'] },
 ];
 
 test('option keys: the bindings and pkg/index.d.ts agree', () => {

@@ -166,6 +166,13 @@ impl AkiDB {
     }
 }
 
+impl AkiDB {
+    /// The engine database (for the class's other `impl` blocks, e.g. `verify.rs`).
+    pub(super) fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
 fn init_logging(level: log::Level) {
     // Only the first call installs the console logger; later calls just adjust the level.
     let _ = console_log::init_with_level(level);

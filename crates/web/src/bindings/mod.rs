@@ -14,6 +14,7 @@ mod options;
 mod reports;
 mod storage_manager;
 mod stores;
+mod verify;
 
 pub use collection::JsCollection;
 pub use conformance::run_conformance;

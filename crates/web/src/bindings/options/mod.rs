@@ -8,3 +8,4 @@ mod reader;
 
 pub use open::{OpenOptions, StoreOptions};
 pub use ops::{compact, create, create_flags, search, subscribe, upsert, SubscribeOptions};
+pub use reader::Opts;
