@@ -6,8 +6,6 @@
 //! counted as orphans (GC deletes them), segments compaction retired as retired; neither is a
 //! problem. Read-only: nothing is written, so it is safe beside any writer.
 
-use std::collections::HashSet;
-
 use uuid::Uuid;
 
 use super::gc::{classify, KeyKind};
@@ -159,15 +157,15 @@ impl Storage {
 
         // Listed after the manifest was read: every object it lists was written before it.
         let base = self.collection_dir(name);
-        let stored: HashSet<String> = self.kv().list(&base).await?.into_iter().collect();
-        report.objects = stored.len();
+        let stored = Keys::new(self.kv().list(&base).await?);
+        report.objects = stored.0.len();
         self.count_unlisted(&m, &base, &stored, &mut report);
 
         let total = m.segments.len();
         for (i, d) in m.segments.iter().enumerate() {
             let key = self.segment_key(name, m.incarnation, d);
             let mut check = SegmentCheck { id: d.id, key: key.clone(), format: None, partitions: None, ok: false };
-            let problem = if !stored.contains(&key) {
+            let problem = if !stored.has(&key) {
                 Some((ProblemKind::Missing, "listed in the manifest but not in the store".to_string()))
             } else if opts.headers_only {
                 self.check_header(&key, d, &mut check, &mut report.bytes_read).await?
@@ -186,16 +184,14 @@ impl Storage {
     }
 
     /// Orphans, retired objects and unknown keys among `stored` (keys under `base`).
-    fn count_unlisted(&self, m: &CollectionManifest, base: &str, stored: &HashSet<String>, report: &mut VerifyReport) {
+    fn count_unlisted(&self, m: &CollectionManifest, base: &str, stored: &Keys, report: &mut VerifyReport) {
         let name = &m.collection;
-        let listed: HashSet<String> = m.segments.iter().map(|d| self.segment_key(name, m.incarnation, d)).collect();
-        let retired: HashSet<String> =
-            m.retired.iter().map(|r| self.segment_key(name, m.incarnation, &at(r.id, r.gen))).collect();
-        report.retired = retired.iter().filter(|k| stored.contains(*k)).count();
-        report.retired_missing = retired.len() - report.retired;
-        let mut keys: Vec<&String> = stored.iter().collect();
-        keys.sort();
-        for key in keys {
+        let listed = Keys::new(m.segments.iter().map(|d| self.segment_key(name, m.incarnation, d)).collect());
+        let retired =
+            Keys::new(m.retired.iter().map(|r| self.segment_key(name, m.incarnation, &at(r.id, r.gen))).collect());
+        report.retired = retired.0.iter().filter(|k| stored.has(k)).count();
+        report.retired_missing = retired.0.len() - report.retired;
+        for key in &stored.0 {
             let Some(rel) = key.strip_prefix(base) else { continue };
             match classify(rel) {
                 KeyKind::Manifest => {}
@@ -205,7 +201,7 @@ impl Storage {
                     report.orphaned.push(key.clone())
                 }
                 KeyKind::Segment { incarnation, .. } if incarnation == m.incarnation => {
-                    if !listed.contains(key) && !retired.contains(key) {
+                    if !listed.has(key) && !retired.has(key) {
                         report.orphaned.push(key.clone());
                     }
                 }
@@ -280,12 +276,11 @@ impl Storage {
         if latest.version == report.version {
             return Ok(());
         }
-        let still: HashSet<String> =
-            latest.segments.iter().map(|d| self.segment_key(name, latest.incarnation, d)).collect();
+        let still = Keys::new(latest.segments.iter().map(|d| self.segment_key(name, latest.incarnation, d)).collect());
         let gone: Vec<String> = report
             .problems
             .iter()
-            .filter(|p| p.kind == ProblemKind::Missing && !still.contains(&p.key))
+            .filter(|p| p.kind == ProblemKind::Missing && !still.has(&p.key))
             .map(|p| p.key.clone())
             .collect();
         report.problems.retain(|p| !gone.contains(&p.key));
@@ -293,6 +288,20 @@ impl Storage {
             s.ok = true;
         }
         Ok(())
+    }
+}
+
+/// Store keys, sorted (a store's listing may come in any order), for membership tests.
+struct Keys(Vec<String>);
+
+impl Keys {
+    fn new(mut keys: Vec<String>) -> Keys {
+        keys.sort_unstable();
+        Keys(keys)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.0.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
     }
 }
 
@@ -312,9 +321,8 @@ fn at(id: Uuid, gen: u64) -> SegmentDescriptor {
 
 /// Manifest-level consistency: no segment listed twice, `total_vectors` the sum of the counts.
 fn check_manifest(m: &CollectionManifest, key: &str, report: &mut VerifyReport) {
-    let mut seen = HashSet::new();
-    for d in &m.segments {
-        if !seen.insert(d.id) {
+    for (i, d) in m.segments.iter().enumerate() {
+        if m.segments[..i].iter().any(|e| e.id == d.id) {
             report.problems.push(Problem {
                 key: key.to_string(),
                 kind: ProblemKind::ManifestInconsistent,
