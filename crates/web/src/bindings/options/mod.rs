@@ -5,6 +5,8 @@
 mod open;
 mod ops;
 mod reader;
+mod records;
 
 pub use open::{OpenOptions, StoreOptions};
 pub use ops::{compact, create, create_flags, search, subscribe, upsert, SubscribeOptions};
+pub use records::{get, scan, Fields};
