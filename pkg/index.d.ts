@@ -693,6 +693,49 @@ export interface SearchHit {
   metadata?: Metadata | null;
 }
 
+/** A record read back by {@link Collection.get} or {@link Collection.scan}. */
+export interface StoredRecord {
+  /** Record id. */
+  id: string;
+  /**
+   * The vector, bit-exact as written; under cosine distance, a vector that is not of unit
+   * length (squared norm off 1 by more than 1e-5) is stored normalised and comes back so (and
+   * writing that back stores the same bits). Absent with `includeVectors: false`.
+   */
+  vector?: Float32Array;
+  /** The metadata object, or `null` when the record has none. Absent with `includeMetadata: false`. */
+  metadata?: Metadata | null;
+}
+
+/** Options of {@link Collection.get}. */
+export interface GetOptions {
+  /** Return each record's `vector`. Default true. */
+  includeVectors?: boolean;
+  /** Return each record's `metadata`. Default true. */
+  includeMetadata?: boolean;
+}
+
+/** Options of {@link Collection.scan}. */
+export interface ScanOptions {
+  /** Records per batch, 1..=100,000 (default 1,000); a batch never spans two segment objects. */
+  batchSize?: number;
+  /** Return each record's `vector`. Default true. */
+  includeVectors?: boolean;
+  /** Return each record's `metadata`. Default true. */
+  includeMetadata?: boolean;
+  /** Only records whose metadata matches (the same filters as {@link SearchOptions.filter}). */
+  filter?: Filter;
+}
+
+/**
+ * A running {@link Collection.scan}: an async iterator of record batches over one snapshot.
+ * `break` inside `for await` calls `return()`, which frees the segment it holds.
+ */
+export interface RecordScan extends AsyncIterableIterator<StoredRecord[]> {
+  /** The version of the snapshot being scanned. */
+  readonly version: number;
+}
+
 /** A segment listed in a manifest. */
 export interface SegmentDescriptor {
   /**
@@ -914,6 +957,27 @@ export declare class Collection {
    * @throws {AkiDBError} NOT_LOADED when the current snapshot is not in memory; INVALID_ARGUMENT.
    */
   searchIdsSync(query: Float32Array | number[], options?: SearchOptions | number): SearchIdsResult;
+  /**
+   * The records with `ids` on this handle's snapshot, in the order asked: a record, or `null`
+   * for an id never written or deleted (newest write wins, as in search). At most 10,000 ids
+   * per call. Without the snapshot in memory, segments are read newest first until every id is
+   * decided.
+   * @example
+   * const [a, b] = await docs.get(['a', 'b']);   // a?.vector is bit-exact as written
+   * @throws {AkiDBError} INVALID_ARGUMENT (not an array of ids, bad id, more than 10,000, unknown option).
+   */
+  get(ids: string[], options?: GetOptions): Promise<(StoredRecord | null)[]>;
+  /**
+   * Every live record of this handle's current snapshot, in batches: newest write wins, deletes
+   * hidden, commits made while it runs not seen (call {@link refresh} first to include other
+   * writers' latest commits). One segment object is in memory at a time, plus the ids already
+   * passed when the snapshot is not in memory. A scan that outlives GC's retention of a segment
+   * compaction retired fails with CORRUPT naming the object: start it again.
+   * @example
+   * for await (const batch of docs.scan({ batchSize: 500 })) for (const r of batch) out.write(JSON.stringify(r));
+   * @throws {AkiDBError} INVALID_ARGUMENT (options, filter) at the call; STORAGE/CORRUPT from `next()`.
+   */
+  scan(options?: ScanOptions): RecordScan;
   /** Loads the current snapshot into memory (segments read once, cached by id) → its version. */
   load(): Promise<number>;
   /** The version of the snapshot this handle reads (no I/O). */

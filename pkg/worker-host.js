@@ -78,6 +78,20 @@ async function handle(m) {
       subs.set(sub, unsubscribe);
       return { value: true };
     }
+    case 'scanOpen': {
+      const it = target(m.target).scan(m.options);
+      handles.set(next, it);
+      return { value: next++ };
+    }
+    case 'scanNext': {
+      const r = await target(m.scan).next();
+      if (r.done) handles.delete(m.scan);
+      return { value: { done: r.done, value: r.value } };
+    }
+    case 'scanClose':
+      handles.get(m.scan)?.return();
+      handles.delete(m.scan);
+      return { value: true };
     case 'unsubscribe':
       subs.get(m.sub)?.();
       subs.delete(m.sub);

@@ -2,7 +2,7 @@
 // (see docs/BROWSER.md, "A worker entry").
 import type {
   CollectionInfo, CommitReceipt, CompactOptions, CompactionReceipt, CreateCollectionOptions, CreateOptions, GcReport, Manifest,
-  Metrics, OpenOptions, OperationStatus, SearchHit, SearchIdsResult, SearchOptions, StorageEstimate,
+  GetOptions, Metrics, OpenOptions, OperationStatus, ScanOptions, SearchHit, StoredRecord, SearchIdsResult, SearchOptions, StorageEstimate,
   SubscribeOptions, UpsertOptions, UpsertReceipt, VectorRecord,
 } from './index.js';
 
@@ -32,6 +32,9 @@ export declare class WorkerCollection {
   manifest(): Promise<Manifest>;
   refresh(): Promise<boolean>;
   count(): Promise<number>;
+  get(ids: string[], options?: GetOptions): Promise<(StoredRecord | null)[]>;
+  /** As `Collection.scan`; each batch is sent from the worker when asked for. */
+  scan(options?: ScanOptions): AsyncIterableIterator<StoredRecord[]>;
   /** As `Collection.subscribe`; the worker's handle is refreshed before `listener` runs here. */
   subscribe(listener: (version: number) => void, options?: SubscribeOptions): () => void;
 }

@@ -143,6 +143,22 @@ export class WorkerCollection {
   manifest() { return this._call('manifest'); }
   refresh() { return this._call('refresh'); }
   count() { return this._call('count'); }
+  get(ids, options) { return this._call('get', [ids, options]); }
+
+  /** `for await (const batch of c.scan(options))`: batches come from the worker one by one. */
+  async *scan(options) {
+    const scan = await this._link.call('scanOpen', { target: this._h, options });
+    let done = false;
+    try {
+      while (!done) {
+        const r = await this._link.call('scanNext', { scan });
+        done = r.done;
+        if (!done) yield r.value;
+      }
+    } finally {
+      if (!done) await this._link.call('scanClose', { scan }).catch(() => {});
+    }
+  }
 
   /**
    * `listener(version)` after commits anywhere on the origin (see `Collection.subscribe`); the

@@ -24,7 +24,15 @@ before(async () => {
 
 after(() => rmSync(proj, { recursive: true, force: true }));
 
-const EXPECTED = { main: ['a', 'c'], count: 3, worker: ['b', 'c'] };
+const EXPECTED = {
+  main: ['a', 'c'],
+  count: 3,
+  got: [['b', 3, 2], null],
+  scanned: 3,
+  worker: ['b', 'c'],
+  workerGot: [['c', true]],
+  workerScanned: 3,
+};
 
 /** Serves `dist` and loads it twice in one fresh Chromium profile. */
 async function loadTwice(dist, name) {

@@ -46,7 +46,7 @@ test("the README's snippet runs as written, twice (second page load on the same 
 ${imports}
 const query = new Float32Array(384).fill(0.05);
 ${rest.join('\n')}
-window.__result = { hits: hits.map((h) => [h.id, h.metadata]), count: await docs.count() };
+window.__result = { hits: hits.map((h) => [h.id, h.metadata]), count: await docs.count(), got: [a.id, a.vector.length, a.metadata, none] };
 </script>\n`,
   );
   const server = await startServer({ mounts: { '/': proj } });
@@ -54,7 +54,7 @@ window.__result = { hits: hits.map((h) => [h.id, h.metadata]), count: await docs
     const results = await loadTwice(server.url, 'readme');
     for (const [i, r] of results.entries()) {
       assert.equal(r.failed, undefined, `load ${i + 1}: ${r.code} ${r.failed}`);
-      assert.deepEqual(r, { hits: [['a', { section: 'net' }]], count: 1 }, `load ${i + 1}`);
+      assert.deepEqual(r, { hits: [['a', { section: 'net' }]], count: 1, got: ['a', 384, { section: 'net' }, null] }, `load ${i + 1}`);
     }
   } finally {
     await server.close();

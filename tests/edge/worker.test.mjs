@@ -98,6 +98,39 @@ test('REST round trip: create, upsert, search, delete, seal, metrics, drop', asy
   assert.equal(r.body.error.code, 'NOT_FOUND');
 });
 
+test('POST /collections/:name/get: records in the order asked, nulls, float32 bits through JSON, strict body, 413 past 1,000 ids', async () => {
+  let r = await call('POST', '/collections', { name: 'recs', dimension: 4, distance: 'l2' });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f32 = (xs) => Array.from(new Float32Array(xs));
+  const vectors = [
+    { id: 'a', vector: f32([0.1, -2.5e-7, 1 / 3, 123456.789]), metadata: { n: 1 } },
+    { id: 'b', vector: f32([-1.5, 1e-38, 3.4e38, -7.25]) }, // (JSON has no -0: it would arrive as 0)
+  ];
+  r = await call('POST', '/collections/recs/vectors', { vectors });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await call('POST', '/collections/recs/delete', { ids: ['b'] });
+  await call('POST', '/collections/recs/vectors', { vectors: [{ ...vectors[1], metadata: { again: true } }] });
+  r = await call('POST', '/collections/recs/get', { ids: ['b', 'zz', 'a'] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.records[1], null);
+  assert.deepEqual(r.body.records[0], { id: 'b', vector: vectors[1].vector, metadata: { again: true } });
+  assert.deepEqual(r.body.records[2], { id: 'a', vector: vectors[0].vector, metadata: { n: 1 } });
+  const bits = (v) => Array.from(new Uint32Array(new Float32Array(v).buffer));
+  assert.deepEqual(bits(r.body.records[2].vector), bits(vectors[0].vector));
+  r = await call('POST', '/collections/recs/get', { ids: ['a'], includeVectors: false, includeMetadata: false });
+  assert.deepEqual(r.body.records, [{ id: 'a' }]);
+  r = await call('POST', '/collections/recs/get', { ids: ['a'], withVectors: true });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /withVectors/);
+  r = await call('POST', '/collections/recs/get', { ids: 'a' });
+  assert.equal(r.status, 400);
+  r = await call('POST', '/collections/recs/get', { ids: Array.from({ length: 1001 }, (_, i) => `x${i}`) });
+  assert.equal(r.status, 413);
+  r = await call('POST', '/collections/nope/get', { ids: ['a'] });
+  assert.equal(r.status, 404);
+  await call('DELETE', '/collections/recs');
+});
+
 test('API keys: missing or wrong keys get 401 JSON; X-API-Key works too', async () => {
   for (const key of [null, 'wrong', `${KEY}x`, '']) {
     const r = await call('GET', '/collections', undefined, { key });

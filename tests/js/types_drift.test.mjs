@@ -81,6 +81,8 @@ const MAP = [
   { iface: 'GroupCommitOptions', lists: ['GROUP_COMMIT_KEYS'] },
   { iface: 'SearchOptions', lists: ['SEARCH_KEYS'] },
   { iface: 'UpsertOptions', lists: ['UPSERT_KEYS'] },
+  { iface: 'GetOptions', lists: ['GET_KEYS'] },
+  { iface: 'ScanOptions', lists: ['SCAN_KEYS'] },
   { iface: 'CompactOptions', lists: ['COMPACT_KEYS'] },
   { iface: 'SubscribeOptions', lists: ['SUBSCRIBE_KEYS'] },
   { iface: 'CreateCollectionOptions', lists: ['CREATE_KEYS'] },

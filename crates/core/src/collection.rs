@@ -25,6 +25,7 @@ use crate::storage::{
 use crate::validate;
 
 pub mod cold;
+pub mod records;
 
 /// Decoded segments shared by every handle of one database, keyed by (collection, segment id).
 /// Entries are weak: a segment stays in memory exactly as long as a snapshot view uses it (a

@@ -22,6 +22,10 @@ pub const MAX_JSON_NODES: usize = 100_000;
 pub const MAX_UPSERT_RECORDS: usize = 1_000_000;
 /// Most ids in one delete call.
 pub const MAX_DELETE_IDS: usize = 100_000;
+/// Most ids in one `get` call (the REST worker: 1,000 per request).
+pub const MAX_GET_IDS: usize = 10_000;
+/// Largest `batchSize` of a scan (records per batch handed to the caller).
+pub const MAX_SCAN_BATCH: usize = 100_000;
 /// Deepest nesting of filters inside conditions.
 pub const MAX_FILTER_DEPTH: usize = 32;
 /// Most conditions in one filter, nested ones included.

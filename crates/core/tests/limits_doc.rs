@@ -16,6 +16,8 @@ fn limits() -> Vec<(&'static str, u64)> {
         ("MAX_JSON_NODES", MAX_JSON_NODES as u64),
         ("MAX_UPSERT_RECORDS", MAX_UPSERT_RECORDS as u64),
         ("MAX_DELETE_IDS", MAX_DELETE_IDS as u64),
+        ("MAX_GET_IDS", MAX_GET_IDS as u64),
+        ("MAX_SCAN_BATCH", MAX_SCAN_BATCH as u64),
         ("MAX_FILTER_DEPTH", MAX_FILTER_DEPTH as u64),
         ("MAX_FILTER_CONDITIONS", MAX_FILTER_CONDITIONS as u64),
         ("MAX_FILTER_ANY", MAX_FILTER_ANY as u64),

@@ -27,6 +27,9 @@ async function main() {
   await docs.upsert(records);
   out.main = (await docs.search([1, 0, 0], { k: 2 })).map((h) => h.id);
   out.count = await docs.count();
+  out.got = (await docs.get(['b', 'x'])).map((r) => r && [r.id, Array.from(r.vector).length, r.metadata.n]);
+  out.scanned = 0;
+  for await (const batch of docs.scan({ batchSize: 2 })) out.scanned += batch.length;
 
   const worker = cfg.worker ? new Worker(cfg.worker, { type: 'module' }) : undefined;
   const wdb = await AkiDBWorker.open({ store: 'memory', ...wasm }, { worker });
@@ -34,6 +37,9 @@ async function main() {
   const w = await wdb.collection('w');
   await w.upsert(records);
   out.worker = (await w.search([0, 1, 0], { k: 2 })).map((h) => h.id);
+  out.workerGot = (await w.get(['c'])).map((r) => [r.id, r.vector instanceof Float32Array]);
+  out.workerScanned = 0;
+  for await (const batch of w.scan({ batchSize: 2 })) out.workerScanned += batch.length;
   await wdb.close();
   return out;
 }

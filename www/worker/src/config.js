@@ -98,6 +98,8 @@ export function limits(env) {
     maxBodyBytes: Math.min(MAX_MAX_BODY, Math.floor(number(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY))),
     maxVectorsPerRequest: 10000,
     maxIdsPerRequest: 10000,
+    // Records per `get` request: each answer carries every vector asked for.
+    maxGetIdsPerRequest: 1000,
     // The engine's dimension limit (src/limits.rs), checked here before the engine converts.
     maxVectorLength: 4096,
     maxK: 10000,

@@ -127,6 +127,35 @@ async function deleteRecords(ctx, request, name) {
   return json({ deleted: body.ids.length, version: r.version });
 }
 
+const GET_FIELDS = ['ids', 'includeVectors', 'includeMetadata'];
+
+// Records by id → `{ records: [{ id, vector, metadata } | null], version }`, in the order asked
+// (`null`: never written or deleted); vectors as JSON numbers (shortest round-trip decimals, so
+// they parse back to the same float32 bits).
+async function getRecords(ctx, request, name) {
+  const body = await readJson(request, ctx.limits.maxBodyBytes);
+  const unknown = Object.keys(body).filter((k) => !GET_FIELDS.includes(k));
+  if (unknown.length) throw invalid(`unknown field '${unknown[0]}' (get takes ${GET_FIELDS.join(', ')})`);
+  if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) {
+    throw invalid('ids must be an array of strings');
+  }
+  if (body.ids.length > ctx.limits.maxGetIdsPerRequest) {
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `at most ${ctx.limits.maxGetIdsPerRequest} ids per get request (the per-request limit), got ${body.ids.length}`,
+    );
+  }
+  for (const k of ['includeVectors', 'includeMetadata']) {
+    if (body[k] !== undefined && typeof body[k] !== 'boolean') throw invalid(`${k} must be a boolean`);
+  }
+  const c = await ctx.collection(name);
+  await c.refresh();
+  const found = await c.get(body.ids, { includeVectors: body.includeVectors ?? true, includeMetadata: body.includeMetadata ?? true });
+  const records = found.map((r) => (r && r.vector ? { ...r, vector: Array.from(r.vector) } : r));
+  return json({ records, version: c.version });
+}
+
 async function seal(ctx, _request, name, segmentId) {
   const c = await ctx.collection(name);
   const r = await c.seal(segmentId);
@@ -177,6 +206,7 @@ export const ROUTES = [
   { path: ['collections', ':name', 'vectors'], methods: { POST: [write, upsert] } },
   { path: ['collections', ':name', 'search'], methods: { POST: [read, search] } },
   { path: ['collections', ':name', 'delete'], methods: { POST: [write, deleteRecords] } },
+  { path: ['collections', ':name', 'get'], methods: { POST: [read, getRecords] } },
   { path: ['collections', ':name', 'segments', ':id', 'seal'], methods: { POST: [write, seal] } },
   { path: ['collections', ':name', 'operations', ':operationId'], methods: { GET: [read, operationStatus] } },
   { path: ['collections', ':name', 'gc'], methods: { POST: [admin, collectGarbage] } },

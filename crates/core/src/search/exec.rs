@@ -125,6 +125,8 @@ pub struct SnapshotView {
     filters: RefCell<Vec<FilterEntry>>,
     /// Searches run on this snapshot (codes are built from the second on; see [`screen_now`]).
     searches: Cell<u32>,
+    /// Live row of every id (segment, row), built on the first [`SnapshotView::find_id`].
+    ids: OnceCell<HashMap<Box<str>, (u32, u32)>>,
 }
 
 /// What a snapshot knows about one filter.
@@ -190,6 +192,7 @@ impl SnapshotView {
             live_count,
             filters: RefCell::new(Vec::new()),
             searches: Cell::new(0),
+            ids: OnceCell::new(),
         }
     }
 
@@ -201,6 +204,28 @@ impl SnapshotView {
     /// Live records in this snapshot.
     pub fn live_count(&self) -> usize {
         self.live_count
+    }
+
+    /// Whether row `row` of segment `si` is live (the newest row of its id, not deleted).
+    pub fn row_is_live(&self, si: usize, row: usize) -> bool {
+        self.is_live(si, row)
+    }
+
+    /// The live row (segment index, row) holding `id`, if any. The first call builds a map of
+    /// every live id (kept with the snapshot), so lookups by id cost O(1) after it.
+    pub fn find_id(&self, id: &str) -> Option<(usize, usize)> {
+        let map = self.ids.get_or_init(|| {
+            let mut m = HashMap::with_capacity(self.live_count);
+            for (si, seg) in self.segments.iter().enumerate() {
+                for (row, id) in seg.ids.iter().enumerate() {
+                    if self.is_live(si, row) {
+                        m.insert(Box::from(id), (si as u32, row as u32));
+                    }
+                }
+            }
+            m
+        });
+        map.get(id).map(|&(si, row)| (si as usize, row as usize))
     }
 
     fn quantized(&self, si: usize) -> &QuantizedMatrix {

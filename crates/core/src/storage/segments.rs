@@ -243,9 +243,24 @@ pub(crate) fn ensure_same_collection(schema: &CollectionManifest, current: &Coll
     Ok(())
 }
 
+/// A cosine row whose squared norm is this close to 1 is stored as written: embedding models
+/// mostly emit unit vectors, which then read back bit-exact (`get`, `scan`, export), and a
+/// stored row written again (import, copy, sync) stays the same bits instead of drifting by an
+/// ulp per pass. The score of such a row is off by at most 5e-6 relative.
+pub const UNIT_NORM_SQ_TOLERANCE: f64 = 1e-5;
+
+/// Whether `row` is stored as written under cosine (see [`UNIT_NORM_SQ_TOLERANCE`]).
+pub fn is_unit(row: &[f32]) -> bool {
+    let n2: f64 = row.iter().map(|&x| x as f64 * x as f64).sum();
+    (n2 - 1.0).abs() <= UNIT_NORM_SQ_TOLERANCE
+}
+
 fn normalize_rows(seg: &mut Segment) -> Result<()> {
     let d = seg.dimension as usize;
     for (i, row) in seg.vectors.chunks_exact_mut(d).enumerate() {
+        if is_unit(row) {
+            continue;
+        }
         if !kernels::normalize(row) {
             return Err(Error::invalid(format!(
                 "record {i} (id {:?}): zero vector cannot be used with cosine distance",

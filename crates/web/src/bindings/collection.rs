@@ -17,7 +17,7 @@ use akidb_core::storage::BatchReceipt;
 /// A collection handle: `await db.collection('docs')`.
 #[wasm_bindgen(js_name = Collection)]
 pub struct JsCollection {
-    inner: Rc<Collection>,
+    pub(super) inner: Rc<Collection>,
     /// The database it was opened from (GC after compaction; kept alive by the handle and by
     /// its background compactions, so freeing the `AkiDB` object breaks neither).
     db: Rc<Database>,

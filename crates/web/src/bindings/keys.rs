@@ -17,6 +17,7 @@ pub struct Keys {
     pub id: JsValue,
     pub score: JsValue,
     pub metadata: JsValue,
+    pub vector: JsValue,
     pub ids: JsValue,
     pub scores: JsValue,
 }
@@ -34,6 +35,7 @@ thread_local! {
         id: "id".into(),
         score: "score".into(),
         metadata: "metadata".into(),
+        vector: "vector".into(),
         ids: "ids".into(),
         scores: "scores".into(),
     };

@@ -11,6 +11,7 @@ mod keys;
 mod lean;
 mod live;
 mod options;
+mod records;
 mod reports;
 mod storage_manager;
 mod stores;

@@ -5,7 +5,9 @@
 mod open;
 mod ops;
 mod reader;
+mod records;
 
 pub use open::{OpenOptions, StoreOptions};
 pub use ops::{compact, create, create_flags, search, subscribe, upsert, SubscribeOptions};
 pub use reader::Opts;
+pub use records::{get, scan, Fields};
