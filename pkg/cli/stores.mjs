@@ -109,8 +109,20 @@ export async function openStore(url, { mustExist = false } = {}) {
     }
     if (!st.isDirectory()) throw new CliError(`${s.label} is not a directory`);
   }
-  const db = await AkiDB.open({ ...BASE, ...s.options });
+  const db = await AkiDB.open({ ...BASE, ...retryFromEnv(), ...s.options });
   return { db, store: s };
+}
+
+/** `AKIDB_RETRY`: the engine's commit retry policy as JSON (RetryOptions of index.d.ts). */
+function retryFromEnv(env = process.env) {
+  if (!env.AKIDB_RETRY) return {};
+  try {
+    const retry = JSON.parse(env.AKIDB_RETRY);
+    if (retry === null || typeof retry !== 'object' || Array.isArray(retry)) throw new Error('not an object');
+    return { retry };
+  } catch (e) {
+    throw new CliError(`AKIDB_RETRY must be a JSON object of retry options (maxRetries, initialBackoffMs, ...): ${e.message}`);
+  }
 }
 
 /** A collection handle, with a not-found error that says how to list what is there. */

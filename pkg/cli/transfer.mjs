@@ -157,18 +157,20 @@ CONFLICT and STORAGE failures (nothing committed) are retried with backoff.`,
       return c;
     };
     const bar = new Progress(`import ${positionals.collection}`, 0, wantProgress(values));
-    const stats = { records: 0, batches: 0, retries: 0, settled: 0, version: c?.version ?? 0 };
+    const stats = { records: 0, batches: 0, retries: 0, settled: 0, fences: 0, unknown: 0, version: c?.version ?? 0 };
     const batcher = new Batcher(batchSize);
     let first = 0;
     let last = 0;
     const send = async (batch) => {
       if (!batch.length) return;
       const coll = await ensure(batch[0]);
-      const r = await upsertOnce(coll, batch, { what: `${file} lines ${first}-${last}` });
+      const r = await upsertOnce(coll, batch, { what: `${file} lines ${first}-${last}`, fence: () => db.collectGarbage(positionals.collection) });
       stats.records += batch.length;
       stats.batches++;
       stats.retries += r.retries;
       stats.settled += r.settled ? 1 : 0;
+      stats.fences += r.fences;
+      stats.unknown += r.unknown;
       stats.version = r.version;
       bar.update(stats.records);
       first = 0;
@@ -215,15 +217,17 @@ export const copy = {
     const info = await to.createCollection(name, { dimension: m.dimension, distance: m.distance }, { ifNotExists: true });
     const dest = await to.collection(name);
     const bar = new Progress(`copy ${positionals.collection}`, m.total_vectors, wantProgress(values));
-    const stats = { records: 0, batches: 0, retries: 0, settled: 0, version: info.version };
+    const stats = { records: 0, batches: 0, retries: 0, settled: 0, fences: 0, unknown: 0, version: info.version };
     const batcher = new Batcher(batchSize);
     const send = async (b) => {
       if (!b.length) return;
-      const r = await upsertOnce(dest, b, { what: `records ${stats.records + 1}-${stats.records + b.length}` });
+      const r = await upsertOnce(dest, b, { what: `records ${stats.records + 1}-${stats.records + b.length}`, fence: () => to.collectGarbage(name) });
       stats.records += b.length;
       stats.batches++;
       stats.retries += r.retries;
       stats.settled += r.settled ? 1 : 0;
+      stats.fences += r.fences;
+      stats.unknown += r.unknown;
       stats.version = r.version;
       bar.update(stats.records);
     };

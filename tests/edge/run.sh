@@ -9,6 +9,8 @@
 #      compaction and the compact route; hostile input, API-key scopes, CORS), load on 3 workerds, and the seed's load test at 1/10
 #      scale (5 workerds, 1,000 upserts at concurrency 100, default retry policy, automatic
 #      compaction keeping the segment count bounded; the full scale is bench/load/run.sh).
+#   3. tests/edge/cli.test.mjs: the akidb command on S3 (export -> import of 10,000 records,
+#      verify after a flipped byte or a deleted object, imports through faults applied exactly once).
 # Every server is started here or by the tests themselves and stopped by PID.
 # Needs scripts/setup.sh (venv, npm) and pkg/ built (scripts/build-pkg.sh).
 set -euo pipefail

@@ -278,7 +278,7 @@ describe('export, import, copy', () => {
     r = await runCli(['import', `file:${dstDir}`, 'restored', file, '--create', '--distance', 'cosine', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const receipt = JSON.parse(r.stdout);
-    assert.deepEqual({ ...receipt, version: 0 }, { collection: 'restored', created: true, records: 10_000, batches: 2, retries: 0, settled: 0, version: 0 });
+    assert.deepEqual({ ...receipt, version: 0 }, { collection: 'restored', created: true, records: 10_000, batches: 2, retries: 0, settled: 0, fences: 0, unknown: 0, version: 0 });
     const dst = await AkiDB.open({ store: 'fs', path: dstDir, ...OPTS });
     const b = await dst.collection('restored');
     assert.equal(receipt.version, b.version);
