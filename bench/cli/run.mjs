@@ -138,7 +138,7 @@ try {
   const fsUrl = `file:${fsDir}`;
   row('fs', 'import', await cli(['import', fsUrl, 'bench', input, '--create', '--distance', 'cosine', '--batch-size', String(BATCH), '--quiet']));
   const outFs = path.join(work, 'export-fs.jsonl');
-  row('fs', 'export', await cli(['export', fsUrl, 'bench', '-o', outFs, '--batch-size', '1000', '--quiet']), `${(fs.statSync(outFs).size / 1e6).toFixed(1)} MB`);
+  row('fs', 'export', await cli(['export', fsUrl, 'bench', '-o', outFs, '--quiet']), `${(fs.statSync(outFs).size / 1e6).toFixed(1)} MB`);
   row('fs', 'scan (in-process)', await scanRate({ store: 'fs', path: fsDir }, 'bench'), 'collection.scan({ batchSize: 1000 })');
   if (!args['no-s3']) {
     s3 = await startS3();
@@ -147,7 +147,7 @@ try {
     const s3Url = (prefix) => `s3://${v.AKIDB_S3_BUCKET}/${prefix}?endpoint=${v.AKIDB_S3_ENDPOINT}&region=${v.AKIDB_S3_REGION}`;
     row('s3 (ministack)', 'import', await cli(['import', s3Url('bench/import/'), 'bench', input, '--create', '--distance', 'cosine', '--batch-size', String(BATCH), '--quiet'], env));
     const outS3 = path.join(work, 'export-s3.jsonl');
-    row('s3 (ministack)', 'export', await cli(['export', s3Url('bench/import/'), 'bench', '-o', outS3, '--batch-size', '1000', '--quiet'], env));
+    row('s3 (ministack)', 'export', await cli(['export', s3Url('bench/import/'), 'bench', '-o', outS3, '--quiet'], env));
     if (fs.readFileSync(outS3).length !== fs.readFileSync(outFs).length) throw new Error('the fs and S3 exports differ in size');
     row('fs -> s3', 'copy', await cli(['copy', fsUrl, s3Url('bench/copy/'), 'bench', '--batch-size', String(BATCH), '--quiet'], env));
     const s3Options = {

@@ -11,11 +11,9 @@ import { CliError } from './args.mjs';
 /** One record as a JSON line (with its newline). */
 export function encodeRecord(r) {
   const v = r.vector;
-  let vec = '';
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    vec += (i ? ',' : '') + number(x);
-  }
+  const parts = new Array(v.length);
+  for (let i = 0; i < v.length; i++) parts[i] = number(v[i]);
+  const vec = parts.join(',');
   const meta = r.metadata === undefined ? 'null' : JSON.stringify(r.metadata);
   return `{"id":${JSON.stringify(r.id)},"vector":[${vec}],"metadata":${meta}}\n`;
 }

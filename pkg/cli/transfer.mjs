@@ -70,7 +70,7 @@ Cosine collections store normalised vectors; that is what is exported.`,
     format: { type: 'string', value: 'jsonl', default: 'jsonl', describe: 'output format (only jsonl)' },
     output: { type: 'string', short: 'o', value: 'FILE', describe: 'write to FILE instead of stdout' },
     filter: { type: 'string', value: 'JSON', describe: 'only records whose metadata match this filter' },
-    ...BATCH,
+    'batch-size': { type: 'string', value: 'N', default: '1000', describe: 'records per scan batch (memory held at once)' },
     ...PROGRESS,
   },
   examples: ['akidb export file:./data docs -o docs.jsonl', 'akidb export file:./data docs | gzip > docs.jsonl.gz'],
@@ -89,12 +89,10 @@ Cosine collections store normalised vectors; that is what is exported.`,
     try {
       const opts = { batchSize, includeVectors: true, includeMetadata: true, ...(filter !== undefined ? { filter } : {}) };
       for await (const item of c.scan(opts)) {
-        let chunk = '';
-        for (const r of recordsOf(item)) {
-          chunk += encodeRecord(r);
-          n++;
-        }
-        await sink.write(chunk);
+        const lines = [];
+        for (const r of recordsOf(item)) lines.push(encodeRecord(r));
+        n += lines.length;
+        await sink.write(lines.join(''));
         bar.update(n);
       }
       await sink.close();
