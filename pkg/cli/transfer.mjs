@@ -22,6 +22,13 @@ class Sink {
     } else {
       this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
       this.stream = fs.createWriteStream(this.tmp, { flags: 'wx' });
+      // Interrupted: no partial file left behind.
+      this.onSignal = () => {
+        fs.rmSync(this.tmp, { force: true });
+        process.exit(130);
+      };
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
     }
     this.failed = null;
     this.stream.on('error', (e) => (this.failed = e));
@@ -47,10 +54,17 @@ class Sink {
     await new Promise((resolve, reject) => this.stream.end((e) => (e ? reject(e) : resolve())));
     if (this.failed) throw this.failed;
     fs.renameSync(this.tmp, this.file);
+    this.unhook();
+  }
+
+  unhook() {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
   }
 
   abort() {
     if (this.tmp) {
+      this.unhook();
       this.stream.destroy();
       fs.rmSync(this.tmp, { force: true });
     }

@@ -1,6 +1,6 @@
 // `akidb verify`: db.verify for one collection or all of a store. Exit code 0 when clean, 1 when
 // any problem was found (each printed with its object key), 2 when it could not run.
-import { JSON_OUT, PROGRESS } from './args.mjs';
+import { CliError, JSON_OUT, PROGRESS } from './args.mjs';
 import { openCollection, openStore } from './stores.mjs';
 import { bytes, int, out, outJson, Progress, wantProgress } from './ui.mjs';
 
@@ -22,19 +22,32 @@ exit codes: 0 clean, 1 problems found (each named with its object key), 2 could 
     const { db, store } = await openStore(positionals.store, { mustExist: true });
     let names;
     if (positionals.collection !== undefined) {
-      await openCollection(db, store, positionals.collection);
       names = [positionals.collection];
     } else {
-      names = (await db.listCollections()).map((c) => c.name);
+      try {
+        names = (await db.listCollections()).map((c) => c.name);
+      } catch (e) {
+        if (e?.code !== 'CORRUPT') throw e;
+        throw new CliError(`cannot list the collections of ${store.label}: ${e.message}`, {
+          hint: 'a manifest does not parse; verify the collections by name (akidb verify STORE COLLECTION) to see which',
+        });
+      }
     }
     const show = wantProgress(values);
     const reports = [];
     for (const name of names) {
       const bar = new Progress(`verify ${name}`, 0, show, 'segments');
-      const r = await db.verify(name, {
-        headersOnly: Boolean(values.headersOnly),
-        onProgress: (done, total) => bar.update(done, total),
-      });
+      let r;
+      try {
+        // db.verify reports a manifest that does not parse as a problem (a handle could not open).
+        r = await db.verify(name, {
+          headersOnly: Boolean(values.headersOnly),
+          onProgress: (done, total) => bar.update(done, total),
+        });
+      } catch (e) {
+        if (e?.code === 'NOT_FOUND') await openCollection(db, store, name); // throws the CLI's not-found error
+        throw e;
+      }
       bar.finish();
       reports.push(r);
       if (!values.json) await out(describe(r, store.label));

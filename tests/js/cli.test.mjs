@@ -234,6 +234,18 @@ describe('verify', () => {
     assert.equal(JSON.parse(h.stdout).collections[0].problems[0].key, key);
   });
 
+  test('a manifest that does not parse is a problem naming its key (exit 1), not a failure to run', async () => {
+    const s = await small();
+    const key = 'collections/c/manifest.json';
+    fs.writeFileSync(fsObjectFile(s.dir, key), Buffer.from('\x01{ not json'));
+    let r = await runCli(['verify', s.url, 'c']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`PROBLEM ${key}: manifest_corrupt: `));
+    r = await runCli(['verify', s.url]);
+    assert.equal(r.code, 2, 'the store cannot be listed');
+    assert.match(r.stderr, /verify the collections by name/);
+  });
+
   test('an orphaned object is counted, not a problem; --progress draws on stderr', async () => {
     const s = await small();
     const m = await s.c.manifest();
